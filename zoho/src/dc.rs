@@ -51,7 +51,9 @@ impl DataCenter {
 
     /// Parses a `location` exactly as Zoho sends it (lower case, no spaces).
     pub fn from_location(location: &str) -> Option<DataCenter> {
-        DataCenter::ALL.into_iter().find(|dc| dc.location() == location)
+        DataCenter::ALL
+            .into_iter()
+            .find(|dc| dc.location() == location)
     }
 
     /// Zoho's accounts server for this data centre.
@@ -242,9 +244,18 @@ mod tests {
     #[test]
     fn zoho_table_matches_the_wire_notes() {
         let z = Endpoints::Zoho;
-        assert_eq!(z.accounts_server(DataCenter::Eu), "https://accounts.zoho.eu");
-        assert_eq!(z.accounts_server(DataCenter::Ca), "https://accounts.zohocloud.ca");
-        assert_eq!(z.accounts_server(DataCenter::Au), "https://accounts.zoho.com.au");
+        assert_eq!(
+            z.accounts_server(DataCenter::Eu),
+            "https://accounts.zoho.eu"
+        );
+        assert_eq!(
+            z.accounts_server(DataCenter::Ca),
+            "https://accounts.zohocloud.ca"
+        );
+        assert_eq!(
+            z.accounts_server(DataCenter::Au),
+            "https://accounts.zoho.com.au"
+        );
         assert_eq!(
             z.api_domain(DataCenter::Us, Environment::Production),
             "https://www.zohoapis.com"
@@ -263,7 +274,10 @@ mod tests {
     #[test]
     fn simulator_layout() {
         let s = Endpoints::simulator("http://127.0.0.1:8790/");
-        assert_eq!(s.accounts_server(DataCenter::In), "http://127.0.0.1:8790/in/accounts");
+        assert_eq!(
+            s.accounts_server(DataCenter::In),
+            "http://127.0.0.1:8790/in/accounts"
+        );
         assert_eq!(
             s.api_domain(DataCenter::Eu, Environment::Sandbox),
             "http://127.0.0.1:8790/eu/sandbox"
@@ -272,10 +286,16 @@ mod tests {
 
     #[test]
     fn reverse_lookups_accept_only_exact_table_entries() {
-        for endpoints in [Endpoints::Zoho, Endpoints::simulator("http://127.0.0.1:8790")] {
+        for endpoints in [
+            Endpoints::Zoho,
+            Endpoints::simulator("http://127.0.0.1:8790"),
+        ] {
             for dc in DataCenter::ALL {
                 let accounts = endpoints.accounts_server(dc);
-                assert_eq!(endpoints.data_center_of_accounts_server(&accounts), Some(dc));
+                assert_eq!(
+                    endpoints.data_center_of_accounts_server(&accounts),
+                    Some(dc)
+                );
                 assert_eq!(
                     endpoints.data_center_of_accounts_server(&format!("{accounts}/")),
                     Some(dc)
@@ -293,11 +313,17 @@ mod tests {
         }
         // Zoho's real hosts are not the simulator's, and the other way round.
         let sim = Endpoints::simulator("http://127.0.0.1:8790");
-        assert_eq!(sim.data_center_of_accounts_server("https://accounts.zoho.eu"), None);
+        assert_eq!(
+            sim.data_center_of_accounts_server("https://accounts.zoho.eu"),
+            None
+        );
         assert_eq!(
             Endpoints::Zoho.data_center_of_accounts_server("http://127.0.0.1:8790/eu/accounts"),
             None
         );
-        assert_eq!(Endpoints::Zoho.data_center_of_accounts_server("https://evil.example"), None);
+        assert_eq!(
+            Endpoints::Zoho.data_center_of_accounts_server("https://evil.example"),
+            None
+        );
     }
 }

@@ -1,0 +1,496 @@
+//! CRM API v8 on the wire: the error body, per-record action results, list `info`, users, org
+//! and modules.
+
+use crate::secret::AccessToken;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::fmt;
+
+/// The path prefix of every CRM call under an API domain.
+pub const API_PREFIX: &str = "/crm/v8";
+/// The scheme of the `Authorization` header (not `Bearer`).
+pub const AUTH_SCHEME: &str = "Zoho-oauthtoken";
+/// Most records per page.
+pub const MAX_PER_PAGE: u32 = 200;
+/// How far `page`/`per_page` can read; past it, `page_token` is needed.
+pub const MAX_DISCRETE_RECORDS: u32 = 2000;
+/// Most records in one create, update or delete.
+pub const MAX_RECORDS_PER_WRITE: usize = 100;
+/// Most fields in a `fields` parameter.
+pub const MAX_FIELDS: usize = 50;
+
+/// `Authorization: Zoho-oauthtoken {token}`.
+pub fn authorization_header(token: &AccessToken) -> String {
+    format!("{AUTH_SCHEME} {}", token.secret())
+}
+
+/// The token in an `Authorization` header value, if it uses Zoho's scheme.
+pub fn token_from_authorization(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case(AUTH_SCHEME) && !token.is_empty()).then_some(token)
+}
+
+/// An error code Zoho sends for a whole request, and its usual HTTP status and message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidToken,
+    AuthenticationFailure,
+    OauthScopeMismatch,
+    NoPermission,
+    InvalidUrlPattern,
+    InvalidModule,
+    RequiredParamMissing,
+    InvalidData,
+    InvalidRequest,
+    InvalidQuery,
+    LimitExceeded,
+    DiscretePaginationLimitExceeded,
+    TooManyRequests,
+    InternalError,
+    InvalidRequestMethod,
+    MandatoryNotFound,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidToken => "INVALID_TOKEN",
+            ErrorCode::AuthenticationFailure => "AUTHENTICATION_FAILURE",
+            ErrorCode::OauthScopeMismatch => "OAUTH_SCOPE_MISMATCH",
+            ErrorCode::NoPermission => "NO_PERMISSION",
+            ErrorCode::InvalidUrlPattern => "INVALID_URL_PATTERN",
+            ErrorCode::InvalidModule => "INVALID_MODULE",
+            ErrorCode::RequiredParamMissing => "REQUIRED_PARAM_MISSING",
+            ErrorCode::InvalidData => "INVALID_DATA",
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::InvalidQuery => "INVALID_QUERY",
+            ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ErrorCode::DiscretePaginationLimitExceeded => "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+            ErrorCode::TooManyRequests => "TOO_MANY_REQUESTS",
+            ErrorCode::InternalError => "INTERNAL_ERROR",
+            ErrorCode::InvalidRequestMethod => "INVALID_REQUEST_METHOD",
+            ErrorCode::MandatoryNotFound => "MANDATORY_NOT_FOUND",
+        }
+    }
+
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidToken
+            | ErrorCode::AuthenticationFailure
+            | ErrorCode::OauthScopeMismatch => 401,
+            ErrorCode::NoPermission => 403,
+            ErrorCode::InvalidUrlPattern => 404,
+            ErrorCode::InvalidRequestMethod => 405,
+            ErrorCode::TooManyRequests => 429,
+            ErrorCode::InternalError => 500,
+            _ => 400,
+        }
+    }
+
+    pub const fn message(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidToken => "invalid oauth token",
+            ErrorCode::AuthenticationFailure => "Authentication failed",
+            ErrorCode::OauthScopeMismatch => "invalid oauth scope to access this URL",
+            ErrorCode::NoPermission => "permission denied",
+            ErrorCode::InvalidUrlPattern => {
+                "Please check if the URL trying to access is a correct one"
+            }
+            ErrorCode::InvalidModule => "the module name given seems to be invalid",
+            ErrorCode::RequiredParamMissing => "One of the expected parameter is missing",
+            ErrorCode::InvalidData => "invalid data",
+            ErrorCode::InvalidRequest => "invalid request",
+            ErrorCode::InvalidQuery => "invalid query formed",
+            ErrorCode::LimitExceeded => "the limit has been exceeded",
+            ErrorCode::DiscretePaginationLimitExceeded => {
+                "you cannot fetch more than 2000 records using page; use page_token instead"
+            }
+            ErrorCode::TooManyRequests => "too many requests",
+            ErrorCode::InternalError => "Internal Server Error",
+            ErrorCode::InvalidRequestMethod => "The http request method type is not a valid one",
+            ErrorCode::MandatoryNotFound => "required field not found",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        use ErrorCode::*;
+        [
+            InvalidToken,
+            AuthenticationFailure,
+            OauthScopeMismatch,
+            NoPermission,
+            InvalidUrlPattern,
+            InvalidModule,
+            RequiredParamMissing,
+            InvalidData,
+            InvalidRequest,
+            InvalidQuery,
+            LimitExceeded,
+            DiscretePaginationLimitExceeded,
+            TooManyRequests,
+            InternalError,
+            InvalidRequestMethod,
+            MandatoryNotFound,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == code)
+    }
+}
+
+/// The body of an error for a whole request, and the shape of each per-record result:
+/// `{"code","details","message","status"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    #[serde(default)]
+    pub details: Map<String, Value>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub status: String,
+}
+
+impl ApiError {
+    /// `code` with its usual message and empty details.
+    pub fn new(code: ErrorCode) -> ApiError {
+        ApiError {
+            code: code.as_str().to_owned(),
+            details: Map::new(),
+            message: code.message().to_owned(),
+            status: "error".to_owned(),
+        }
+    }
+
+    /// Adds a detail.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    pub fn with_message(mut self, message: &str) -> ApiError {
+        self.message = message.to_owned();
+        self
+    }
+
+    /// `REQUIRED_PARAM_MISSING` for `param`.
+    pub fn required_param_missing(param: &str) -> ApiError {
+        ApiError::new(ErrorCode::RequiredParamMissing).with("param_name", param)
+    }
+
+    /// The code, if it is one this crate knows.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        ErrorCode::parse(&self.code)
+    }
+
+    /// The HTTP status Zoho uses with this code (400 for codes this crate does not know).
+    pub fn http_status(&self) -> u16 {
+        self.error_code().map_or(400, ErrorCode::http_status)
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// One element of a create/update/delete answer's `data`.
+pub type ActionResult = ApiError;
+
+/// A user or owner reference: `{"name","id"}` (`email` on owners).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdName {
+    pub name: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A successful per-record result: `code: SUCCESS`, `status: success`.
+pub fn action_success(message: &str, details: Map<String, Value>) -> ActionResult {
+    ApiError {
+        code: "SUCCESS".to_owned(),
+        details,
+        message: message.to_owned(),
+        status: "success".to_owned(),
+    }
+}
+
+/// Message of a created record.
+pub const MSG_ADDED: &str = "record added";
+/// Message of an updated record.
+pub const MSG_UPDATED: &str = "record updated";
+/// Message of a deleted record.
+pub const MSG_DELETED: &str = "record deleted";
+
+/// The HTTP status of a write answer: 201 (create) or 200 when every record succeeded, 207 when
+/// some did, 400 when none did.
+pub fn write_status(results: &[ActionResult], all_ok_status: u16) -> u16 {
+    let ok = results.iter().filter(|r| r.status == "success").count();
+    if ok == results.len() {
+        all_ok_status
+    } else if ok == 0 {
+        400
+    } else {
+        207
+    }
+}
+
+/// The `info` of a list or search answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Info {
+    pub per_page: u32,
+    pub count: u32,
+    pub page: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<String>,
+    pub more_records: bool,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+    #[serde(default)]
+    pub previous_page_token: Option<String>,
+    #[serde(default)]
+    pub page_token_expiry: Option<String>,
+}
+
+/// A record: field API names to values; `id` is a string of digits.
+pub type Record = Map<String, Value>;
+
+/// A list or search answer (HTTP 200; "no records" is HTTP 204 with no body instead).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListResponse {
+    pub data: Vec<Record>,
+    pub info: Info,
+}
+
+/// `users[]` of `GET /users`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub full_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub zuid: String,
+    pub role: IdName,
+    pub profile: IdName,
+    pub status: String,
+}
+
+/// `GET /users?type=CurrentUser`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsersResponse {
+    pub users: Vec<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<Value>,
+}
+
+/// `org[]` of `GET /org`. `zgid` is a string.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    pub id: String,
+    pub domain_name: String,
+    pub zgid: String,
+    pub company_name: String,
+    pub primary_email: String,
+    pub country_code: String,
+    pub time_zone: String,
+    pub currency: String,
+    #[serde(rename = "type")]
+    pub org_type: String,
+}
+
+/// `GET /org`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgResponse {
+    pub org: Vec<Org>,
+}
+
+/// `modules[]` of `GET /settings/modules`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Module {
+    pub api_name: String,
+    pub module_name: String,
+    pub singular_label: String,
+    pub plural_label: String,
+    pub api_supported: bool,
+    pub generated_type: String,
+    pub id: String,
+}
+
+/// `GET /settings/modules`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModulesResponse {
+    pub modules: Vec<Module>,
+}
+
+/// An answer of the CRM API, classified.
+#[derive(Debug)]
+pub enum ApiResponse {
+    /// 2xx with a JSON body (207 included: look at each `data[]` element).
+    Json(u16, Value),
+    /// 204, or any 2xx with an empty body: no records.
+    NoContent,
+    /// An error body `{"code",…}` (any status), or a synthetic one for a body that is not JSON.
+    Error(u16, ApiError),
+}
+
+/// Classifies an answer: 204/empty → no content; a 4xx/5xx, or a 2xx whose body is a bare
+/// `{"code",…,"status":"error"}`, → an error; a body that is not JSON on an error status becomes
+/// `INTERNAL_ERROR`. Whether a content type was sent does not matter.
+pub fn classify_response(status: u16, body: &str) -> ApiResponse {
+    if status == 204 || ((200..300).contains(&status) && body.trim().is_empty()) {
+        return ApiResponse::NoContent;
+    }
+    let value: Option<Value> = serde_json::from_str(body).ok();
+    let as_error = |v: &Value| -> Option<ApiError> {
+        if v.get("code").is_some() && v.get("status").and_then(Value::as_str) == Some("error") {
+            serde_json::from_value(v.clone()).ok()
+        } else {
+            None
+        }
+    };
+    match value {
+        Some(v) if (200..300).contains(&status) => match as_error(&v) {
+            Some(e) => ApiResponse::Error(status, e),
+            None => ApiResponse::Json(status, v),
+        },
+        Some(v) => {
+            if let Some(e) = as_error(&v) {
+                ApiResponse::Error(status, e)
+            } else if v
+                .get("data")
+                .and_then(Value::as_array)
+                .and_then(|d| d.first())
+                .and_then(as_error)
+                .is_some()
+            {
+                // A write whose records all failed: 400 with `data[]`.
+                ApiResponse::Json(status, v)
+            } else {
+                ApiResponse::Error(
+                    status,
+                    ApiError::new(ErrorCode::InternalError).with("body", json!(v)),
+                )
+            }
+        }
+        None => ApiResponse::Error(
+            status,
+            ApiError::new(ErrorCode::InternalError)
+                .with("body", body.chars().take(200).collect::<String>()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_are_exact() {
+        let e = ApiError::required_param_missing("fields");
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"code":"REQUIRED_PARAM_MISSING","details":{"param_name":"fields"},"message":"One of the expected parameter is missing","status":"error"}"#
+        );
+        assert_eq!(e.http_status(), 400);
+        let e = ApiError::new(ErrorCode::InvalidToken);
+        assert_eq!(
+            e.to_json(),
+            json!({"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"})
+        );
+        assert_eq!(e.http_status(), 401);
+        assert_eq!(ApiError::new(ErrorCode::NoPermission).http_status(), 403);
+        assert_eq!(
+            ApiError::new(ErrorCode::InvalidUrlPattern).http_status(),
+            404
+        );
+        assert_eq!(ApiError::new(ErrorCode::TooManyRequests).http_status(), 429);
+        for c in [
+            ErrorCode::InvalidModule,
+            ErrorCode::LimitExceeded,
+            ErrorCode::InternalError,
+        ] {
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
+        }
+    }
+
+    #[test]
+    fn authorization_header_round_trip() {
+        let t = AccessToken::new("1000.abc");
+        let h = authorization_header(&t);
+        assert_eq!(h, "Zoho-oauthtoken 1000.abc");
+        assert_eq!(token_from_authorization(&h), Some("1000.abc"));
+        assert_eq!(token_from_authorization("Bearer 1000.abc"), None);
+        assert_eq!(token_from_authorization("Zoho-oauthtoken "), None);
+    }
+
+    #[test]
+    fn write_statuses() {
+        let ok = action_success(MSG_ADDED, Map::new());
+        let bad = ApiError::new(ErrorCode::MandatoryNotFound);
+        assert_eq!(write_status(&[ok.clone(), ok.clone()], 201), 201);
+        assert_eq!(write_status(&[ok.clone(), bad.clone()], 201), 207);
+        assert_eq!(write_status(&[bad], 201), 400);
+        assert_eq!(write_status(&[ok], 200), 200);
+    }
+
+    #[test]
+    fn classify() {
+        assert!(matches!(classify_response(204, ""), ApiResponse::NoContent));
+        assert!(matches!(
+            classify_response(200, " "),
+            ApiResponse::NoContent
+        ));
+        match classify_response(
+            401,
+            r#"{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}"#,
+        ) {
+            ApiResponse::Error(401, e) => assert_eq!(e.error_code(), Some(ErrorCode::InvalidToken)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            classify_response(502, "<html>"),
+            ApiResponse::Error(502, _)
+        ));
+        assert!(matches!(
+            classify_response(200, r#"{"data":[]}"#),
+            ApiResponse::Json(200, _)
+        ));
+        let all_failed = r#"{"data":[{"code":"MANDATORY_NOT_FOUND","details":{},"message":"required field not found","status":"error"}]}"#;
+        assert!(matches!(
+            classify_response(400, all_failed),
+            ApiResponse::Json(400, _)
+        ));
+    }
+
+    #[test]
+    fn dtos_parse_zoho_shapes() {
+        let org: OrgResponse = serde_json::from_str(
+            r#"{"org":[{"id":"1","domain_name":"org1","zgid":"77","company_name":"C","primary_email":"a@b","country_code":"US","time_zone":"America/New_York","currency":"USD","type":"production","extra":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(org.org[0].zgid, "77");
+        assert_eq!(org.org[0].org_type, "production");
+        let users: UsersResponse = serde_json::from_str(
+            r#"{"users":[{"id":"1","email":"a@b","full_name":"A B","first_name":"A","last_name":"B","zuid":"9","role":{"name":"CEO","id":"2"},"profile":{"name":"Administrator","id":"3"},"status":"active"}],"info":{"count":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(users.users[0].role.name, "CEO");
+        let list: ListResponse = serde_json::from_str(
+            r#"{"data":[{"id":"1","Last_Name":"X"}],"info":{"per_page":1,"count":1,"page":1,"sort_by":"id","sort_order":"desc","more_records":true,"next_page_token":"t","previous_page_token":null,"page_token_expiry":"2026-01-01T00:00:00+00:00"}}"#,
+        )
+        .unwrap();
+        assert!(list.info.more_records);
+        assert_eq!(list.info.next_page_token.as_deref(), Some("t"));
+    }
+}
