@@ -1,1 +1,77 @@
-fn main() {}
+//! `cargo xtask`: everything the project automates, in Rust instead of shell scripts.
+//!
+//! - `dev`: install what is missing, build, and run the whole portal locally.
+//! - `test`: every test tier, from unit tests to the browser end-to-end tests.
+//! - `build`: the release app in `dist/` and the deployable Worker bundle.
+//! - `tools`: only install the pinned tools (what `dev` and `test` do first).
+//! - `worker-build`: build the Worker for wrangler (its `[build] command`); skips when up to date.
+
+mod build;
+mod cmd;
+mod stack;
+mod tools;
+
+use std::process::ExitCode;
+
+use stack::Ports;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  dev            run the portal locally: simulator, Worker (wrangler dev) and app (trunk serve)
+  test           run every test tier: unit, simulator, Worker black-box, browser end-to-end
+  build          release build: the app in dist/ and the Worker bundle (wrangler deploy --dry-run)
+  tools          install the pinned tools that are missing, then print where they are
+  worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
+
+options for dev and test:
+  --sim-port N     the Zoho simulator's port     (default 8790)
+  --worker-port N  the Worker's port             (default 8787)
+  --app-port N     the app's port (trunk serve)  (default 8080)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "dev" => Ports::parse(rest).and_then(stack::dev),
+        "test" => Ports::parse(rest).and_then(stack::test),
+        "build" => no_options(rest).and_then(|()| build::release()),
+        "tools" => no_options(rest).and_then(|()| tools::Tools::ensure().map(|t| t.print())),
+        "worker-build" => no_options(rest).and_then(|()| {
+            let tools = tools::Tools::ensure()?;
+            build::worker(&tools, build::Profile::Release)
+        }),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn no_options(rest: &[String]) -> Result<(), String> {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(format!("unexpected argument `{arg}`\n\n{USAGE}")),
+    }
+}
+
+/// The workspace root (the parent of this crate), wherever `cargo xtask` is run from.
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}

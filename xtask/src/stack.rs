@@ -1,0 +1,558 @@
+//! The local portal: the Zoho simulator, the Worker under `wrangler dev` and the app under
+//! `trunk serve`, started in that order, each in its own process group, and stopped together.
+//!
+//! `cargo xtask dev` runs the stack until Ctrl-C or SIGTERM; `cargo xtask test` runs the unit
+//! tiers, starts the same stack and runs the black-box and browser tests against it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::build::{self, target_dir};
+use crate::cmd;
+use crate::tools::Tools;
+
+/// The OAuth client the simulator registers by default (see sim/README.md). Development only:
+/// a deployed Worker gets its real client id from `wrangler.toml` and its secret from
+/// `wrangler secret put`.
+const DEV_CLIENT_ID: &str = "1000.ZCRMEDGEDEV";
+const DEV_CLIENT_SECRET: &str = "zcrm-edge-dev-secret";
+/// A fixed key for encrypting tokens in the local KV (32 bytes, base64). Development only.
+const DEV_TOKEN_KEY: &str = "v1:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ports {
+    pub sim: u16,
+    pub worker: u16,
+    pub app: u16,
+}
+
+impl Ports {
+    pub const DEFAULT: Ports = Ports {
+        sim: 8790,
+        worker: 8787,
+        app: 8080,
+    };
+
+    pub fn parse(args: &[String]) -> Result<Ports, String> {
+        let mut ports = Ports::DEFAULT;
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let slot = match flag.as_str() {
+                "--sim-port" => &mut ports.sim,
+                "--worker-port" => &mut ports.worker,
+                "--app-port" => &mut ports.app,
+                other => return Err(format!("unknown option `{other}` (see `cargo xtask help`)")),
+            };
+            *slot = args
+                .next()
+                .and_then(|v| v.parse().ok())
+                .filter(|&p: &u16| p != 0)
+                .ok_or_else(|| format!("{flag} needs a port number"))?;
+        }
+        if ports.sim == ports.worker || ports.sim == ports.app || ports.worker == ports.app {
+            return Err("the three ports must differ".into());
+        }
+        Ok(ports)
+    }
+
+    fn url(port: u16) -> String {
+        format!("http://127.0.0.1:{port}")
+    }
+    pub fn sim_url(&self) -> String {
+        Ports::url(self.sim)
+    }
+    pub fn worker_url(&self) -> String {
+        Ports::url(self.worker)
+    }
+    pub fn app_url(&self) -> String {
+        Ports::url(self.app)
+    }
+    /// wrangler's devtools port: 9229 for the default Worker port, shifted with it.
+    fn inspector(&self) -> u16 {
+        self.worker.wrapping_add(442)
+    }
+}
+
+/// Dev runs keep their local KV between runs; test runs start from an empty one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Dev,
+    Test,
+}
+
+/// `cargo xtask dev`.
+pub fn dev(ports: Ports) -> Result<(), String> {
+    let stop = stop_flag()?;
+    let tools = Tools::ensure()?;
+    let mut stack = Stack::start(&tools, ports, Mode::Dev, &stop)?;
+    println!();
+    println!("  Zylker Academy student portal: {}/", ports.app_url());
+    println!(
+        "  Worker (wrangler dev):          {}/api/health",
+        ports.worker_url()
+    );
+    println!(
+        "  Zoho simulator:                 {}/__sim/users",
+        ports.sim_url()
+    );
+    println!("  Demo users (sign in with any; the simulator's page lets you pick):");
+    for user in demo_users(&ports) {
+        println!("    {user}");
+    }
+    println!("  Logs: {}", stack.log_dir.display());
+    println!("  Ctrl-C stops everything.");
+    println!();
+    let result = stack.watch(&stop);
+    drop(stack);
+    result
+}
+
+/// `cargo xtask test`: every tier, cheapest first.
+pub fn test(ports: Ports) -> Result<(), String> {
+    let stop = stop_flag()?;
+    let started = Instant::now();
+    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let mut phase = |name: &'static str, since: &mut Instant| {
+        timings.push((name, since.elapsed()));
+        *since = Instant::now();
+    };
+    let mut since = Instant::now();
+    let tools = Tools::ensure()?;
+    phase("tools", &mut since);
+
+    // Tier 1: native unit and integration tests (api, zoho, sim, xtask, repo checks). The tests
+    // that need the running stack are #[ignore]d there and run in tier 2.
+    cmd::run(
+        Command::new("cargo")
+            .args(["test", "--quiet"])
+            .current_dir(crate::root()),
+    )?;
+    // The stack tests compile now, before the stack starts, so a compile error fails fast.
+    cmd::run(
+        Command::new("cargo")
+            .args(["test", "--quiet", "-p", "zcrm-tests", "--no-run"])
+            .current_dir(crate::root()),
+    )?;
+    phase("unit and simulator tests", &mut since);
+
+    // Tier 2: the Worker in workerd and the app in Chromium, against the simulator.
+    let stack = Stack::start(&tools, ports, Mode::Test, &stop)?;
+    phase("build and start the stack", &mut since);
+    let mut tests = Command::new("cargo");
+    tests
+        .args(["test", "--quiet", "-p", "zcrm-tests", "--", "--ignored"])
+        .current_dir(crate::root())
+        .env("ZCRM_SIM_URL", ports.sim_url())
+        .env("ZCRM_WORKER_URL", ports.worker_url())
+        .env("ZCRM_APP_URL", ports.app_url())
+        .env("ZCRM_LOG_DIR", &stack.log_dir)
+        .env("CHROME", &tools.chromium)
+        .env("CHROMEDRIVER", &tools.chromedriver);
+    let result = cmd::run(&mut tests);
+    phase("black-box and browser tests", &mut since);
+    drop(stack);
+    if let Err(e) = result {
+        eprintln!(
+            "xtask: the stack's logs are in {}",
+            target_dir().join("xtask/logs").display()
+        );
+        return Err(e);
+    }
+    eprintln!();
+    for (name, took) in &timings {
+        eprintln!("  {name:28} {:6.1} s", took.as_secs_f64());
+    }
+    eprintln!("  {:28} {:6.1} s", "total", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Set by Ctrl-C, SIGTERM or SIGHUP: the stack then stops in order instead of dying at once.
+fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        signal_hook::flag::register(signal, Arc::clone(&flag))
+            .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
+    }
+    Ok(flag)
+}
+
+fn demo_users(ports: &Ports) -> Vec<String> {
+    let Some((200, body)) = http_get(ports.sim, "/__sim/users") else {
+        return vec!["(the simulator did not list its users)".into()];
+    };
+    // A few fields of the simulator's JSON, without a JSON dependency in xtask.
+    body.split("\"email\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+struct Service {
+    name: &'static str,
+    child: Child,
+    /// Whether its output is also echoed to the terminal (always in dev; until ready in test).
+    echo: Arc<AtomicBool>,
+}
+
+struct Stack {
+    services: Vec<Service>,
+    log_dir: PathBuf,
+}
+
+impl Stack {
+    fn start(tools: &Tools, ports: Ports, mode: Mode, stop: &AtomicBool) -> Result<Stack, String> {
+        for (name, port) in [
+            ("simulator", ports.sim),
+            ("Worker", ports.worker),
+            ("app", ports.app),
+        ] {
+            if TcpListener::bind(("127.0.0.1", port)).is_err() {
+                return Err(format!(
+                    "port {port} (the {name}'s) is taken: is another `cargo xtask dev` running? \
+                     Stop it or choose other ports (see `cargo xtask help`)"
+                ));
+            }
+        }
+        let root = crate::root();
+        let state = target_dir().join("xtask");
+        let log_dir = state.join("logs");
+        std::fs::create_dir_all(&log_dir)
+            .map_err(|e| format!("cannot create {}: {e}", log_dir.display()))?;
+        let mut stack = Stack {
+            services: Vec::new(),
+            log_dir,
+        };
+
+        // The simulator (debug build: quick to build, and fast enough for every test).
+        cmd::run(
+            Command::new("cargo")
+                .args(["build", "--quiet", "-p", "zoho-sim"])
+                .current_dir(&root),
+        )?;
+        let mut sim = Command::new(target_dir().join("debug/zoho-sim"));
+        sim.args(["--addr", &format!("127.0.0.1:{}", ports.sim)]);
+        for host in ["127.0.0.1", "localhost"] {
+            sim.args([
+                "--redirect-uri",
+                &format!("http://{host}:{}/redirect.html", ports.app),
+            ]);
+        }
+        stack.spawn("sim", &mut sim)?;
+        stack.wait_ready(
+            "sim",
+            ports.sim,
+            "/__sim/users",
+            Duration::from_secs(30),
+            stop,
+        )?;
+
+        // The Worker, built once here so that wrangler's own [build] step finds it up to date.
+        build::worker(tools, build::Profile::Release)?;
+        // An empty assets folder is enough for wrangler dev: trunk serve serves the app.
+        std::fs::create_dir_all(root.join("dist"))
+            .map_err(|e| format!("cannot create dist/: {e}"))?;
+        let persist = state.join(match mode {
+            Mode::Dev => "wrangler-dev",
+            Mode::Test => "wrangler-test",
+        });
+        if mode == Mode::Test {
+            let _ = std::fs::remove_dir_all(&persist);
+        }
+        let secrets = state.join("edge-secrets.env");
+        std::fs::write(
+            &secrets,
+            format!("ZOHO_CLIENT_SECRET={DEV_CLIENT_SECRET}\nTOKEN_KEYS={DEV_TOKEN_KEY}\n"),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", secrets.display()))?;
+        let mut worker = tools.wrangler();
+        worker
+            .args([
+                "dev",
+                "--local",
+                "--ip",
+                "127.0.0.1",
+                "--show-interactive-dev-session=false",
+            ])
+            .args(["--port", &ports.worker.to_string()])
+            .args(["--inspector-port", &ports.inspector().to_string()])
+            .arg("--persist-to")
+            .arg(&persist)
+            .arg("--env-file")
+            .arg(&secrets)
+            .args(["--var", &format!("ZOHO_SIM_BASE:{}", ports.sim_url())])
+            .args(["--var", &format!("ZOHO_CLIENT_ID:{DEV_CLIENT_ID}")])
+            .args([
+                "--var",
+                &format!("ZOHO_REDIRECT_URI:{}/redirect.html", ports.app_url()),
+            ]);
+        stack.spawn("worker", &mut worker)?;
+        stack.wait_ready(
+            "worker",
+            ports.worker,
+            "/api/health",
+            Duration::from_secs(180),
+            stop,
+        )?;
+
+        // The app, served by Trunk with /api and /auth proxied to the Worker.
+        let mut app = tools.trunk();
+        app.args(["serve", "--offline", "--port", &ports.app.to_string()])
+            .arg("--dist")
+            .arg(target_dir().join("trunk-serve"));
+        if ports.worker != Ports::DEFAULT.worker {
+            app.arg("--config").arg(trunk_config_for(ports.worker)?);
+        }
+        if mode == Mode::Test {
+            app.arg("--no-autoreload");
+        }
+        stack.spawn("app", &mut app)?;
+        stack.wait_ready("app", ports.app, "/", Duration::from_secs(900), stop)?;
+        // The proxy, not only the page: the chain browser → Trunk → Worker answers.
+        stack.wait_ready(
+            "app",
+            ports.app,
+            "/api/health",
+            Duration::from_secs(30),
+            stop,
+        )?;
+
+        if mode == Mode::Test {
+            for service in &stack.services {
+                service.echo.store(false, Ordering::Relaxed);
+            }
+        }
+        Ok(stack)
+    }
+
+    /// Starts `command` in its own process group, its output prefixed on the terminal and
+    /// written to `<log_dir>/<name>.log`.
+    fn spawn(&mut self, name: &'static str, command: &mut Command) -> Result<(), String> {
+        cmd::echo(command);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command.process_group(0);
+        // If xtask dies without stopping the stack (SIGKILL), the service gets SIGTERM.
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        let echo = Arc::new(AtomicBool::new(true));
+        let log_path = self.log_dir.join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+        let log = Arc::new(std::sync::Mutex::new(log));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let (echo, log) = (Arc::clone(&echo), Arc::clone(&log));
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if echo.load(Ordering::Relaxed) {
+                        eprintln!("[{name}] {line}");
+                    }
+                    if let Ok(mut log) = log.lock() {
+                        let _ = writeln!(log, "{line}");
+                    }
+                }
+            });
+        }
+        self.services.push(Service { name, child, echo });
+        Ok(())
+    }
+
+    /// Polls `GET path` until it answers 200, the service exits, or `timeout` passes.
+    fn wait_ready(
+        &mut self,
+        name: &str,
+        port: u16,
+        path: &str,
+        timeout: Duration,
+        stop: &AtomicBool,
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((200, _)) = http_get(port, path) {
+                eprintln!("xtask: {name} is ready (GET 127.0.0.1:{port}{path} answered 200)");
+                return Ok(());
+            }
+            if let Some(exited) = self.exited() {
+                return Err(format!(
+                    "{exited} exited while starting; see {}",
+                    self.log_dir.display()
+                ));
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Err("stopped".into());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{name} did not answer GET 127.0.0.1:{port}{path} within {} s; see {}",
+                    timeout.as_secs(),
+                    self.log_dir.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The name and status of a service that has exited, if one has.
+    fn exited(&mut self) -> Option<String> {
+        self.services.iter_mut().find_map(|s| {
+            s.child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|status| format!("{} ({status})", s.name))
+        })
+    }
+
+    /// Runs until a stop signal, or until a service dies (an error).
+    fn watch(&mut self, stop: &AtomicBool) -> Result<(), String> {
+        while !stop.load(Ordering::Relaxed) {
+            if let Some(exited) = self.exited() {
+                return Err(format!("{exited} exited; stopping the rest"));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        eprintln!("\nxtask: stopping");
+        Ok(())
+    }
+}
+
+impl Drop for Stack {
+    /// Stops the services in reverse order: SIGTERM to each process group (wrangler's workerd and
+    /// Trunk's builds included), then SIGKILL to whatever is left after a grace period.
+    fn drop(&mut self) {
+        for service in self.services.iter_mut().rev() {
+            let group = -(service.child.id() as i32);
+            // SAFETY: kill(2) on a process group we created.
+            unsafe { libc::kill(group, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && group_alive(group) {
+                let _ = service.child.try_wait();
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if group_alive(group) {
+                eprintln!(
+                    "xtask: {} did not stop on SIGTERM; killing it",
+                    service.name
+                );
+                // SAFETY: as above.
+                unsafe { libc::kill(group, libc::SIGKILL) };
+            }
+            let _ = service.child.wait();
+        }
+    }
+}
+
+fn group_alive(group: i32) -> bool {
+    // SAFETY: signal 0 only checks that some process of the group exists.
+    unsafe { libc::kill(group, 0) == 0 }
+}
+
+/// Trunk.toml with its proxies pointed at another Worker port. Trunk takes the folder of its
+/// config as the project folder, so the copy lives beside Trunk.toml (and is git-ignored).
+fn trunk_config_for(worker_port: u16) -> Result<PathBuf, String> {
+    let root = crate::root();
+    let original =
+        std::fs::read_to_string(root.join("Trunk.toml")).map_err(|e| format!("Trunk.toml: {e}"))?;
+    let default = format!("127.0.0.1:{}/", Ports::DEFAULT.worker);
+    if !original.contains(&default) {
+        return Err(format!("Trunk.toml no longer proxies to {default}"));
+    }
+    let path = root.join(".Trunk.ports.toml");
+    std::fs::write(
+        &path,
+        original.replace(&default, &format!("127.0.0.1:{worker_port}/")),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// A minimal `GET` on loopback, for readiness checks: status code and body.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let response = String::from_utf8_lossy(&response);
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn ports_default_and_flags() {
+        assert_eq!(Ports::parse(&[]).unwrap(), Ports::DEFAULT);
+        let p = Ports::parse(&args("--app-port 9080 --sim-port 9790")).unwrap();
+        assert_eq!((p.sim, p.worker, p.app), (9790, 8787, 9080));
+        assert!(Ports::parse(&args("--app-port")).is_err());
+        assert!(Ports::parse(&args("--app-port 0")).is_err());
+        assert!(Ports::parse(&args("--app-port x")).is_err());
+        assert!(Ports::parse(&args("--app-port 8787")).is_err());
+        assert!(Ports::parse(&args("--verbose")).is_err());
+        assert_eq!(Ports::DEFAULT.inspector(), 9229);
+    }
+
+    #[test]
+    fn the_dev_token_key_is_32_bytes() {
+        let b64 = DEV_TOKEN_KEY.strip_prefix("v1:").unwrap();
+        // 32 bytes encode to 44 base64 characters ending in one '='.
+        assert_eq!(b64.len(), 44);
+        assert!(b64.ends_with('=') && !b64.ends_with("=="));
+    }
+
+    #[test]
+    fn trunk_config_proxies_to_the_default_worker_port() {
+        let toml = std::fs::read_to_string(crate::root().join("Trunk.toml")).unwrap();
+        assert!(toml.contains("http://127.0.0.1:8787/api/"));
+        assert!(toml.contains("http://127.0.0.1:8787/auth/"));
+        assert!(toml.contains("port = 8080"));
+    }
+}
