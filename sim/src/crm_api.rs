@@ -136,12 +136,16 @@ fn route_name(method: &str, rest: &[&str]) -> String {
         ["crm", "v8", "users", _] => "users/{id}".to_owned(),
         ["crm", "v8", "org"] => "org".to_owned(),
         ["crm", "v8", "settings", x] => format!("settings/{x}"),
-        ["crm", "v8", m] => format!("{m}"),
-        ["crm", "v8", m, "search"] => format!("{m}/search"),
-        ["crm", "v8", m, _] => format!("{m}/{{id}}"),
+        ["crm", "v8", m] => module_label(m),
+        ["crm", "v8", m, "search"] => format!("{}/search", module_label(m)),
+        ["crm", "v8", m, _] => format!("{}/{{id}}", module_label(m)),
         _ => "invalid".to_owned(),
     };
     format!("{method} /{{dc}}/{{env}}/crm/v8/{tail}")
+}
+
+fn module_label(m: &str) -> String {
+    ModuleKind::from_name(m).map_or_else(|| "{module}".to_owned(), |k| k.api_name().to_owned())
 }
 
 fn dispatch(st: &mut State, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
@@ -441,7 +445,7 @@ fn encode_page_token(
 }
 
 fn decode_page_token(token: &str) -> Option<(String, String, String, usize, i64)> {
-    if token.len() % 2 != 0 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !token.len().is_multiple_of(2) || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes: Vec<u8> = (0..token.len() / 2)
