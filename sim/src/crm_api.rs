@@ -20,6 +20,9 @@ use zoho::{DataCenter, Environment};
 /// What a handler answers, serialized after the lock is released.
 enum Out {
     Json(u16, Value),
+    /// Already serialized JSON (the hot list path serializes under the read lock, without
+    /// building a `Value` tree).
+    Raw(u16, Vec<u8>),
     NoContent,
     Err(ApiError),
 }
@@ -28,6 +31,12 @@ impl Out {
     fn into_resp(self) -> Resp {
         match self {
             Out::Json(s, v) => Resp::json(s, &v),
+            Out::Raw(s, bytes) => Resp {
+                status: s,
+                content_type: Some(crate::JSON.to_owned()),
+                location: None,
+                body: bytes.into(),
+            },
             Out::NoContent => Resp::empty(204),
             Out::Err(e) => Resp::api_error(&e),
         }
@@ -121,10 +130,12 @@ pub(crate) async fn handle(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let out = {
+    let out = if req.method == "GET" {
+        let st = shared.read();
+        dispatch(Guard::Read(&st), req, &auth, rest)
+    } else {
         let mut st = shared.lock();
-        st.user_stats(auth.user).crm_requests += 1;
-        dispatch(&mut st, req, &auth, rest)
+        dispatch(Guard::Write(&mut st), req, &auth, rest)
     };
     drop(slot);
     out.into_resp()
@@ -148,9 +159,33 @@ fn module_label(m: &str) -> String {
     ModuleKind::from_name(m).map_or_else(|| "{module}".to_owned(), |k| k.api_name().to_owned())
 }
 
-fn dispatch(st: &mut State, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
+/// The state, read-locked for `GET`s and write-locked for the rest.
+enum Guard<'a> {
+    Read(&'a State),
+    Write(&'a mut State),
+}
+
+impl Guard<'_> {
+    fn st(&self) -> &State {
+        match self {
+            Guard::Read(s) => s,
+            Guard::Write(s) => s,
+        }
+    }
+}
+
+fn dispatch(mut g: Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
+    dispatch_inner(&mut g, req, auth, rest).unwrap_or_else(Out::Err)
+}
+
+fn dispatch_inner(
+    g: &mut Guard<'_>,
+    req: &Req,
+    auth: &Auth,
+    rest: &[&str],
+) -> Result<Out, ApiError> {
     let ["crm", "v8", rest @ ..] = rest else {
-        return ApiError::new(ErrorCode::InvalidUrlPattern).into();
+        return Err(ApiError::new(ErrorCode::InvalidUrlPattern));
     };
     let m = req.method.as_str();
     let need = |path: &str, op: ScopeOp| -> Result<(), ApiError> {
@@ -160,14 +195,15 @@ fn dispatch(st: &mut State, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
             Err(ApiError::new(ErrorCode::OauthScopeMismatch))
         }
     };
-    let result: Result<Out, ApiError> = (|| match rest {
+    let writable = || ApiError::new(ErrorCode::InternalError);
+    match rest {
         ["users"] | ["users", _] if m == "GET" => {
             need("ZohoCRM.users", ScopeOp::Read)?;
-            users(st, req, auth, rest.get(1).copied())
+            users(g.st(), req, auth, rest.get(1).copied())
         }
         ["org"] if m == "GET" => {
             need("ZohoCRM.org", ScopeOp::Read)?;
-            Ok(org(st, auth))
+            Ok(org(g.st(), auth))
         }
         ["settings", "fields"] if m == "GET" => {
             need("ZohoCRM.settings.fields", ScopeOp::Read)?;
@@ -177,7 +213,7 @@ fn dispatch(st: &mut State, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
             let module = ModuleKind::from_name(&name).ok_or_else(|| {
                 ApiError::new(ErrorCode::InvalidModule).with("param_name", "module")
             })?;
-            Ok(Out::Json(200, json!({ "fields": *st.fields[&module] })))
+            Ok(Out::Json(200, json!({ "fields": *g.st().fields[&module] })))
         }
         ["settings", "modules"] if m == "GET" => {
             need("ZohoCRM.settings.modules", ScopeOp::Read)?;
@@ -207,12 +243,13 @@ fn dispatch(st: &mut State, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
             };
             need(module.scope_path(), op)?;
             match (m, tail) {
-                ("GET", []) => list(st, req, auth, module),
-                ("GET", ["search"]) => search(st, req, auth, module),
-                ("GET", [id]) => get_one(st, req, auth, module, id),
-                ("POST", []) => create(st, req, auth, module),
-                ("PUT", []) => update(st, req, auth, module, None),
-                ("PUT", [id]) => update(st, req, auth, module, Some(id)),
+                ("GET", []) => list(g.st(), req, auth, module),
+                ("GET", ["search"]) => search(g.st(), req, auth, module),
+                ("GET", [id]) => get_one(g.st(), req, auth, module, id),
+                ("POST" | "PUT" | "DELETE", _) if matches!(g, Guard::Read(_)) => Err(writable()),
+                ("POST", []) => create(write(g)?, req, auth, module),
+                ("PUT", []) => update(write(g)?, req, auth, module, None),
+                ("PUT", [id]) => update(write(g)?, req, auth, module, Some(id)),
                 ("DELETE", []) => {
                     let ids = req
                         .param("ids")
@@ -224,15 +261,21 @@ fn dispatch(st: &mut State, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
                             .with("limit", MAX_RECORDS_PER_WRITE)
                             .with("param_name", "ids"));
                     }
-                    Ok(delete(st, auth, module, &ids))
+                    Ok(delete(write(g)?, auth, module, &ids))
                 }
-                ("DELETE", [id]) => Ok(delete(st, auth, module, &[id.to_string()])),
+                ("DELETE", [id]) => Ok(delete(write(g)?, auth, module, &[id.to_string()])),
                 _ => Err(ApiError::new(ErrorCode::InvalidRequestMethod)),
             }
         }
         _ => Err(ApiError::new(ErrorCode::InvalidUrlPattern)),
-    })();
-    result.unwrap_or_else(Out::Err)
+    }
+}
+
+fn write<'a>(g: &'a mut Guard<'_>) -> Result<&'a mut State, ApiError> {
+    match g {
+        Guard::Write(s) => Ok(s),
+        Guard::Read(_) => Err(ApiError::new(ErrorCode::InternalError)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,7 +377,7 @@ fn visible(st: &State, auth: &Auth, r: &Rec) -> bool {
 }
 
 fn ref_json(st: &State, u: usize) -> Value {
-    st.users[u].owner_json()
+    st.owner_values[u].clone()
 }
 
 fn field_value(st: &State, offset_min: i32, r: &Rec, name: &str) -> Value {
@@ -346,6 +389,37 @@ fn field_value(st: &State, offset_min: i32, r: &Rec, name: &str) -> Value {
         "Created_Time" => seed::iso_time(r.created, offset_min).into(),
         "Modified_Time" => seed::iso_time(r.modified, offset_min).into(),
         _ => r.fields.get(name).cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// A record's requested fields, serialized straight from the state.
+struct RecView<'a> {
+    st: &'a State,
+    off: i32,
+    r: &'a Rec,
+    fields: &'a [String],
+}
+
+impl serde::Serialize for RecView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        for f in self.fields {
+            if f == "id" {
+                continue;
+            }
+            match f.as_str() {
+                "Owner" => m.serialize_entry(f, &self.st.owner_values[self.r.owner])?,
+                "Created_By" => m.serialize_entry(f, &self.st.owner_values[self.r.created_by])?,
+                "Modified_By" => m.serialize_entry(f, &self.st.owner_values[self.r.modified_by])?,
+                "Created_Time" | "Modified_Time" => {
+                    m.serialize_entry(f, &field_value(self.st, self.off, self.r, f))?
+                }
+                _ => m.serialize_entry(f, self.r.fields.get(f).unwrap_or(&Value::Null))?,
+            }
+        }
+        m.serialize_entry("id", &self.r.id.to_string())?;
+        m.end()
     }
 }
 
@@ -393,11 +467,13 @@ fn parse_fields(st: &State, module: ModuleKind, raw: &str) -> Result<Vec<String>
             .with("limit", MAX_FIELDS));
     }
     let known = &st.fields[&module];
-    Ok(names
-        .into_iter()
-        .filter(|n| *n == "id" || known.iter().any(|f| f.api_name == *n))
-        .map(str::to_owned)
-        .collect())
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for n in names {
+        if (n == "id" || known.iter().any(|f| f.api_name == n)) && !out.iter().any(|o| o == n) {
+            out.push(n.to_owned());
+        }
+    }
+    Ok(out)
 }
 
 fn positive(req: &Req, name: &str, default: u32, max: u32) -> Result<u32, ApiError> {
@@ -537,18 +613,23 @@ fn list(st: &State, req: &Req, auth: &Auth, module: ModuleKind) -> Result<Out, A
         rows.reverse();
     }
     let total = rows.len();
-    let page_rows: Vec<Value> = rows
+    let off_min = st.orgs[auth.org].utc_offset_min;
+    let page_rows: Vec<RecView> = rows
         .iter()
         .skip(offset)
         .take(per_page)
-        .map(|r| record_json(st, auth, module, r, Some(&fields)))
+        .map(|r| RecView {
+            st,
+            off: off_min,
+            r,
+            fields: &fields,
+        })
         .collect();
     if page_rows.is_empty() {
         return Ok(Out::NoContent);
     }
     let more = total > offset + page_rows.len();
     let expiry = now + TOKEN_LIFETIME_SECS;
-    let off_min = st.orgs[auth.org].utc_offset_min;
     let next =
         more.then(|| encode_page_token(module, &sort_by, &sort_order, offset + per_page, expiry));
     let info = json!({
@@ -562,7 +643,17 @@ fn list(st: &State, req: &Req, auth: &Auth, module: ModuleKind) -> Result<Out, A
         "previous_page_token": page_token,
         "page_token_expiry": next.as_ref().map(|_| seed::iso_time(expiry, off_min)),
     });
-    Ok(Out::Json(200, json!({"data": page_rows, "info": info})))
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        data: Vec<RecView<'a>>,
+        info: Value,
+    }
+    let bytes = serde_json::to_vec(&Body {
+        data: page_rows,
+        info,
+    })
+    .map_err(|_| ApiError::new(ErrorCode::InternalError))?;
+    Ok(Out::Raw(200, bytes))
 }
 
 fn get_one(

@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use state::{Limits, State};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -87,12 +87,18 @@ impl Default for Config {
 
 pub(crate) struct Shared {
     pub cfg: Config,
-    state: Mutex<State>,
+    state: RwLock<State>,
 }
 
 impl Shared {
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    /// The state, for writing (short sections only; never held across an await).
+    pub fn lock(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The state, for reading.
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn reset(&self) {
@@ -241,7 +247,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State::new(&config)),
+        state: RwLock::new(State::new(&config)),
         cfg: config,
     });
     tokio::pin!(shutdown);
@@ -413,6 +419,11 @@ fn record(shared: &Shared, req: &Req, ctx: &Ctx, status: u16) {
     *s.by_status.entry(status).or_default() += 1;
     if s.recent.len() >= state::RECENT_MAX {
         s.recent.pop_front();
+    }
+    if let Some(u) = ctx.user
+        && route.contains("/crm/v8/")
+    {
+        st.stats.users.entry(u).or_default().crm_requests += 1;
     }
     let user = ctx.user.map(|u| st.users[u].email.clone());
     st.stats.recent.push_back(json!({

@@ -1,5 +1,5 @@
 //! The simulator's state: seed data, tokens, limits, faults and statistics. All of it sits behind
-//! one `std::sync::Mutex`, held only for short synchronous sections (never across an await).
+//! one `std::sync::RwLock`, held only for short synchronous sections (never across an await).
 
 use crate::Config;
 use crate::seed::{self, ModuleKind, Rec, SeedOrg, SeedUser};
@@ -152,6 +152,8 @@ pub const RECENT_MAX: usize = 1000;
 
 pub struct State {
     pub users: Vec<SeedUser>,
+    /// `{"name","id","email"}` of each user, as records show owners.
+    pub owner_values: Vec<Value>,
     pub orgs: Vec<SeedOrg>,
     pub instances: HashMap<(usize, Environment), Instance>,
     pub fields: HashMap<ModuleKind, Arc<Vec<Field>>>,
@@ -200,6 +202,7 @@ impl State {
             .map(|m| (m, Arc::new(seed::module_fields(m))))
             .collect();
         State {
+            owner_values: users.iter().map(SeedUser::owner_json).collect(),
             users,
             orgs,
             instances,

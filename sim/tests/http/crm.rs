@@ -161,6 +161,18 @@ async fn list_requires_fields() {
         a.text,
         r#"{"code":"REQUIRED_PARAM_MISSING","details":{"param_name":"fields"},"message":"One of the expected parameter is missing","status":"error"}"#
     );
+    // Repeated and unknown names are dropped; id comes anyway.
+    let a = sim
+        .crm(
+            Method::GET,
+            &t,
+            "Leads?fields=Last_Name,Last_Name,Shoe_Size&per_page=1",
+            None,
+        )
+        .await;
+    assert_eq!(a.text.matches("\"Last_Name\"").count(), 1, "{}", a.text);
+    assert!(!a.text.contains("Shoe_Size"));
+    assert!(a.json["data"][0]["id"].is_string());
     let many: Vec<String> = (0..51).map(|i| format!("F{i}")).collect();
     let a = sim
         .crm(
