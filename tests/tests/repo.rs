@@ -17,8 +17,8 @@ fn readme_commands() -> Vec<String> {
     block
         .lines()
         .skip(1) // the fence's language tag
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect()
 }

@@ -23,7 +23,7 @@ use crate::tools::Tools;
 const DEV_CLIENT_ID: &str = "1000.ZCRMEDGEDEV";
 const DEV_CLIENT_SECRET: &str = "zcrm-edge-dev-secret";
 /// A fixed key for encrypting tokens in the local KV (32 bytes, base64). Development only.
-const DEV_TOKEN_KEY: &str = "v1:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=";
+const DEV_TOKEN_KEY: &str = "v1:emNybS1lZGdlLWxvY2FsLWRldi1rZXktMzItYnl0ZXM=";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ports {
