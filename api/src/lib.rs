@@ -2,6 +2,8 @@
 //! `/api/*` and `/auth/*`, and the validation rules both sides apply. Knows nothing of Zoho's wire
 //! format (that is the `zoho` crate) and does no I/O.
 
+pub mod students;
+
 use serde::{Deserialize, Serialize};
 
 /// `GET /api/health`: the Worker is up and says which build and environment it runs.
@@ -30,6 +32,9 @@ pub struct ErrorBody {
     /// The field the error is about, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field that failed validation, when the error is about a student's fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<students::FieldError>,
 }
 
 impl ApiError {
@@ -39,6 +44,7 @@ impl ApiError {
                 code: code.to_owned(),
                 message: message.into(),
                 field: None,
+                fields: Vec::new(),
             },
         }
     }
@@ -46,3 +52,86 @@ impl ApiError {
 
 /// The header every response of the edge carries, naming the request in the edge's logs.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in and sessions (`/auth/*`, `/api/session`)
+// ---------------------------------------------------------------------------------------------
+
+/// State-changing requests (every method but GET and HEAD) must carry this header with
+/// [`CSRF_VALUE`]: a cross-site form cannot set it, and a cross-site `fetch` that sets it needs a
+/// CORS preflight that the edge never grants.
+pub const CSRF_HEADER: &str = "x-requested-with";
+pub const CSRF_VALUE: &str = "zcrm-edge";
+
+/// Where the sign-in popup starts (same origin; the edge redirects it to Zoho).
+pub const AUTH_START_PATH: &str = "/auth/start";
+/// The page Zoho redirects the popup to; it hands the query to the main window and closes.
+pub const REDIRECT_PAGE_PATH: &str = "/redirect.html";
+
+/// The `localStorage` keys the redirect page writes, as Zoho's own sample does. The main window
+/// reads and removes them at once.
+pub mod redirect_keys {
+    pub const CODE: &str = "zcrm.oauth.code";
+    pub const STATE: &str = "zcrm.oauth.state";
+    pub const LOCATION: &str = "zcrm.oauth.location";
+    pub const ACCOUNTS_SERVER: &str = "zcrm.oauth.accounts-server";
+    pub const ERROR: &str = "zcrm.oauth.error";
+}
+
+/// `POST /auth/callback`: what Zoho's redirect carried, handed over by the main window.
+/// Every field is checked by the edge: `state` against the login, `location` and
+/// `accounts_server` against the hard-coded data-centre table.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackRequest {
+    pub code: String,
+    pub state: String,
+    pub location: String,
+    pub accounts_server: String,
+}
+
+/// `GET /api/session` (200), and the answer of a successful `POST /auth/callback`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The user's full name as Zoho CRM has it.
+    pub name: String,
+    pub email: String,
+    pub org_name: String,
+    pub org_id: String,
+    /// `us`, `eu`, `in`, ... (Zoho's `location`).
+    pub data_center: String,
+    /// `production`, `sandbox` or `developer`.
+    pub environment: String,
+}
+
+/// Error codes the app acts on. Every error body carries one of these in `error.code`.
+pub mod codes {
+    /// No session, or it ended: show sign-in.
+    pub const UNAUTHENTICATED: &str = "unauthenticated";
+    /// The user's Zoho grant was revoked or expired: sign in again.
+    pub const SESSION_EXPIRED: &str = "session_expired";
+    /// The body, a parameter or a header is malformed.
+    pub const INVALID_REQUEST: &str = "invalid_request";
+    /// The CSRF header is missing or wrong, or the origin is foreign.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// The sign-in attempt is unknown, expired or was already used (state mismatch).
+    pub const INVALID_STATE: &str = "invalid_state";
+    /// Zoho refused the code (expired, reused, or from another data centre).
+    pub const INVALID_GRANT: &str = "invalid_grant";
+    /// A field of a student failed validation (`error.field` names it).
+    pub const INVALID_FIELD: &str = "invalid_field";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// Another student already has this email.
+    pub const DUPLICATE: &str = "duplicate";
+    /// Zoho said no to this user (scope or permission).
+    pub const NO_PERMISSION: &str = "no_permission";
+    /// Too many requests, at Zoho or at the edge: retry later.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// Zoho failed or answered nonsense.
+    pub const UPSTREAM: &str = "upstream_error";
+    /// Zoho did not answer in time.
+    pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
+    pub const INTERNAL: &str = "internal_error";
+}

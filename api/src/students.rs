@@ -1,0 +1,406 @@
+//! Students: the portal's view of a Zoho CRM Lead, and the rules a student must satisfy.
+//!
+//! The app runs [`StudentInput::validate`] as the coordinator types; the edge runs the same
+//! function on every create and update before anything reaches Zoho. The limits and the course
+//! choices come from Zoho's field metadata ([`StudentsMeta`], served by `GET /api/students/meta`).
+
+use serde::{Deserialize, Serialize};
+
+/// A student as the portal shows it. Maps to a Lead: `First_Name`, `Last_Name`, `Company`
+/// (the college), `Course` (a custom picklist), `Email`, `Phone`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Student {
+    pub id: String,
+    #[serde(flatten)]
+    pub fields: StudentInput,
+}
+
+/// What a coordinator types into the form: the body of `POST /api/students` and
+/// `PUT /api/students/{id}`. Empty optional fields are empty strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudentInput {
+    #[serde(default)]
+    pub first_name: String,
+    pub last_name: String,
+    pub college: String,
+    pub course: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// The fields of a student, named as the API and the app's form name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudentField {
+    FirstName,
+    LastName,
+    College,
+    Course,
+    Email,
+    Phone,
+}
+
+impl StudentField {
+    pub const ALL: [StudentField; 6] = [
+        StudentField::FirstName,
+        StudentField::LastName,
+        StudentField::College,
+        StudentField::Course,
+        StudentField::Email,
+        StudentField::Phone,
+    ];
+
+    /// The name in JSON bodies and in `error.field`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StudentField::FirstName => "first_name",
+            StudentField::LastName => "last_name",
+            StudentField::College => "college",
+            StudentField::Course => "course",
+            StudentField::Email => "email",
+            StudentField::Phone => "phone",
+        }
+    }
+
+    /// The Lead field it is stored in.
+    pub fn zoho_api_name(self) -> &'static str {
+        match self {
+            StudentField::FirstName => "First_Name",
+            StudentField::LastName => "Last_Name",
+            StudentField::College => "Company",
+            StudentField::Course => "Course",
+            StudentField::Email => "Email",
+            StudentField::Phone => "Phone",
+        }
+    }
+
+    pub fn from_zoho_api_name(name: &str) -> Option<StudentField> {
+        StudentField::ALL
+            .into_iter()
+            .find(|f| f.zoho_api_name() == name)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StudentField::FirstName => "First name",
+            StudentField::LastName => "Last name",
+            StudentField::College => "College",
+            StudentField::Course => "Course",
+            StudentField::Email => "Email",
+            StudentField::Phone => "Phone",
+        }
+    }
+}
+
+/// `GET /api/students/meta`: the course choices and the field lengths, from Zoho's metadata.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudentsMeta {
+    pub courses: Vec<String>,
+    pub limits: FieldLimits,
+}
+
+/// Maximum lengths in characters, as Zoho reports them for the Lead fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldLimits {
+    pub first_name: u32,
+    pub last_name: u32,
+    pub college: u32,
+    pub email: u32,
+    pub phone: u32,
+}
+
+impl Default for FieldLimits {
+    /// Zoho's standard lengths for these Lead fields.
+    fn default() -> FieldLimits {
+        FieldLimits {
+            first_name: 40,
+            last_name: 80,
+            college: 200,
+            email: 100,
+            phone: 30,
+        }
+    }
+}
+
+impl FieldLimits {
+    pub fn of(&self, field: StudentField) -> Option<u32> {
+        match field {
+            StudentField::FirstName => Some(self.first_name),
+            StudentField::LastName => Some(self.last_name),
+            StudentField::College => Some(self.college),
+            StudentField::Email => Some(self.email),
+            StudentField::Phone => Some(self.phone),
+            StudentField::Course => None,
+        }
+    }
+}
+
+/// One reason a student is not acceptable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: StudentField,
+    pub message: String,
+}
+
+/// The most a page may hold (Zoho's own maximum).
+pub const MAX_PER_PAGE: u32 = 200;
+pub const DEFAULT_PER_PAGE: u32 = 20;
+/// Longest search term accepted.
+pub const MAX_SEARCH_LEN: usize = 100;
+
+impl StudentInput {
+    /// Trims every field, then checks it against the portal's rules and Zoho's metadata.
+    /// Returns the trimmed input, or every problem found (at most one per field).
+    pub fn validate(&self, meta: &StudentsMeta) -> Result<StudentInput, Vec<FieldError>> {
+        let trimmed = StudentInput {
+            first_name: self.first_name.trim().to_owned(),
+            last_name: self.last_name.trim().to_owned(),
+            college: self.college.trim().to_owned(),
+            course: self.course.trim().to_owned(),
+            email: self.email.trim().to_owned(),
+            phone: self.phone.trim().to_owned(),
+        };
+        let errors: Vec<FieldError> = StudentField::ALL
+            .into_iter()
+            .filter_map(|field| {
+                check_field(field, trimmed.get(field), meta)
+                    .err()
+                    .map(|message| FieldError { field, message })
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(trimmed)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn get(&self, field: StudentField) -> &str {
+        match field {
+            StudentField::FirstName => &self.first_name,
+            StudentField::LastName => &self.last_name,
+            StudentField::College => &self.college,
+            StudentField::Course => &self.course,
+            StudentField::Email => &self.email,
+            StudentField::Phone => &self.phone,
+        }
+    }
+
+    pub fn get_mut(&mut self, field: StudentField) -> &mut String {
+        match field {
+            StudentField::FirstName => &mut self.first_name,
+            StudentField::LastName => &mut self.last_name,
+            StudentField::College => &mut self.college,
+            StudentField::Course => &mut self.course,
+            StudentField::Email => &mut self.email,
+            StudentField::Phone => &mut self.phone,
+        }
+    }
+
+    /// The full name as the portal shows it.
+    pub fn full_name(&self) -> String {
+        match (self.first_name.is_empty(), self.last_name.is_empty()) {
+            (true, _) => self.last_name.clone(),
+            (false, true) => self.first_name.clone(),
+            (false, false) => format!("{} {}", self.first_name, self.last_name),
+        }
+    }
+}
+
+/// Checks one trimmed value. The message is for people and names no internals.
+pub fn check_field(field: StudentField, value: &str, meta: &StudentsMeta) -> Result<(), String> {
+    let required = matches!(
+        field,
+        StudentField::LastName | StudentField::College | StudentField::Course | StudentField::Email
+    );
+    if value.is_empty() {
+        return if required {
+            Err(format!("{} is required.", field.label()))
+        } else {
+            Ok(())
+        };
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{} cannot contain control characters.",
+            field.label()
+        ));
+    }
+    if let Some(limit) = meta.limits.of(field) {
+        let len = value.chars().count();
+        if len > limit as usize {
+            return Err(format!(
+                "{} can be at most {limit} characters ({len} now).",
+                field.label()
+            ));
+        }
+    }
+    match field {
+        StudentField::Email if !is_email(value) => {
+            Err("Enter an email address like name@college.edu.".to_owned())
+        }
+        StudentField::Phone if !is_phone(value) => Err(
+            "Enter a phone number: digits, spaces and + - ( ) . only, at least 6 digits."
+                .to_owned(),
+        ),
+        StudentField::Course if !meta.courses.iter().any(|c| c == value) => {
+            Err("Choose one of the courses offered.".to_owned())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A pragmatic email check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '"' | '<' | '>'))
+}
+
+/// Digits and phone punctuation only, with at least 6 digits.
+pub fn is_phone(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'))
+        && s.chars().filter(char::is_ascii_digit).count() >= 6
+}
+
+/// `GET /api/students` answer: one page of Zoho's list or search.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudentsPage {
+    pub students: Vec<Student>,
+    pub page: u32,
+    pub per_page: u32,
+    /// Zoho says more records follow this page.
+    pub more: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> StudentsMeta {
+        StudentsMeta {
+            courses: vec!["Rust Fundamentals".into(), "Data Science".into()],
+            limits: FieldLimits::default(),
+        }
+    }
+
+    fn good() -> StudentInput {
+        StudentInput {
+            first_name: " Asha ".into(),
+            last_name: "Rao".into(),
+            college: "Zylker College".into(),
+            course: "Data Science".into(),
+            email: "asha@zylker.edu".into(),
+            phone: "+91 98765 43210".into(),
+        }
+    }
+
+    fn fields_in_error(input: &StudentInput) -> Vec<StudentField> {
+        input
+            .validate(&meta())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_good_student_passes_trimmed() {
+        let valid = good().validate(&meta()).unwrap();
+        assert_eq!(valid.first_name, "Asha");
+        assert_eq!(valid.full_name(), "Asha Rao");
+    }
+
+    #[test]
+    fn required_fields_and_optional_ones() {
+        let empty = StudentInput::default();
+        assert_eq!(
+            fields_in_error(&empty),
+            [
+                StudentField::LastName,
+                StudentField::College,
+                StudentField::Course,
+                StudentField::Email
+            ]
+        );
+        let mut no_optional = good();
+        no_optional.first_name = "  ".into();
+        no_optional.phone.clear();
+        assert!(no_optional.validate(&meta()).is_ok());
+    }
+
+    #[test]
+    fn limits_count_characters_not_bytes() {
+        let mut s = good();
+        s.last_name = "é".repeat(80);
+        assert!(s.validate(&meta()).is_ok());
+        s.last_name = "é".repeat(81);
+        let errors = s.validate(&meta()).unwrap_err();
+        assert_eq!(errors[0].field, StudentField::LastName);
+        assert!(errors[0].message.contains("at most 80"));
+    }
+
+    #[test]
+    fn course_must_be_offered() {
+        let mut s = good();
+        s.course = "Underwater Basket Weaving".into();
+        assert_eq!(fields_in_error(&s), [StudentField::Course]);
+        s.course = "data science".into();
+        assert_eq!(fields_in_error(&s), [StudentField::Course]);
+    }
+
+    #[test]
+    fn emails_and_phones() {
+        for ok in ["a@b.co", "first.last+tag@college.example.edu"] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@@b.co", "a@.b", "a@b.", "a b@c.de", "a@b..c", "a)@b.co",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        for ok in ["+1 (555) 010-2030", "9876543210"] {
+            assert!(is_phone(ok), "{ok}");
+        }
+        for bad in ["12345", "call me", "555-0100 ext 2"] {
+            assert!(!is_phone(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let mut s = good();
+        s.college = "Zylker\u{0}College".into();
+        assert_eq!(fields_in_error(&s), [StudentField::College]);
+    }
+
+    #[test]
+    fn unknown_json_fields_are_refused() {
+        let body = r#"{"last_name":"R","college":"C","course":"Data Science","email":"a@b.co","Owner":"x"}"#;
+        assert!(serde_json::from_str::<StudentInput>(body).is_err());
+        let body = r#"{"last_name":"R","college":"C","course":"Data Science","email":"a@b.co"}"#;
+        let input: StudentInput = serde_json::from_str(body).unwrap();
+        assert!(input.validate(&meta()).is_ok());
+    }
+
+    #[test]
+    fn field_names_round_trip() {
+        for f in StudentField::ALL {
+            assert_eq!(StudentField::from_zoho_api_name(f.zoho_api_name()), Some(f));
+            let json = serde_json::to_string(&f).unwrap();
+            assert_eq!(json, format!("\"{}\"", f.as_str()));
+        }
+    }
+}
