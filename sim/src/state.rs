@@ -391,6 +391,15 @@ impl State {
                     .iter()
                     .map(|&e| (e.as_str().to_owned(), endpoints.api_domain(org.dc, e).into()))
                     .collect();
+                // Each environment is an org of its own: the SDK keys its tokens by this zgid.
+                let orgs: Map<String, Value> = org
+                    .envs
+                    .iter()
+                    .map(|&e| {
+                        let o = json!({"id": org.org_id(u.org, e), "zgid": org.zgid(u.org, e)});
+                        (e.as_str().to_owned(), o)
+                    })
+                    .collect();
                 json!({
                     "email": u.email,
                     "id": u.id,
@@ -409,6 +418,7 @@ impl State {
                     "profile": profile["name"],
                     "environments": org.envs.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
                     "api_domains": domains,
+                    "orgs": orgs,
                 })
             })
             .collect();

@@ -35,6 +35,13 @@ async fn users_lists_the_seed() {
     );
     assert_eq!(find(ADMIN_IN)["location"], "in");
     assert!(find(ADMIN_BULK)["org"]["zgid"].is_string());
+    // Each environment is an org of its own, production's being `org`.
+    assert_eq!(admin["orgs"]["production"]["zgid"], admin["org"]["zgid"]);
+    assert_eq!(admin["orgs"]["production"]["id"], admin["org"]["id"]);
+    assert!(admin["orgs"]["sandbox"]["zgid"].is_string());
+    assert_ne!(admin["orgs"]["sandbox"]["zgid"], admin["org"]["zgid"]);
+    assert_ne!(admin["orgs"]["sandbox"]["id"], admin["org"]["id"]);
+    assert!(find(ADMIN_B)["orgs"]["sandbox"].is_null());
     // Deterministic: a second simulator has the same ids.
     let other = start().await;
     let b = other.control(Method::GET, "users", Value::Null).await;
