@@ -51,12 +51,20 @@ impl ModuleKind {
         }
     }
 
+    /// A `modules[]` element of `GET /settings/modules`, with the keys of Zoho's v8 answer that a
+    /// client may read (the SDK reads `api_name`, `api_supported` and `generated_type`).
     pub fn module_json(self) -> Value {
+        let (sequence_number, convertable) = match self {
+            ModuleKind::Leads => (2, true),
+            ModuleKind::Contacts => (4, false),
+        };
         json!({
             "api_name": self.api_name(),
             "module_name": self.api_name(),
             "singular_label": self.singular(),
             "plural_label": self.api_name(),
+            "actual_singular_label": self.singular(),
+            "actual_plural_label": self.api_name(),
             "api_supported": true,
             "generated_type": "default",
             "id": self.id(),
@@ -64,7 +72,20 @@ impl ModuleKind {
             "editable": true,
             "deletable": true,
             "viewable": true,
-            "visible": true,
+            "convertable": convertable,
+            "quick_create": true,
+            "lookupable": true,
+            "global_search_supported": true,
+            "show_as_tab": true,
+            "status": "visible",
+            "visibility": 1,
+            "sequence_number": sequence_number,
+            "access_type": "org_based",
+            "description": null,
+            "web_link": null,
+            "modified_time": null,
+            "modified_by": null,
+            "parent_module": {},
         })
     }
 }

@@ -124,6 +124,7 @@ def run_case(sim, case, work):
     from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
     from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException
     from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+    from zohocrmsdk.src.com.zoho.crm.api.modules import ModulesOperations
     from zohocrmsdk.src.com.zoho.crm.api.org import OrgOperations
     from zohocrmsdk.src.com.zoho.crm.api.org import ResponseWrapper as OrgWrapper
     from zohocrmsdk.src.com.zoho.crm.api.record import (
@@ -199,6 +200,14 @@ def run_case(sim, case, work):
     check(case, "org-zgid", org.get_zgid() == zgid, org.get_zgid())
     check(case, "org-name", org.get_company_name() == me["org"]["company_name"], org.get_company_name())
 
+    # settings/modules, as the SDK reads it
+    answer = ModulesOperations().get_modules(ParameterMap(), HeaderMap())
+    check(case, "modules-status", answer.get_status_code() == 200, answer.get_status_code())
+    modules = {m.get_api_name(): m for m in answer.get_object().get_modules()}
+    check(case, "modules-leads", "Leads" in modules and modules["Leads"].get_api_supported() is True, list(modules))
+    check(case, "modules-generated-type", modules["Leads"].get_generated_type().get_value() == "default")
+    check(case, "modules-status-visible", modules["Leads"].get_status() == "visible")
+
     leads = RecordOperations("Leads")
 
     # list, with booleans as the SDK sends them (`False`)
@@ -256,6 +265,15 @@ def run_case(sim, case, work):
     check(case, "get-email", got.get_key_value("Email") == address, got.get_key_value("Email"))
     course = got.get_key_value("Course")
     check(case, "get-picklist", isinstance(course, Choice) and course.get_value() == "Data Science", course)
+
+    # a list of just these ids
+    params = ParameterMap()
+    params.add(GetRecordsParam.fields, LEAD_FIELDS)
+    params.add(GetRecordsParam.ids, f"{new_id},{ids[0]}")
+    answer = leads.get_records(params, HeaderMap())
+    check(case, "list-ids-status", answer.get_status_code() == 200, answer.get_status_code())
+    got_ids = sorted(r.get_id() for r in answer.get_object().get_data())
+    check(case, "list-ids", got_ids == sorted([new_id, ids[0]]), got_ids)
 
     # update it
     change = Record()

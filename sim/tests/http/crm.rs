@@ -186,6 +186,62 @@ async fn list_requires_fields() {
 }
 
 #[tokio::test]
+async fn list_with_ids_answers_only_those_records() {
+    let sim = start().await;
+    let t = sim.sign_in(ADMIN_A).await;
+    let all = sim
+        .crm(Method::GET, &t, "Leads?fields=Last_Name&per_page=5", None)
+        .await;
+    let five = ids(&all);
+    let wanted = format!("{},{},{}", five[3], five[0], "123");
+    let a = sim
+        .crm(
+            Method::GET,
+            &t,
+            &format!("Leads?fields=Last_Name&ids={wanted}"),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    // In the list's order (id, descending); an id that matches nothing is ignored.
+    assert_eq!(ids(&a), [five[0].clone(), five[3].clone()]);
+    assert_eq!(a.json["info"]["count"], 2);
+    assert_eq!(a.json["info"]["more_records"], false);
+    let a = sim
+        .crm(Method::GET, &t, "Leads?fields=Last_Name&ids=123,456", None)
+        .await;
+    assert_eq!(a.status, 204);
+    let many: Vec<String> = (0..101).map(|i| (i + 1).to_string()).collect();
+    let a = sim
+        .crm(
+            Method::GET,
+            &t,
+            &format!("Leads?fields=Last_Name&ids={}", many.join(",")),
+            None,
+        )
+        .await;
+    assert_error(&a, 400, "LIMIT_EXCEEDED");
+    // A standard user gets only the ones they own.
+    let c = sim.sign_in(COORD_A).await;
+    let own = ids(&sim
+        .crm(Method::GET, &c, "Leads?fields=Last_Name", None)
+        .await);
+    assert_eq!(own.len(), 10);
+    let every = ids(&sim
+        .crm(Method::GET, &t, "Leads?fields=Last_Name", None)
+        .await);
+    let a = sim
+        .crm(
+            Method::GET,
+            &c,
+            &format!("Leads?fields=Last_Name&ids={}", every.join(",")),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&a), own);
+}
+
+#[tokio::test]
 async fn list_pages_sorts_and_answers_204_past_the_end() {
     let sim = start().await;
     let t = sim.sign_in(ADMIN_A).await;
