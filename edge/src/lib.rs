@@ -1,11 +1,28 @@
-//! The Worker's entry point: a thin shell that turns a `worker::Request` into a call of the
-//! plain routing function in [`routes`], and stamps every answer with a request id.
+//! The Worker: the portal's backend-for-frontend.
+//!
+//! Pure logic lives in plain modules that build natively and have unit tests: [`config`] (the
+//! Worker's settings, validated once), [`seal`] (AES-GCM for tokens and the login cookie),
+//! [`cookies`] and [`session`]. The Worker glue (wasm32 only) wires them to requests, Workers KV
+//! and `fetch`: `entry` is the thin entry point, `routes` dispatches, `auth` signs users in and
+//! out, `store` keeps sessions and tokens in KV, `upstream` talks to Zoho with timeouts.
 
+pub mod config;
+pub mod cookies;
+pub mod records;
+pub mod seal;
+pub mod session;
+
+#[cfg(target_arch = "wasm32")]
+mod auth;
+#[cfg(target_arch = "wasm32")]
+mod entry;
+#[cfg(target_arch = "wasm32")]
+mod log;
+#[cfg(target_arch = "wasm32")]
+mod reply;
+#[cfg(target_arch = "wasm32")]
 mod routes;
-
-use worker::{Context, Env, Request, Response, Result, event};
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    routes::handle(req, env).await
-}
+#[cfg(target_arch = "wasm32")]
+mod store;
+#[cfg(target_arch = "wasm32")]
+mod upstream;

@@ -1,36 +1,166 @@
-//! Routing of `/api/*` and `/auth/*`. Everything else is served by the static-assets layer
-//! (see `wrangler.toml`), so a request that reaches this module outside those prefixes is a 404.
+//! Routing of `/api/*` and `/auth/*`, and what every request goes through first: configuration,
+//! a request id, the CSRF and origin checks, a log line. Everything else is served by the
+//! static-assets layer (see `wrangler.toml`), so any other path that reaches the Worker is a 404.
 
-use worker::{Env, Method, Request, Response, Result};
-use zcrm_api::{ApiError, Health, REQUEST_ID_HEADER};
+use std::cell::OnceCell;
+use std::rc::Rc;
 
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
+use serde_json::json;
+use worker::{Date, Env, Method, Request, Response};
+use zcrm_api::{CSRF_HEADER, CSRF_VALUE, Health, codes};
+
+use crate::auth;
+use crate::config::Config;
+use crate::log::Log;
+use crate::reply::{self, Failure, Outcome};
+
+/// What a handler needs besides the request.
+pub struct Ctx {
+    pub config: Rc<Config>,
+    pub env: Env,
+    pub log: Log,
+    pub now_ms: u64,
+}
+
+thread_local! {
+    /// The configuration is parsed once per isolate (its variables cannot change under it).
+    static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
+}
+
+fn config(env: &Env) -> Result<Rc<Config>, crate::config::ConfigError> {
+    if let Some(config) = CONFIG.with(|c| c.get().cloned()) {
+        return Ok(config);
+    }
+    let config = Rc::new(Config::parse(|name| {
+        env.var(name)
+            .map(|v| v.to_string())
+            .or_else(|_| env.secret(name).map(|v| v.to_string()))
+            .ok()
+    })?);
+    CONFIG.with(|c| {
+        let _ = c.set(Rc::clone(&config));
+    });
+    Ok(config)
+}
+
+pub async fn handle(req: Request, env: Env) -> Response {
     let request_id = request_id(&req);
-    let mut response = match (req.method(), req.path().as_str()) {
-        (Method::Get | Method::Head, "/api/health") => health(&env),
-        (_, "/api/health") => error(405, "method_not_allowed", "use GET"),
-        _ => error(404, "not_found", "no such route"),
-    }?;
-    response.headers_mut().set(REQUEST_ID_HEADER, &request_id)?;
-    response.headers_mut().set("cache-control", "no-store")?;
-    Ok(response)
+    let config = match config(&env) {
+        Ok(config) => config,
+        Err(e) => {
+            worker::console_error!(
+                "{}",
+                json!({"level": "error", "event": "misconfigured", "request_id": request_id, "problem": e.to_string()})
+            );
+            let failure = Failure::new(
+                500,
+                codes::INTERNAL,
+                format!("The portal service is misconfigured: {e}."),
+            );
+            return reply::finish(failure.response(), &request_id);
+        }
+    };
+    let ctx = Ctx {
+        log: Log {
+            level: config.log_level,
+            request_id: request_id.clone(),
+        },
+        config,
+        env,
+        now_ms: Date::now().as_millis(),
+    };
+    let method = req.method();
+    let path = req.path();
+    let response = match route(req, &ctx).await {
+        Ok(response) => response,
+        Err(failure) => {
+            if let Some(detail) = &failure.internal {
+                ctx.log
+                    .error("internal_error", json!({"path": path, "detail": detail}));
+            }
+            failure.response()
+        }
+    };
+    ctx.log.info(
+        "request",
+        json!({
+            "method": method.to_string(),
+            "path": path,
+            "status": response.status_code(),
+            "ms": Date::now().as_millis().saturating_sub(ctx.now_ms),
+        }),
+    );
+    reply::finish(response, &request_id)
 }
 
-fn health(env: &Env) -> Result<Response> {
-    let environment = env
-        .var("ZOHO_ENVIRONMENT")
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| "production".to_owned());
-    Response::from_json(&Health {
-        status: "ok".to_owned(),
-        service: env!("CARGO_PKG_NAME").to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        environment,
-    })
+async fn route(req: Request, ctx: &Ctx) -> Outcome {
+    let method = req.method();
+    let path = req.path();
+    // Unknown routes are 404 and wrong methods 405 whatever the headers; then the CSRF check.
+    let allowed = match path.as_str() {
+        "/api/health" | "/api/session" | "/auth/start" => Method::Get,
+        "/auth/callback" | "/auth/logout" => Method::Post,
+        _ => return Err(Failure::new(404, codes::NOT_FOUND, "No such route.")),
+    };
+    only(&method, allowed)?;
+    if !matches!(method, Method::Get | Method::Head) {
+        check_csrf(&req, ctx)?;
+    }
+    match path.as_str() {
+        "/api/health" => Ok(health(ctx)),
+        "/api/session" => auth::session(&req, ctx).await,
+        "/auth/start" => auth::start(ctx),
+        "/auth/callback" => auth::callback(req, ctx).await,
+        _ => auth::logout(&req, ctx).await,
+    }
 }
 
-pub fn error(status: u16, code: &str, message: &str) -> Result<Response> {
-    Ok(Response::from_json(&ApiError::new(code, message))?.with_status(status))
+/// `GET` routes also answer `HEAD`.
+fn only(method: &Method, allowed: Method) -> Result<(), Failure> {
+    if *method == allowed || (allowed == Method::Get && *method == Method::Head) {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            405,
+            codes::METHOD_NOT_ALLOWED,
+            format!("Use {allowed} on this route."),
+        ))
+    }
+}
+
+/// State-changing requests need the CSRF header, and, when the browser names an origin, the
+/// portal's own (the origin of the redirect URI: the app is served from there).
+fn check_csrf(req: &Request, ctx: &Ctx) -> Result<(), Failure> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    if header(CSRF_HEADER).as_deref() != Some(CSRF_VALUE) {
+        return Err(Failure::new(
+            403,
+            codes::FORBIDDEN,
+            format!("State-changing requests need the header {CSRF_HEADER}: {CSRF_VALUE}."),
+        ));
+    }
+    if let Some(origin) = header("origin") {
+        if origin != ctx.config.app_origin() {
+            return Err(Failure::new(
+                403,
+                codes::FORBIDDEN,
+                "Requests from other sites are refused.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn health(ctx: &Ctx) -> Response {
+    reply::json(
+        200,
+        &Health {
+            status: "ok".to_owned(),
+            service: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            environment: ctx.config.environment.to_string(),
+        },
+    )
 }
 
 /// Cloudflare names each request (`cf-ray`); locally there is none, so make one up.
@@ -39,10 +169,14 @@ fn request_id(req: &Request) -> String {
         .get("cf-ray")
         .ok()
         .flatten()
-        .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .unwrap_or_else(|| format!("{:016x}", (js_sys_random() * u64::MAX as f64) as u64))
-}
-
-fn js_sys_random() -> f64 {
-    worker::js_sys::Math::random()
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            crate::session::random_bytes(&mut bytes);
+            crate::session::hex(&bytes)
+        })
 }

@@ -39,6 +39,15 @@ pub fn http() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// An HTTP client that keeps no cookies: tests pass cookies by hand and check their attributes.
+pub fn http_no_cookies() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}
+
 /// A headless Chromium driven through its own chromedriver; both end when this is dropped.
 pub struct Browser {
     pub client: fantoccini::Client,

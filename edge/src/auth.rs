@@ -1,0 +1,497 @@
+//! Signing in and out: the popup's start, the callback, the session, logout.
+//!
+//! Sign-in follows the backend-for-frontend pattern: `state` and the PKCE verifier live in a
+//! sealed, HttpOnly login cookie; the code is exchanged here, at the accounts server the table
+//! gives for the user's data centre; the tokens are sealed into KV; the browser gets a random
+//! session id in an HttpOnly cookie and nothing else.
+
+use futures_util::future::join;
+use serde_json::json;
+use worker::{Method, Request};
+use zcrm_api::{CallbackRequest, SessionInfo, codes};
+use zoho::crm::{OrgResponse, UsersResponse, authorization_header};
+use zoho::oauth::{
+    self, AccessType, AuthorizeRequest, TokenErrorKind, TokenRequest, TokenResponseError,
+};
+use zoho::pkce::{ChallengeMethod, s256_challenge};
+use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken, constant_time_eq};
+use zoho::{DataCenter, Environment};
+
+use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
+use crate::records::{SessionRecord, UserRecord, access_purpose, refresh_purpose, user_key};
+use crate::reply::{self, Failure, Outcome};
+use crate::routes::Ctx;
+use crate::session::{Login, is_token_shaped, random_token, session_key};
+use crate::store::Store;
+use crate::upstream::{self, Answer};
+
+/// What the portal asks Zoho for: records, field metadata, and who the user and org are.
+pub const SCOPES: [&str; 4] = [
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.settings.fields.ALL",
+    "ZohoCRM.users.READ",
+    "ZohoCRM.org.READ",
+];
+
+/// The largest `/auth/callback` body accepted.
+const MAX_CALLBACK_BODY: usize = 4 * 1024;
+
+/// `GET /auth/start`: a new login (sealed into its cookie) and a redirect to Zoho.
+pub fn start(ctx: &Ctx) -> Outcome {
+    let login = Login::new(ctx.now_ms);
+    let config = &ctx.config;
+    let url = AuthorizeRequest {
+        client_id: config.client_id.clone(),
+        redirect_uri: config.redirect_uri.clone(),
+        scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        access_type: AccessType::Offline,
+        // With offline access Zoho issues a refresh token on first consent only, unless asked
+        // to consent again: ask every time, so every sign-in brings a fresh refresh token.
+        prompt_consent: true,
+        state: Some(login.state.clone()),
+        code_challenge: Some((
+            s256_challenge(&CodeVerifier::new(login.verifier.clone())),
+            ChallengeMethod::S256,
+        )),
+    }
+    .url(&config.endpoints.authorization_server());
+    let sealed = config.keys.seal(
+        "login",
+        &serde_json::to_vec(&login).map_err(|_| Failure::internal())?,
+    );
+    let mut response = reply::redirect(&url);
+    reply::add_cookie(
+        &mut response,
+        &cookies::set(LOGIN, &sealed, LOGIN_MAX_AGE_SECS),
+    );
+    ctx.log.debug("login_started", json!({}));
+    Ok(response)
+}
+
+/// `POST /auth/callback`: checks everything the redirect carried, exchanges the code, maps the
+/// tokens to the user and org, and starts a session.
+pub async fn callback(mut req: Request, ctx: &Ctx) -> Outcome {
+    // The login is single use: whatever happens next, its cookie goes.
+    let result = callback_inner(&mut req, ctx).await;
+    let mut response = result.unwrap_or_else(|f| f.response());
+    reply::add_cookie(&mut response, &cookies::clear(LOGIN));
+    Ok(response)
+}
+
+async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
+    let config = &ctx.config;
+    let body = read_body(req, MAX_CALLBACK_BODY).await?;
+    let callback: CallbackRequest = serde_json::from_slice(&body).map_err(|_| {
+        Failure::bad_request(
+            "Expected a JSON object with exactly code, state, location and accounts_server.",
+        )
+    })?;
+    if callback.code.is_empty()
+        || callback.code.len() > 1024
+        || !callback.code.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(Failure::bad_request("The sign-in code is malformed."));
+    }
+
+    // 1. The state must be the one this browser's login was started with.
+    let login = cookies::get(cookie_header(req).as_deref(), LOGIN)
+        .and_then(|sealed| config.keys.open("login", sealed))
+        .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok())
+        .filter(|login| login.is_fresh(ctx.now_ms));
+    let Some(login) = login else {
+        ctx.log.warn("callback_without_login", json!({}));
+        return Err(Failure::new(
+            400,
+            codes::INVALID_STATE,
+            "This sign-in was not started here or has expired. Sign in again.",
+        ));
+    };
+    if !constant_time_eq(login.state.as_bytes(), callback.state.as_bytes()) {
+        ctx.log.warn("callback_state_mismatch", json!({}));
+        return Err(Failure::new(
+            400,
+            codes::INVALID_STATE,
+            "The sign-in answer does not belong to this sign-in. Sign in again.",
+        ));
+    }
+
+    // 2. The data centre: location and accounts-server must agree with the table.
+    let dc = DataCenter::from_location(&callback.location)
+        .filter(|&dc| {
+            config
+                .endpoints
+                .data_center_of_accounts_server(&callback.accounts_server)
+                == Some(dc)
+        })
+        .ok_or_else(|| {
+            ctx.log.warn(
+                "callback_unknown_data_center",
+                json!({"location_len": callback.location.len()}),
+            );
+            Failure::bad_request(
+                "location and accounts_server do not name a known Zoho data centre.",
+            )
+        })?;
+    let env = config.environment;
+
+    // 3. The code exchange, at the table's accounts server for that data centre.
+    let token_request = TokenRequest::AuthorizationCode {
+        client_id: config.client_id.clone(),
+        client_secret: config.client_secret.clone(),
+        redirect_uri: Some(config.redirect_uri.clone()),
+        code: AuthorizationCode::new(callback.code),
+        code_verifier: Some(CodeVerifier::new(login.verifier)),
+    };
+    let answer = token_call(ctx, dc, token_request).await?;
+    let tokens = oauth::parse_token_response(answer.status, &answer.body)
+        .map_err(|e| token_failure(ctx, "code_exchange", &e))?;
+
+    // 4. The API domain Zoho names must be the table's for this data centre and environment.
+    if config.endpoints.locate_api_domain(&tokens.api_domain) != Some((dc, env)) {
+        ctx.log
+            .warn("callback_foreign_api_domain", json!({"dc": dc.location()}));
+        return Err(Failure::upstream(
+            "Zoho answered with an API domain outside its data-centre table; nothing was sent there.",
+        ));
+    }
+    let Some(refresh_token) = tokens.refresh_token else {
+        return Err(Failure::upstream(
+            "Zoho did not grant offline access. Sign in again.",
+        ));
+    };
+
+    // 5. Who is this? The user and org key the tokens.
+    let (user, org) = whoami(ctx, dc, env, &tokens.access_token).await?;
+    let Some(key) = user_key(dc, env, &org.id, &user.id) else {
+        return Err(Failure::upstream(
+            "Zoho answered with malformed user or org ids.",
+        ));
+    };
+
+    // 6. One record per user: a new sign-in replaces the tokens in place.
+    let store = Store::new(&ctx.env)?;
+    let previous = store.user(&key).await?;
+    let session_id = random_token();
+    let session_key = session_key(&session_id);
+    let mut record = UserRecord {
+        key: key.clone(),
+        email: user.email.clone(),
+        name: user.full_name.clone(),
+        user_id: user.id.clone(),
+        org_id: org.id.clone(),
+        org_name: org.company_name.clone(),
+        zgid: org.zgid.clone(),
+        location: dc.location().to_owned(),
+        environment: env.as_str().to_owned(),
+        refresh_token: config
+            .keys
+            .seal(&refresh_purpose(&key), refresh_token.secret().as_bytes()),
+        access_token: config.keys.seal(
+            &access_purpose(&key),
+            tokens.access_token.secret().as_bytes(),
+        ),
+        access_expires_at: ctx.now_ms + tokens.expires_in_secs * 1000,
+        sessions: previous
+            .as_ref()
+            .map(|p| p.sessions.clone())
+            .unwrap_or_default(),
+        updated_at: ctx.now_ms,
+    };
+    let pushed_out = record.add_session(session_key.clone());
+    store.put_user(&record).await?;
+    store
+        .put_session(
+            &session_key,
+            &SessionRecord {
+                user: key.clone(),
+                created_at: ctx.now_ms,
+            },
+        )
+        .await?;
+    for old in pushed_out {
+        store.delete(&old).await?;
+    }
+    // The newest refresh token wins; the one it replaces is revoked (Zoho keeps at most 20).
+    if let Some(previous) = previous {
+        if let Some(old) = open_refresh(ctx, &previous) {
+            if !constant_time_eq(old.secret().as_bytes(), refresh_token.secret().as_bytes()) {
+                revoke(ctx, dc, &old).await;
+            }
+        }
+    }
+    ctx.log.info(
+        "signed_in",
+        json!({"user": key, "dc": dc.location(), "environment": env.as_str(), "replaced": record.sessions.len() > 1}),
+    );
+    let mut response = reply::json(200, &session_info(&record));
+    reply::add_cookie(
+        &mut response,
+        &cookies::set(SESSION, &session_id, SESSION_MAX_AGE_SECS),
+    );
+    Ok(response)
+}
+
+/// `GET /api/session`: who is signed in, or 401.
+pub async fn session(req: &Request, ctx: &Ctx) -> Outcome {
+    let store = Store::new(&ctx.env)?;
+    let (_, user) = current(req, ctx, &store).await?;
+    Ok(reply::json(200, &session_info(&user)))
+}
+
+/// `POST /auth/logout[?everywhere=1]`: ends this session; with `everywhere`, also revokes the
+/// refresh token at Zoho and ends every session of the user. Always clears the cookie.
+pub async fn logout(req: &Request, ctx: &Ctx) -> Outcome {
+    let everywhere = req
+        .url()
+        .map(|u| {
+            u.query_pairs()
+                .any(|(k, v)| k == "everywhere" && (v == "1" || v == "true"))
+        })
+        .unwrap_or(false);
+    let store = Store::new(&ctx.env)?;
+    if let Ok((session_key, mut user)) = current(req, ctx, &store).await {
+        store.delete(&session_key).await?;
+        if everywhere {
+            if let (Some(token), Some(dc)) = (open_refresh(ctx, &user), user.data_center()) {
+                revoke(ctx, dc, &token).await;
+            }
+            for other in &user.sessions {
+                store.delete(other).await?;
+            }
+            store.delete(&user.key).await?;
+            ctx.log.info(
+                "signed_out_everywhere",
+                json!({"user": user.key, "sessions": user.sessions.len()}),
+            );
+        } else {
+            user.sessions.retain(|s| *s != session_key);
+            user.updated_at = ctx.now_ms;
+            store.put_user(&user).await?;
+            ctx.log.info("signed_out", json!({"user": user.key}));
+        }
+    }
+    let mut response = reply::empty(204);
+    reply::add_cookie(&mut response, &cookies::clear(SESSION));
+    Ok(response)
+}
+
+/// The session's KV key and its user, or 401.
+pub async fn current(
+    req: &Request,
+    ctx: &Ctx,
+    store: &Store,
+) -> Result<(String, UserRecord), Failure> {
+    let cookie = cookie_header(req);
+    let session_id = cookies::get(cookie.as_deref(), SESSION)
+        .filter(|id| is_token_shaped(id))
+        .ok_or_else(Failure::unauthenticated)?;
+    let key = session_key(session_id);
+    let session = store
+        .session(&key)
+        .await?
+        .ok_or_else(Failure::unauthenticated)?;
+    match store.user(&session.user).await? {
+        Some(user) if user.sessions.contains(&key) => Ok((key, user)),
+        _ => {
+            // The user signed out everywhere, or the grant was revoked: this session is over.
+            store.delete(&key).await?;
+            ctx.log.info("session_ended", json!({"user": session.user}));
+            Err(Failure::new(
+                401,
+                codes::SESSION_EXPIRED,
+                "Your session has ended. Sign in again.",
+            ))
+        }
+    }
+}
+
+fn session_info(user: &UserRecord) -> SessionInfo {
+    SessionInfo {
+        name: user.name.clone(),
+        email: user.email.clone(),
+        org_name: user.org_name.clone(),
+        org_id: user.org_id.clone(),
+        data_center: user.location.clone(),
+        environment: user.environment.clone(),
+    }
+}
+
+fn open_refresh(ctx: &Ctx, user: &UserRecord) -> Option<RefreshToken> {
+    let bytes = ctx
+        .config
+        .keys
+        .open(&refresh_purpose(&user.key), &user.refresh_token)?;
+    String::from_utf8(bytes).ok().map(RefreshToken::new)
+}
+
+/// Reads `users?type=CurrentUser` and `org` with a fresh access token, at the table's domain.
+async fn whoami(
+    ctx: &Ctx,
+    dc: DataCenter,
+    env: Environment,
+    token: &AccessToken,
+) -> Result<(zoho::crm::User, zoho::crm::Org), Failure> {
+    let base = ctx.config.endpoints.api_domain(dc, env);
+    let auth = authorization_header(token);
+    let headers = [("authorization", auth.as_str())];
+    let users_url = format!("{base}/crm/v8/users?type=CurrentUser");
+    let org_url = format!("{base}/crm/v8/org");
+    let (users, org) = join(
+        upstream::send(&ctx.config, Method::Get, &users_url, &headers, None),
+        upstream::send(&ctx.config, Method::Get, &org_url, &headers, None),
+    )
+    .await;
+    let parse =
+        |what: &str, answer: Result<Answer, upstream::UpstreamError>| -> Result<String, Failure> {
+            match answer {
+                Ok(a) if a.status == 200 => Ok(a.body),
+                Ok(a) => {
+                    ctx.log
+                        .warn("whoami_failed", json!({"call": what, "status": a.status}));
+                    Err(Failure::upstream(format!(
+                        "Zoho refused to say who you are ({what}: HTTP {}).",
+                        a.status
+                    )))
+                }
+                Err(e) => Err(upstream_failure(ctx, what, &e)),
+            }
+        };
+    let users: UsersResponse = serde_json::from_str(&parse("users", users)?)
+        .map_err(|_| Failure::upstream("Zoho's answer about the current user is malformed."))?;
+    let org: OrgResponse = serde_json::from_str(&parse("org", org)?)
+        .map_err(|_| Failure::upstream("Zoho's answer about the organisation is malformed."))?;
+    match (users.users.into_iter().next(), org.org.into_iter().next()) {
+        (Some(user), Some(org)) => Ok((user, org)),
+        _ => Err(Failure::upstream(
+            "Zoho did not name the current user and organisation.",
+        )),
+    }
+}
+
+/// `POST {accounts}/oauth/v2/token` for `dc`, the body as a form (as Zoho's SDK sends it).
+async fn token_call(ctx: &Ctx, dc: DataCenter, request: TokenRequest) -> Result<Answer, Failure> {
+    let url = format!(
+        "{}{}",
+        ctx.config.endpoints.accounts_server(dc),
+        oauth::TOKEN_PATH
+    );
+    upstream::send(
+        &ctx.config,
+        Method::Post,
+        &url,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(request.form_body()),
+    )
+    .await
+    .map_err(|e| upstream_failure(ctx, "token", &e))
+}
+
+/// Revokes a refresh token at Zoho; failures are logged, not fatal (the token is forgotten here).
+async fn revoke(ctx: &Ctx, dc: DataCenter, token: &RefreshToken) {
+    let url = format!(
+        "{}{}",
+        ctx.config.endpoints.accounts_server(dc),
+        oauth::REVOKE_PATH
+    );
+    let body = zoho::form::build([("token", token.secret())]);
+    let result = upstream::send(
+        &ctx.config,
+        Method::Post,
+        &url,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(body),
+    )
+    .await;
+    match result {
+        Ok(answer) if oauth::parse_revoke_response(answer.status, &answer.body).is_ok() => {
+            ctx.log
+                .info("refresh_token_revoked", json!({"dc": dc.location()}));
+        }
+        Ok(answer) => ctx
+            .log
+            .warn("revoke_refused", json!({"status": answer.status})),
+        Err(e) => ctx
+            .log
+            .warn("revoke_failed", json!({"error": e.describe()})),
+    }
+}
+
+fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
+    match error {
+        TokenResponseError::Token(e) => {
+            ctx.log.warn(
+                "token_error",
+                json!({"call": call, "error": e.kind().as_str()}),
+            );
+            match e.kind() {
+                TokenErrorKind::InvalidCode => Failure::new(
+                    400,
+                    codes::INVALID_GRANT,
+                    "The sign-in code expired or was already used. Sign in again.",
+                ),
+                TokenErrorKind::Throttled => Failure::new(
+                    429,
+                    codes::RATE_LIMITED,
+                    "Zoho is throttling sign-ins. Try again in a few minutes.",
+                ),
+                _ => Failure::upstream("Zoho refused the sign-in."),
+            }
+        }
+        other => {
+            ctx.log.warn(
+                "token_error",
+                json!({"call": call, "error": other.to_string()}),
+            );
+            Failure::upstream("Zoho's accounts server answered something unexpected.")
+        }
+    }
+}
+
+fn upstream_failure(ctx: &Ctx, call: &str, error: &upstream::UpstreamError) -> Failure {
+    ctx.log.warn(
+        "upstream_failed",
+        json!({"call": call, "error": error.describe()}),
+    );
+    match error {
+        upstream::UpstreamError::Timeout => Failure::new(
+            504,
+            codes::UPSTREAM_TIMEOUT,
+            "Zoho did not answer in time. Try again.",
+        ),
+        upstream::UpstreamError::Network(_) => {
+            Failure::upstream("Zoho could not be reached. Try again.")
+        }
+    }
+}
+
+pub fn cookie_header(req: &Request) -> Option<String> {
+    req.headers().get("cookie").ok().flatten()
+}
+
+/// The body, refusing more than `limit` bytes (by header first, then by what arrives).
+pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failure> {
+    let too_large = || {
+        Failure::new(
+            413,
+            codes::PAYLOAD_TOO_LARGE,
+            format!("The body can be at most {limit} bytes."),
+        )
+    };
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| Failure::bad_request("The body could not be read."))?;
+    if bytes.len() > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,131 @@
+//! What the Worker keeps in KV, and under which keys. Keys hold no secret: sessions are keyed
+//! by a hash of their id, users by data centre, environment, org id and user id.
+//! Tokens are sealed ([`crate::seal`]) with the user's key as part of their purpose.
+
+use serde::{Deserialize, Serialize};
+use zoho::{DataCenter, Environment};
+
+/// `session:<sha256 of the session id>` → the user it belongs to.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub user: String,
+    pub created_at: u64,
+}
+
+/// `user:<dc>:<env>:<org id>:<user id>` → who the user is and their tokens (sealed).
+/// One per user: a second sign-in updates it in place (no duplicates).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub key: String,
+    pub email: String,
+    pub name: String,
+    pub user_id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub zgid: String,
+    /// Zoho's `location`. The API domain and accounts server always come from the table.
+    pub location: String,
+    pub environment: String,
+    /// Sealed with purpose [`refresh_purpose`].
+    pub refresh_token: String,
+    /// Sealed with purpose [`access_purpose`].
+    pub access_token: String,
+    /// Milliseconds since the epoch.
+    pub access_expires_at: u64,
+    /// Hashed KV keys of the user's live sessions (oldest first), for "sign out everywhere".
+    pub sessions: Vec<String>,
+    pub updated_at: u64,
+}
+
+/// At most this many sessions per user; signing in once more ends the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 20;
+
+impl UserRecord {
+    pub fn data_center(&self) -> Option<DataCenter> {
+        DataCenter::from_location(&self.location)
+    }
+
+    pub fn env(&self) -> Option<Environment> {
+        self.environment.parse().ok()
+    }
+
+    /// Adds a session; returns the sessions pushed out by [`MAX_SESSIONS_PER_USER`].
+    pub fn add_session(&mut self, session_key: String) -> Vec<String> {
+        self.sessions.retain(|s| *s != session_key);
+        self.sessions.push(session_key);
+        let excess = self.sessions.len().saturating_sub(MAX_SESSIONS_PER_USER);
+        self.sessions.drain(..excess).collect()
+    }
+}
+
+/// The KV key of a user, if Zoho's ids look like ids (digits only).
+pub fn user_key(dc: DataCenter, env: Environment, org_id: &str, user_id: &str) -> Option<String> {
+    let is_id = |s: &str| !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit());
+    (is_id(org_id) && is_id(user_id)).then(|| format!("user:{dc}:{env}:{org_id}:{user_id}"))
+}
+
+pub fn refresh_purpose(user_key: &str) -> String {
+    format!("refresh:{user_key}")
+}
+
+pub fn access_purpose(user_key: &str) -> String {
+    format!("access:{user_key}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_keys() {
+        assert_eq!(
+            user_key(DataCenter::Eu, Environment::Sandbox, "123", "456").as_deref(),
+            Some("user:eu:sandbox:123:456")
+        );
+        assert_eq!(
+            user_key(DataCenter::Us, Environment::Production, "1:2", "3"),
+            None
+        );
+        assert_eq!(
+            user_key(DataCenter::Us, Environment::Production, "", "3"),
+            None
+        );
+        assert_eq!(
+            user_key(DataCenter::Us, Environment::Production, "1", "x"),
+            None
+        );
+    }
+
+    #[test]
+    fn sessions_are_capped_oldest_first() {
+        let mut r = UserRecord {
+            key: String::new(),
+            email: String::new(),
+            name: String::new(),
+            user_id: String::new(),
+            org_id: String::new(),
+            org_name: String::new(),
+            zgid: String::new(),
+            location: "us".into(),
+            environment: "production".into(),
+            refresh_token: String::new(),
+            access_token: String::new(),
+            access_expires_at: 0,
+            sessions: Vec::new(),
+            updated_at: 0,
+        };
+        for i in 0..MAX_SESSIONS_PER_USER {
+            assert!(r.add_session(format!("s{i}")).is_empty());
+        }
+        assert_eq!(
+            r.add_session("s0".into()),
+            Vec::<String>::new(),
+            "re-adding moves it last"
+        );
+        assert_eq!(r.add_session("new".into()), ["s1"]);
+        assert_eq!(r.sessions.len(), MAX_SESSIONS_PER_USER);
+        assert_eq!(r.sessions.last().map(String::as_str), Some("new"));
+        assert_eq!(r.data_center(), Some(DataCenter::Us));
+        assert_eq!(r.env(), Some(Environment::Production));
+    }
+}

@@ -1,0 +1,109 @@
+//! Building answers: JSON bodies, the one error shape of `zcrm_api::ApiError`, and the headers
+//! every answer carries.
+
+use serde::Serialize;
+use worker::{Headers, Response};
+use zcrm_api::students::FieldError;
+use zcrm_api::{ApiError, REQUEST_ID_HEADER, codes};
+
+/// An error answer: status, a stable code from `zcrm_api::codes`, a message for people.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub fields: Vec<FieldError>,
+    /// What went wrong inside, for the logs only (never sent).
+    pub internal: Option<String>,
+}
+
+impl Failure {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            fields: Vec::new(),
+            internal: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Failure {
+        Failure::new(400, codes::INVALID_REQUEST, message)
+    }
+
+    pub fn unauthenticated() -> Failure {
+        Failure::new(401, codes::UNAUTHENTICATED, "Sign in to continue.")
+    }
+
+    pub fn internal() -> Failure {
+        Failure::new(
+            500,
+            codes::INTERNAL,
+            "Something went wrong in the portal service.",
+        )
+    }
+
+    pub fn upstream(message: impl Into<String>) -> Failure {
+        Failure::new(502, codes::UPSTREAM, message)
+    }
+
+    pub fn response(&self) -> Response {
+        let mut body = ApiError::new(self.code, self.message.clone());
+        body.error.field = self.field.clone();
+        body.error.fields = self.fields.clone();
+        json(self.status, &body)
+    }
+}
+
+/// A worker error (KV, fetch plumbing) is our fault, not the user's: 500, details only in logs.
+impl From<worker::Error> for Failure {
+    fn from(e: worker::Error) -> Failure {
+        Failure {
+            internal: Some(e.to_string()),
+            ..Failure::internal()
+        }
+    }
+}
+
+pub type Outcome = Result<Response, Failure>;
+
+pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
+    match Response::from_json(value) {
+        Ok(response) => response.with_status(status),
+        Err(_) => plain_500(),
+    }
+}
+
+pub fn empty(status: u16) -> Response {
+    Response::empty().map_or_else(|_| plain_500(), |r| r.with_status(status))
+}
+
+pub fn redirect(location: &str) -> Response {
+    let headers = Headers::new();
+    if headers.set("location", location).is_err() {
+        return plain_500();
+    }
+    empty(302).with_headers(headers)
+}
+
+fn plain_500() -> Response {
+    Response::error("internal error", 500).unwrap_or_else(|_| Response::empty().unwrap())
+}
+
+/// Headers on every answer of `/api/*` and `/auth/*`.
+pub fn finish(mut response: Response, request_id: &str) -> Response {
+    let headers = response.headers_mut();
+    let _ = headers.set(REQUEST_ID_HEADER, request_id);
+    let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("x-content-type-options", "nosniff");
+    let _ = headers.set("referrer-policy", "no-referrer");
+    let _ = headers.set("x-frame-options", "DENY");
+    response
+}
+
+pub fn add_cookie(response: &mut Response, set_cookie: &str) {
+    let _ = response.headers_mut().append("set-cookie", set_cookie);
+}

@@ -1,0 +1,49 @@
+//! Sessions and users in Workers KV (binding `KV`). The records and keys are in
+//! [`crate::records`]; this module only moves them in and out.
+
+use worker::{Env, kv::KvStore};
+
+use crate::cookies::SESSION_MAX_AGE_SECS;
+use crate::records::{SessionRecord, UserRecord};
+
+pub struct Store {
+    kv: KvStore,
+}
+
+/// KV errors are the Worker's problem: logged by the caller, answered as 500.
+pub type StoreResult<T> = Result<T, worker::Error>;
+
+impl Store {
+    pub fn new(env: &Env) -> StoreResult<Store> {
+        Ok(Store { kv: env.kv("KV")? })
+    }
+
+    pub async fn session(&self, key: &str) -> StoreResult<Option<SessionRecord>> {
+        Ok(self.kv.get(key).json().await?)
+    }
+
+    pub async fn put_session(&self, key: &str, record: &SessionRecord) -> StoreResult<()> {
+        self.kv
+            .put(key, serde_json::to_string(record)?)?
+            .expiration_ttl(SESSION_MAX_AGE_SECS)
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> StoreResult<()> {
+        Ok(self.kv.delete(key).await?)
+    }
+
+    pub async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>> {
+        Ok(self.kv.get(key).json().await?)
+    }
+
+    pub async fn put_user(&self, record: &UserRecord) -> StoreResult<()> {
+        self.kv
+            .put(&record.key, serde_json::to_string(record)?)?
+            .execute()
+            .await?;
+        Ok(())
+    }
+}

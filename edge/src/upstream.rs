@@ -1,0 +1,81 @@
+//! Calls to Zoho: `fetch` with a connect timeout (until the answer's headers) and a read timeout
+//! (until its body), and nothing else. Callers choose the URL from the data-centre table only.
+
+use std::time::Duration;
+
+use futures_util::future::{Either, select};
+use futures_util::pin_mut;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::config::Config;
+
+#[derive(Debug)]
+pub enum UpstreamError {
+    Timeout,
+    /// The connection failed (refused, reset, DNS). The detail is for logs only.
+    Network(String),
+}
+
+impl UpstreamError {
+    pub fn describe(&self) -> String {
+        match self {
+            UpstreamError::Timeout => "timeout".into(),
+            UpstreamError::Network(detail) => format!("network: {detail}"),
+        }
+    }
+}
+
+/// An answer: status and body text (Zoho sometimes omits the content type: never rely on it).
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+pub async fn send(
+    config: &Config,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Result<Answer, UpstreamError> {
+    let request_headers = Headers::new();
+    for (name, value) in headers {
+        request_headers
+            .set(name, value)
+            .map_err(|e| UpstreamError::Network(format!("header {name}: {e}")))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(request_headers);
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
+    let request = Request::new_with_init(url, &init)
+        .map_err(|e| UpstreamError::Network(format!("request: {e}")))?;
+
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let sending = fetch.send_with_signal(&signal);
+    let connect_timeout = Delay::from(Duration::from_millis(config.connect_timeout_ms.into()));
+    pin_mut!(sending, connect_timeout);
+    let mut response = match select(sending, connect_timeout).await {
+        Either::Left((Ok(response), _)) => response,
+        Either::Left((Err(e), _)) => return Err(UpstreamError::Network(e.to_string())),
+        Either::Right(_) => {
+            controller.abort();
+            return Err(UpstreamError::Timeout);
+        }
+    };
+    let status = response.status_code();
+    let reading = response.text();
+    let read_timeout = Delay::from(Duration::from_millis(config.read_timeout_ms.into()));
+    pin_mut!(reading, read_timeout);
+    match select(reading, read_timeout).await {
+        Either::Left((Ok(body), _)) => Ok(Answer { status, body }),
+        Either::Left((Err(e), _)) => Err(UpstreamError::Network(e.to_string())),
+        Either::Right(_) => {
+            controller.abort();
+            Err(UpstreamError::Timeout)
+        }
+    }
+}

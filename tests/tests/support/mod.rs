@@ -1,0 +1,191 @@
+//! Helpers of the black-box tests: a headless sign-in through the real redirect chain
+//! (Worker → simulator → redirect URI), cookies handled by hand so that their attributes are
+//! checked, and the simulator's control API.
+
+#![allow(dead_code)]
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use zcrm_api::{CSRF_HEADER, CSRF_VALUE, CallbackRequest, SessionInfo};
+use zcrm_tests::Stack;
+
+pub const SESSION_COOKIE: &str = "__Host-zcrm-session";
+pub const LOGIN_COOKIE: &str = "__Host-zcrm-login";
+
+/// The black-box tests share one simulator and one Worker: they take turns.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub struct Env {
+    pub stack: Stack,
+    pub http: Client,
+}
+
+impl Env {
+    /// The stack with the simulator back at its seed.
+    pub async fn new() -> Env {
+        let env = Env {
+            stack: Stack::from_env(),
+            http: zcrm_tests::http_no_cookies(),
+        };
+        env.sim_post("reset", json!({})).await;
+        env
+    }
+
+    pub fn worker(&self, path: &str) -> String {
+        format!("{}{path}", self.stack.worker)
+    }
+
+    pub async fn sim_get(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/__sim/{path}", self.stack.sim))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "GET /__sim/{path}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn sim_post(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/__sim/{path}", self.stack.sim))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "POST /__sim/{path}: {}",
+            r.status()
+        );
+        r.json().await.unwrap()
+    }
+
+    /// `GET /auth/start`: the authorize URL and the login cookie.
+    pub async fn start(&self) -> Started {
+        let r = self
+            .http
+            .get(self.worker("/auth/start"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        let login = set_cookie(&r, LOGIN_COOKIE).expect("a login cookie");
+        Started {
+            authorize_url: location,
+            login_cookie: login.value,
+        }
+    }
+
+    /// Approves at the simulator as `email` (headless `sim_user`) and returns what the redirect
+    /// to the app's redirect page carried.
+    pub async fn approve(&self, started: &Started, email: &str) -> CallbackRequest {
+        let url = format!("{}&sim_user={}", started.authorize_url, email);
+        let r = self.http.get(url).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::FOUND,
+            "the simulator approves {email}"
+        );
+        let redirect = r.headers()["location"].to_str().unwrap().to_owned();
+        let query: Vec<(String, String)> = reqwest::Url::parse(&redirect)
+            .unwrap()
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let get = |k: &str| {
+            query
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("the redirect carries {k}: {redirect}"))
+        };
+        CallbackRequest {
+            code: get("code"),
+            state: get("state"),
+            location: get("location"),
+            accounts_server: get("accounts-server"),
+        }
+    }
+
+    /// `POST /auth/callback` as the app's main window does it.
+    pub async fn callback(&self, login_cookie: &str, body: &CallbackRequest) -> Response {
+        self.http
+            .post(self.worker("/auth/callback"))
+            .header(CSRF_HEADER, CSRF_VALUE)
+            .header("cookie", format!("{LOGIN_COOKIE}={login_cookie}"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The whole sign-in; returns the session cookie's value and who the Worker says we are.
+    pub async fn sign_in(&self, email: &str) -> (String, SessionInfo) {
+        let started = self.start().await;
+        let callback = self.approve(&started, email).await;
+        let r = self.callback(&started.login_cookie, &callback).await;
+        assert_eq!(r.status(), 200, "sign-in of {email}");
+        let session = set_cookie(&r, SESSION_COOKIE).expect("a session cookie");
+        let info: SessionInfo = r.json().await.unwrap();
+        (session.value, info)
+    }
+
+    pub async fn get_with_session(&self, path: &str, session: &str) -> Response {
+        self.http
+            .get(self.worker(path))
+            .header("cookie", format!("{SESSION_COOKIE}={session}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_with_session(&self, path: &str, session: &str) -> Response {
+        self.http
+            .post(self.worker(path))
+            .header(CSRF_HEADER, CSRF_VALUE)
+            .header("cookie", format!("{SESSION_COOKIE}={session}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The simulator's counters for one user.
+    pub async fn sim_user_stats(&self, email: &str) -> Value {
+        self.sim_get("stats").await["users"][email].clone()
+    }
+}
+
+pub struct Started {
+    pub authorize_url: String,
+    pub login_cookie: String,
+}
+
+pub struct Cookie {
+    pub value: String,
+    pub attributes: String,
+}
+
+/// The `Set-Cookie` of `name` in a response.
+pub fn set_cookie(r: &Response, name: &str) -> Option<Cookie> {
+    r.headers().get_all("set-cookie").iter().find_map(|v| {
+        let v = v.to_str().ok()?;
+        let (pair, attributes) = v.split_once(';').unwrap_or((v, ""));
+        let (k, value) = pair.split_once('=')?;
+        (k.trim() == name).then(|| Cookie {
+            value: value.to_owned(),
+            attributes: attributes.to_owned(),
+        })
+    })
+}
+
+/// Answers are checked for anything that looks like a Zoho token or the client secret.
+pub fn assert_no_secrets(text: &str) {
+    assert!(!text.contains("1000."), "a token leaked: {text}");
+    assert!(
+        !text.contains("zcrm-edge-dev-secret"),
+        "the client secret leaked: {text}"
+    );
+}
