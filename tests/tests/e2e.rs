@@ -1,26 +1,161 @@
 //! End-to-end tests: headless Chromium on the app served by `trunk serve`, whose `/api` and
 //! `/auth` go to the Worker in workerd, which talks to the simulator.
+//!
+//! Sign-in goes through the real popup: the app opens `/auth/start`, the Worker redirects it to
+//! the simulator's authorize page, the test picks a user there and presses Accept or Reject, the
+//! simulator redirects to `/redirect.html`, which hands over to the main window and closes.
 
 use std::time::Duration;
 
+use fantoccini::Locator;
+use fantoccini::elements::Element;
+use fantoccini::wd::WindowHandle;
+use serde_json::{Value, json};
 use zcrm_tests::{Browser, Stack};
 
-#[tokio::test]
-#[ignore = "needs the running stack: cargo xtask test"]
-async fn the_page_loads_and_shows_the_workers_health() {
-    let stack = Stack::from_env();
+const WAIT: Duration = Duration::from_secs(30);
+
+const US_ADMIN: &str = "admin@zylker-academy.example";
+const EU_ADMIN: &str = "admin@eurotech-institute.example";
+const IN_ADMIN: &str = "admin@bharat-learning.example";
+const NORTHWIND_ADMIN: &str = "admin@northwind-college.example";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+async fn open_app(stack: &Stack) -> Browser {
     let browser = Browser::start().await;
     browser
         .client
         .goto(&format!("{}/", stack.app))
         .await
         .unwrap();
+    browser
+}
+
+/// Waits for a displayed element matching `css`.
+async fn wait_for(b: &Browser, css: &str) -> Element {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(elements) = b.client.find_all(Locator::Css(css)).await {
+            for e in elements {
+                if e.is_displayed().await.unwrap_or(false) {
+                    return e;
+                }
+            }
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("no displayed `{css}` within {WAIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `css` has text containing `needle`, and returns the text.
+async fn wait_text(b: &Browser, css: &str, needle: &str) -> String {
+    b.wait_for_text(css, WAIT, |t| t.contains(needle)).await
+}
+
+async fn click(b: &Browser, css: &str) {
+    wait_for(b, css).await.click().await.unwrap();
+}
+
+/// The ids of the elements focused now (`id` attribute, or `data-testid` when there is none).
+async fn focused(b: &Browser) -> String {
+    let v = b
+        .client
+        .execute(
+            "const e = document.activeElement; return e ? (e.id || e.dataset.testid || e.tagName) : ''",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+async fn local_storage_keys(b: &Browser) -> Vec<String> {
+    let v = b
+        .client
+        .execute("return Object.keys(localStorage)", vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// Clicks "Sign in with Zoho" and returns (main window, popup window) once the popup exists.
+async fn open_popup(b: &Browser) -> (WindowHandle, WindowHandle) {
+    let main = b.client.window().await.unwrap();
+    click(b, "[data-testid=sign-in]").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let windows = b.client.windows().await.unwrap();
+        if let Some(popup) = windows.into_iter().find(|w| *w != main) {
+            return (main, popup);
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("the sign-in popup did not open");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// In the popup: waits for the simulator's authorize page, picks `email`, and presses Accept
+/// (or Reject). Switches back to `main` at once: the popup closes itself.
+async fn answer_in_popup(
+    b: &Browser,
+    main: WindowHandle,
+    popup: WindowHandle,
+    email: &str,
+    approve: bool,
+) {
+    b.client.switch_to_window(popup).await.unwrap();
+    let user = wait_for(b, "#sim_user").await;
+    user.select_by_value(email).await.unwrap();
+    wait_for(b, "#sim_environment")
+        .await
+        .select_by_value("production")
+        .await
+        .unwrap();
+    let button = wait_for(b, if approve { "#approve" } else { "#deny" }).await;
+    // The popup navigates and closes itself: the click may report the window gone.
+    let _ = button.click().await;
+    b.client.switch_to_window(main).await.unwrap();
+}
+
+/// The whole sign-in through the popup, ending with the header showing the user.
+async fn sign_in(b: &Browser, email: &str, name: &str) {
+    let (main, popup) = open_popup(b).await;
+    answer_in_popup(b, main, popup, email, true).await;
+    wait_text(b, "[data-testid=user-name]", name).await;
+}
+
+async fn sim_post(stack: &Stack, path: &str, body: Value) -> Value {
+    let response = zcrm_tests::http()
+        .post(format!("{}/__sim/{path}", stack.sim))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "sim {path}: {response:?}");
+    response.json().await.unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page and the redirect page
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn the_page_loads_and_shows_the_workers_health() {
+    let stack = Stack::from_env();
+    let browser = open_app(&stack).await;
     assert_eq!(
         browser.client.title().await.unwrap(),
         "Zylker Academy · Students"
     );
     let status = browser
-        .wait_for_text("[data-testid=api-status]", Duration::from_secs(20), |t| {
+        .wait_for_text("[data-testid=api-status]", WAIT, |t| {
             !t.starts_with("Checking")
         })
         .await;
@@ -29,4 +164,308 @@ async fn the_page_loads_and_shows_the_workers_health() {
         "the page shows the Worker's answer, got {status:?}"
     );
     browser.close().await;
+}
+
+/// The redirect page's script writes exactly the keys of `zcrm_api::redirect_keys`.
+#[test]
+fn the_redirect_page_writes_exactly_the_contract_keys() {
+    use zcrm_api::redirect_keys as keys;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let js = std::fs::read_to_string(root.join("app/static/redirect.js")).unwrap();
+    let html = std::fs::read_to_string(root.join("app/static/redirect.html")).unwrap();
+    let mut found: Vec<&str> = js
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.starts_with("zcrm."))
+        .collect();
+    found.sort_unstable();
+    let mut expected = vec![
+        keys::CODE,
+        keys::STATE,
+        keys::LOCATION,
+        keys::ACCOUNTS_SERVER,
+        keys::ERROR,
+    ];
+    expected.sort_unstable();
+    assert_eq!(found, expected);
+    // No inline script (a CSP without 'unsafe-inline' is coming) and the path of the contract.
+    assert_eq!(zcrm_api::REDIRECT_PAGE_PATH, "/redirect.html");
+    assert!(html.contains(r#"<script src="/redirect.js""#));
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the external script"
+    );
+    assert!(!html.contains("style="), "no inline styles either");
+    let index = std::fs::read_to_string(root.join("index.html")).unwrap();
+    for file in ["app/static/redirect.html", "app/static/redirect.js"] {
+        assert!(
+            index.contains(&format!(r#"rel="copy-file" href="{file}""#)),
+            "Trunk copies {file}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in: every way it can end
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_blocked_popup_is_explained_and_the_full_page_sign_in_is_offered() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    // What a popup blocker does: window.open answers null.
+    b.client
+        .execute("window.open = () => null", vec![])
+        .await
+        .unwrap();
+    click(&b, "[data-testid=sign-in]").await;
+    let text = wait_text(&b, "[data-testid=popup-blocked]", "blocked").await;
+    assert!(text.contains("Sign in in this window"), "{text}");
+    assert_eq!(b.client.windows().await.unwrap().len(), 1);
+    // The way out has the focus.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(focused(&b).await, "full-page-sign-in");
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn closing_the_popup_before_finishing_says_so() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    let (main, popup) = open_popup(&b).await;
+    wait_text(&b, "[data-testid=sign-in-waiting]", "Zoho window").await;
+    b.client.switch_to_window(popup).await.unwrap();
+    b.client.close_window().await.unwrap();
+    b.client.switch_to_window(main).await.unwrap();
+    wait_text(&b, "[data-testid=notice]", "closed before sign-in finished").await;
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=user]"))
+            .await
+            .is_err()
+    );
+    assert!(
+        wait_for(&b, "[data-testid=sign-in]")
+            .await
+            .is_enabled()
+            .await
+            .unwrap()
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_denial_handed_over_by_the_full_page_redirect_is_explained() {
+    let stack = Stack::from_env();
+    let b = Browser::start().await;
+    // Zoho's redirect after Reject, with no popup: the redirect page writes the keys and goes
+    // back to the app, which finishes (here: explains) the sign-in on load.
+    b.client
+        .goto(&format!(
+            "{}/redirect.html?error=access_denied&state=abc",
+            stack.app
+        ))
+        .await
+        .unwrap();
+    wait_text(&b, "[data-testid=notice]", "You declined access in Zoho").await;
+    assert_eq!(b.client.current_url().await.unwrap().path(), "/");
+    assert!(
+        local_storage_keys(&b).await.is_empty(),
+        "the app removes what the redirect page left"
+    );
+    wait_for(&b, "[data-testid=sign-in]").await;
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_network_error_while_finishing_sign_in_is_explained() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    let (main, popup) = open_popup(&b).await;
+    // The connection drops: every fetch of the main window fails from now on.
+    b.client
+        .execute(
+            "window.fetch = () => Promise.reject(new TypeError('Failed to fetch'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // Zoho redirects the popup back to the redirect page, which hands over and closes.
+    b.client.switch_to_window(popup).await.unwrap();
+    b.client
+        .goto(&format!(
+            "{}/redirect.html?state=s&code=1000.c&location=us&accounts-server=x",
+            stack.app
+        ))
+        .await
+        .unwrap();
+    b.client.switch_to_window(main).await.unwrap();
+    wait_text(&b, "[data-testid=notice]", "could not be reached").await;
+    assert!(local_storage_keys(&b).await.is_empty());
+    assert_eq!(
+        b.client.windows().await.unwrap().len(),
+        1,
+        "the popup closed"
+    );
+    wait_for(&b, "[data-testid=sign-in]").await;
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn users_of_two_data_centres_sign_in_at_once_and_stay_signed_in_on_reload() {
+    let stack = Stack::from_env();
+    let (us, eu) = tokio::join!(open_app(&stack), open_app(&stack));
+    tokio::join!(
+        sign_in(&us, US_ADMIN, "Amelia Zylker"),
+        sign_in(&eu, EU_ADMIN, "Elena Fischer")
+    );
+    for (b, org, dc) in [
+        (&us, "Zylker Academy", "US · production"),
+        (&eu, "EuroTech Institute", "EU · production"),
+    ] {
+        wait_text(b, "[data-testid=user-org]", org).await;
+        wait_text(b, "[data-testid=user-dc]", dc).await;
+        assert_eq!(
+            b.client.windows().await.unwrap().len(),
+            1,
+            "the popup closed"
+        );
+        assert!(local_storage_keys(b).await.is_empty());
+        // A reload restores the session from the cookie, without a popup.
+        b.client.refresh().await.unwrap();
+        wait_text(b, "[data-testid=user-org]", org).await;
+        assert_eq!(b.client.windows().await.unwrap().len(), 1);
+    }
+    wait_text(&us, "[data-testid=user-name]", "Amelia Zylker").await;
+    wait_text(&eu, "[data-testid=user-name]", "Elena Fischer").await;
+
+    // Signing out ends this session only.
+    click(&us, "[data-testid=sign-out]").await;
+    wait_text(&us, "[data-testid=notice]", "You are signed out.").await;
+    wait_for(&us, "[data-testid=sign-in]").await;
+    us.client.refresh().await.unwrap();
+    wait_for(&us, "[data-testid=sign-in]").await;
+    eu.client.refresh().await.unwrap();
+    wait_text(&eu, "[data-testid=user-name]", "Elena Fischer").await;
+    tokio::join!(us.close(), eu.close());
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn rejecting_access_in_zoho_is_explained() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    let (main, popup) = open_popup(&b).await;
+    answer_in_popup(&b, main, popup, US_ADMIN, false).await;
+    wait_text(&b, "[data-testid=notice]", "You declined access in Zoho").await;
+    assert!(local_storage_keys(&b).await.is_empty());
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=user]"))
+            .await
+            .is_err()
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn an_expired_code_is_explained() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    let (main, popup) = open_popup(&b).await;
+    // The popup is on the authorize page: its URL carries this login's state.
+    b.client.switch_to_window(popup.clone()).await.unwrap();
+    wait_for(&b, "#sim_user").await;
+    let authorize = b.client.current_url().await.unwrap();
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("the authorize URL has a state");
+    // A real code of this user that expires before the portal exchanges it.
+    let grant = sim_post(
+        &stack,
+        "grant",
+        json!({"email": IN_ADMIN, "scope": "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ", "code_lifetime_secs": 1}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut redirect = reqwest::Url::parse(&format!("{}/redirect.html", stack.app)).unwrap();
+    redirect
+        .query_pairs_mut()
+        .append_pair("state", &state)
+        .append_pair("code", grant["code"].as_str().unwrap())
+        .append_pair("location", grant["location"].as_str().unwrap())
+        .append_pair(
+            "accounts-server",
+            grant["accounts_server"].as_str().unwrap(),
+        );
+    b.client.goto(redirect.as_str()).await.unwrap();
+    b.client.switch_to_window(main).await.unwrap();
+    wait_text(&b, "[data-testid=notice]", "expired or was already used").await;
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=user]"))
+            .await
+            .is_err()
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn the_full_page_sign_in_works_without_a_popup() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    b.client
+        .execute("window.open = () => null", vec![])
+        .await
+        .unwrap();
+    click(&b, "[data-testid=sign-in]").await;
+    click(&b, "[data-testid=full-page-sign-in]").await;
+    // The whole page is on Zoho's authorize page now.
+    wait_for(&b, "#sim_user")
+        .await
+        .select_by_value(NORTHWIND_ADMIN)
+        .await
+        .unwrap();
+    click(&b, "#approve").await;
+    wait_text(&b, "[data-testid=user-name]", "Nora Winters").await;
+    wait_text(&b, "[data-testid=user-org]", "Northwind College").await;
+    let url = b.client.current_url().await.unwrap();
+    assert_eq!(url.path(), "/");
+    assert_eq!(url.query(), None, "no code left in the address bar");
+    assert!(local_storage_keys(&b).await.is_empty());
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn signing_out_everywhere_ends_the_users_other_sessions() {
+    let stack = Stack::from_env();
+    let (first, second) = tokio::join!(open_app(&stack), open_app(&stack));
+    sign_in(&first, IN_ADMIN, "Arjun Mehta").await;
+    sign_in(&second, IN_ADMIN, "Arjun Mehta").await;
+    click(&first, "[data-testid=sign-out-everywhere]").await;
+    wait_text(&first, "[data-testid=notice]", "signed out on every device").await;
+    // The other browser's session is over too: a reload shows sign-in.
+    second.client.refresh().await.unwrap();
+    wait_for(&second, "[data-testid=sign-in]").await;
+    tokio::join!(first.close(), second.close());
 }

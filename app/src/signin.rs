@@ -1,0 +1,240 @@
+//! Sign-in with Zoho: a popup on `/auth/start` (opened synchronously in the click handler), the
+//! redirect page (`/redirect.html`, plain JS) handing `code`/`state`/`location`/`accounts-server`
+//! or `error` over through localStorage, and `POST /auth/callback`. Without a popup (blocked), the
+//! whole page goes to `/auth/start` and the redirect page comes back to `/`, where [`install`]
+//! finds the values on load.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::ev;
+use leptos::prelude::*;
+use zcrm_api::{AUTH_START_PATH, CallbackRequest, codes, redirect_keys as keys};
+
+use crate::{Auth, Ctx, api, dom, use_ctx};
+
+/// What the sign-in screen is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    /// The popup is open; waiting for the redirect page or for the popup to close.
+    Waiting,
+    /// The browser refused the popup.
+    Blocked,
+    /// `POST /auth/callback` is under way.
+    Completing,
+}
+
+#[derive(Clone, Copy)]
+struct SignInState {
+    phase: RwSignal<Phase>,
+}
+
+/// Wires sign-in into the page: the `storage` listener, and on load either finishes a full-page
+/// sign-in or restores the session.
+pub fn install(ctx: Ctx) {
+    let state = SignInState {
+        phase: RwSignal::new(Phase::Idle),
+    };
+    provide_context(state);
+
+    // The redirect page writes `code` or `error` last: act on those.
+    let listener = window_event_listener(ev::storage, move |e: web_sys::StorageEvent| {
+        let key = e.key();
+        if matches!(key.as_deref(), Some(keys::CODE) | Some(keys::ERROR))
+            && e.new_value().is_some()
+            && !matches!(ctx.auth.get_untracked(), Auth::SignedIn(_))
+        {
+            take_pending(ctx, state);
+        }
+    });
+    // The app lives as long as the page.
+    std::mem::forget(listener);
+
+    if !take_pending(ctx, state) {
+        leptos::task::spawn_local(async move {
+            match api::session().await {
+                Ok(user) => ctx.auth.set(Auth::SignedIn(user)),
+                Err(f) if f.is_unauthenticated() => ctx.auth.set(Auth::SignedOut),
+                Err(f) => {
+                    ctx.error(format!(
+                        "Could not check whether you are signed in: {}",
+                        f.message()
+                    ));
+                    ctx.auth.set(Auth::SignedOut);
+                }
+            }
+        });
+    }
+}
+
+fn clear_keys() {
+    for key in [
+        keys::CODE,
+        keys::STATE,
+        keys::LOCATION,
+        keys::ACCOUNTS_SERVER,
+        keys::ERROR,
+    ] {
+        dom::local_remove(key);
+    }
+}
+
+/// Reads and removes what the redirect page left, and acts on it. `false` if nothing was there.
+fn take_pending(ctx: Ctx, state: SignInState) -> bool {
+    let code = dom::local_get(keys::CODE);
+    let error = dom::local_get(keys::ERROR);
+    if code.is_none() && error.is_none() {
+        return false;
+    }
+    let request = CallbackRequest {
+        code: code.unwrap_or_default(),
+        state: dom::local_get(keys::STATE).unwrap_or_default(),
+        location: dom::local_get(keys::LOCATION).unwrap_or_default(),
+        accounts_server: dom::local_get(keys::ACCOUNTS_SERVER).unwrap_or_default(),
+    };
+    clear_keys();
+    if let Some(error) = error {
+        state.phase.set(Phase::Idle);
+        ctx.auth.set(Auth::SignedOut);
+        if error == "access_denied" {
+            ctx.error(
+                "You declined access in Zoho, so you are not signed in. To use the portal, sign in again and choose Accept.",
+            );
+        } else {
+            ctx.error(format!(
+                "Zoho could not sign you in ({error}). Try signing in again."
+            ));
+        }
+        return true;
+    }
+    state.phase.set(Phase::Completing);
+    ctx.notice.set(None);
+    leptos::task::spawn_local(async move {
+        let result = api::callback(&request).await;
+        state.phase.set(Phase::Idle);
+        match result {
+            Ok(user) => {
+                ctx.notice.set(None);
+                ctx.auth.set(Auth::SignedIn(user));
+            }
+            Err(f) => {
+                ctx.auth.set(Auth::SignedOut);
+                ctx.error(callback_message(&f));
+            }
+        }
+    });
+    true
+}
+
+fn callback_message(f: &api::Failure) -> String {
+    match f.code() {
+        codes::INVALID_GRANT => {
+            "The sign-in code from Zoho expired or was already used. Please sign in again.".into()
+        }
+        codes::INVALID_STATE => {
+            "This sign-in attempt expired or was started in another window. Please sign in again."
+                .into()
+        }
+        "network" => "The portal service could not be reached, so sign-in did not finish. Check your connection and sign in again.".into(),
+        _ => format!("Sign-in did not finish: {} Please try again.", f.message()),
+    }
+}
+
+/// Opens the popup. Must run synchronously inside the click handler: no `await` before
+/// `window.open`, or the browser blocks it.
+fn open_popup(ctx: Ctx, state: SignInState) {
+    clear_keys();
+    ctx.notice.set(None);
+    let popup = window()
+        .open_with_url_and_target_and_features(
+            AUTH_START_PATH,
+            "zcrm-signin",
+            "popup,width=520,height=680",
+        )
+        .ok()
+        .flatten();
+    let Some(popup) = popup else {
+        state.phase.set(Phase::Blocked);
+        dom::focus_id_soon("full-page-sign-in");
+        return;
+    };
+    let _ = popup.focus();
+    state.phase.set(Phase::Waiting);
+    // Fallback for a missed `storage` event, and the only way to notice a popup closed early.
+    let handle: Rc<Cell<Option<IntervalHandle>>> = Rc::new(Cell::new(None));
+    let inner = Rc::clone(&handle);
+    let tick = move || {
+        let stop = || {
+            if let Some(h) = inner.take() {
+                h.clear();
+            }
+        };
+        if state.phase.get_untracked() != Phase::Waiting {
+            stop();
+            return;
+        }
+        if popup.closed().unwrap_or(true) {
+            stop();
+            if !take_pending(ctx, state) {
+                state.phase.set(Phase::Idle);
+                ctx.error(
+                    "The sign-in window was closed before sign-in finished. You are not signed in.",
+                );
+                dom::focus_id_soon("sign-in");
+            }
+        }
+    };
+    if let Ok(h) = set_interval_with_handle(tick, Duration::from_millis(400)) {
+        handle.set(Some(h));
+    }
+}
+
+/// The signed-out screen.
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let ctx = use_ctx();
+    let state = expect_context::<SignInState>();
+    let phase = state.phase;
+    view! {
+        <section class="card signin" data-testid="sign-in-screen" aria-labelledby="sign-in-title">
+            <h1 id="sign-in-title">"Sign in"</h1>
+            <p>"Manage Zylker Academy's students in Zoho CRM. Sign in with your Zoho account: a Zoho window opens, and your password never reaches this portal."</p>
+            <button
+                type="button"
+                id="sign-in"
+                class="primary"
+                data-testid="sign-in"
+                disabled=move || matches!(phase.get(), Phase::Completing)
+                on:click=move |_| open_popup(ctx, state)
+            >
+                "Sign in with Zoho"
+            </button>
+            {move || match phase.get() {
+                Phase::Idle => None,
+                Phase::Waiting => Some(view! {
+                    <p class="muted" role="status" data-testid="sign-in-waiting">
+                        "Finish signing in in the Zoho window. If you cannot find it, press the button again."
+                    </p>
+                }.into_any()),
+                Phase::Completing => Some(view! {
+                    <p class="muted" role="status" data-testid="sign-in-completing">"Signing you in…"</p>
+                }.into_any()),
+                Phase::Blocked => Some(view! {
+                    <div class="blocked" role="alert" data-testid="popup-blocked">
+                        <p>"Your browser blocked the Zoho sign-in window. Allow pop-ups for this site and try again, or sign in in this window instead (you come back here afterwards)."</p>
+                        <button
+                            type="button"
+                            id="full-page-sign-in"
+                            data-testid="full-page-sign-in"
+                            on:click=move |_| dom::navigate(AUTH_START_PATH)
+                        >
+                            "Sign in in this window"
+                        </button>
+                    </div>
+                }.into_any()),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,272 @@
+//! The students screen: a table of one page of students, paging driven by the edge's `more`, a
+//! debounced search, and the add/edit form and delete confirmation of [`crate::form`].
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use zcrm_api::students::{DEFAULT_PER_PAGE, MAX_SEARCH_LEN, Student, StudentsMeta, StudentsPage};
+
+use crate::form::{DeleteDialog, FormTarget, StudentForm};
+use crate::{Auth, Ctx, api, dom, form, use_ctx};
+
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(350);
+
+/// Shared by the screen, the form and the delete dialog.
+#[derive(Clone, Copy)]
+pub struct StudentsCtx {
+    pub app: Ctx,
+    pub meta: RwSignal<Option<Result<StudentsMeta, api::Failure>>>,
+    pub form: RwSignal<Option<FormTarget>>,
+    pub deleting: RwSignal<Option<Student>>,
+    /// Bumped to load the current page again.
+    pub reload: RwSignal<u32>,
+    pub page: RwSignal<u32>,
+}
+
+impl StudentsCtx {
+    pub fn load_meta(self) {
+        let ctx = self.app;
+        self.meta.set(None);
+        leptos::task::spawn_local(async move {
+            let result = api::students_meta().await;
+            if let Err(f) = &result
+                && f.is_unauthenticated()
+            {
+                ctx.session_ended(f);
+                return;
+            }
+            self.meta.set(Some(result));
+        });
+    }
+}
+
+#[component]
+pub fn Students() -> impl IntoView {
+    let ctx = use_ctx();
+    let sctx = StudentsCtx {
+        app: ctx,
+        meta: RwSignal::new(None),
+        form: RwSignal::new(None),
+        deleting: RwSignal::new(None),
+        reload: RwSignal::new(0),
+        page: RwSignal::new(1),
+    };
+    provide_context(sctx);
+    sctx.load_meta();
+
+    let page = sctx.page;
+    let query = RwSignal::new(String::new());
+    let search_text = RwSignal::new(String::new());
+    let list: RwSignal<Option<Result<StudentsPage, api::Failure>>> = RwSignal::new(None);
+    let loading = RwSignal::new(true);
+    let seq = StoredValue::new(0u32);
+
+    // Load whenever the page, the search or the reload counter changes; only the newest answer counts.
+    Effect::new(move |_| {
+        let p = page.get();
+        let q = query.get();
+        sctx.reload.track();
+        let n = seq.get_value().wrapping_add(1);
+        seq.set_value(n);
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let result = api::students(p, DEFAULT_PER_PAGE, &q).await;
+            if seq.try_get_value() != Some(n) {
+                return;
+            }
+            if let Err(f) = &result
+                && f.is_unauthenticated()
+            {
+                ctx.session_ended(f);
+                return;
+            }
+            // A page emptied by deletes: step back.
+            if let Ok(r) = &result
+                && r.students.is_empty()
+                && p > 1
+            {
+                page.set(p - 1);
+                return;
+            }
+            list.set(Some(result));
+            loading.set(false);
+        });
+    });
+
+    // A form kept when the session ended opens again once the same user is back.
+    if let Auth::SignedIn(user) = ctx.auth.get_untracked()
+        && let Some(target) = form::take_draft(&user.email)
+    {
+        sctx.form.set(Some(target));
+    }
+
+    let debounce = StoredValue::new_local(None::<TimeoutHandle>);
+    let commit_search = move |text: String| {
+        if let Some(h) = debounce.get_value() {
+            h.clear();
+        }
+        let text = text.trim().to_owned();
+        if text != query.get_untracked() {
+            page.set(1);
+            query.set(text);
+        }
+    };
+    let on_search = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        search_text.set(text.clone());
+        if let Some(h) = debounce.get_value() {
+            h.clear();
+        }
+        let handle = set_timeout_with_handle(move || commit_search(text), SEARCH_DEBOUNCE).ok();
+        debounce.set_value(handle);
+    };
+
+    let open_add = move |_| {
+        sctx.form.set(Some(FormTarget::new_student()));
+    };
+
+    view! {
+        <section class="students" aria-labelledby="students-heading" data-testid="students-screen">
+            <div class="toolbar">
+                <h1 id="students-heading" tabindex="-1">"Students"</h1>
+                <form
+                    class="search"
+                    role="search"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        commit_search(search_text.get_untracked());
+                    }
+                >
+                    <label for="search" class="visually-hidden">"Search students"</label>
+                    <input
+                        id="search"
+                        type="search"
+                        data-testid="search"
+                        placeholder="Search name, email, phone or course"
+                        maxlength=MAX_SEARCH_LEN.to_string()
+                        autocomplete="off"
+                        prop:value=move || search_text.get()
+                        on:input=on_search
+                    />
+                </form>
+                <button type="button" id="add-student" class="primary" data-testid="add-student" on:click=open_add>
+                    "Add student"
+                </button>
+            </div>
+            <div aria-live="polite" class="list-status">
+                {move || loading.get().then(|| view! {
+                    <p class="muted" data-testid="students-loading">"Loading students…"</p>
+                })}
+            </div>
+            {move || match list.get() {
+                None => None,
+                Some(Err(f)) => Some(view! {
+                    <div class="error-box" role="alert" data-testid="students-error">
+                        <p>{format!("Could not load the students: {}", f.message())}</p>
+                        <button type="button" data-testid="students-retry" on:click=move |_| sctx.reload.update(|n| *n += 1)>
+                            "Try again"
+                        </button>
+                    </div>
+                }.into_any()),
+                Some(Ok(r)) if r.students.is_empty() => Some(view! {
+                    <p class="empty" data-testid="students-empty">
+                        {if query.get_untracked().is_empty() {
+                            "No students yet. Add the first one with “Add student”.".to_owned()
+                        } else {
+                            format!("No students match “{}”.", query.get_untracked())
+                        }}
+                    </p>
+                }.into_any()),
+                Some(Ok(r)) => Some(view! { <Table page=r busy=loading /> }.into_any()),
+            }}
+            <nav class="pager" aria-label="Pages of students">
+                <button
+                    type="button"
+                    data-testid="prev-page"
+                    disabled=move || page.get() <= 1 || loading.get()
+                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
+                >
+                    "← Previous"
+                </button>
+                <span data-testid="page-number" aria-live="polite">{move || format!("Page {}", page.get())}</span>
+                <button
+                    type="button"
+                    data-testid="next-page"
+                    disabled=move || loading.get() || !matches!(list.get(), Some(Ok(ref r)) if r.more)
+                    on:click=move |_| page.update(|p| *p += 1)
+                >
+                    "Next →"
+                </button>
+            </nav>
+            <StudentForm />
+            <DeleteDialog />
+        </section>
+    }
+}
+
+#[component]
+fn Table(page: StudentsPage, busy: RwSignal<bool>) -> impl IntoView {
+    let sctx = expect_context::<StudentsCtx>();
+    let rows = page
+        .students
+        .into_iter()
+        .map(|s| {
+            let name = s.fields.full_name();
+            let edit_label = format!("Edit {name}");
+            let delete_label = format!("Delete {name}");
+            let for_edit = s.clone();
+            let for_delete = s.clone();
+            let f = s.fields;
+            view! {
+                <tr data-testid="student-row" data-id=s.id.clone()>
+                    <th scope="row" data-label="Name" data-testid="student-name">{name}</th>
+                    <td data-label="College">{f.college}</td>
+                    <td data-label="Course">{f.course}</td>
+                    <td data-label="Email" data-testid="student-email">{f.email}</td>
+                    <td data-label="Phone">{f.phone}</td>
+                    <td class="actions">
+                        <button
+                            type="button"
+                            data-testid="edit-student"
+                            aria-label=edit_label
+                            on:click=move |_| sctx.form.set(Some(FormTarget::edit(&for_edit)))
+                        >
+                            "Edit"
+                        </button>
+                        <button
+                            type="button"
+                            class="danger"
+                            data-testid="delete-student"
+                            aria-label=delete_label
+                            on:click=move |_| sctx.deleting.set(Some(for_delete.clone()))
+                        >
+                            "Delete"
+                        </button>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table data-testid="students-table" aria-busy=move || if busy.get() { "true" } else { "false" }>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"College"</th>
+                        <th scope="col">"Course"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Phone"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// After a save or a delete, focus goes back to the list's heading (the rows are redrawn).
+pub fn focus_list() {
+    dom::focus_id_soon("students-heading");
+}
