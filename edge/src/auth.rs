@@ -18,6 +18,7 @@ use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken, c
 use zoho::{DataCenter, Environment};
 
 use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
+use crate::crm::upstream_failure;
 use crate::records::{SessionRecord, UserRecord, access_purpose, refresh_purpose, user_key};
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
@@ -212,12 +213,10 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         store.delete(&old).await?;
     }
     // The newest refresh token wins; the one it replaces is revoked (Zoho keeps at most 20).
-    if let Some(previous) = previous {
-        if let Some(old) = open_refresh(ctx, &previous) {
-            if !constant_time_eq(old.secret().as_bytes(), refresh_token.secret().as_bytes()) {
-                revoke(ctx, dc, &old).await;
-            }
-        }
+    if let Some(old) = previous.as_ref().and_then(|p| open_refresh(ctx, p))
+        && !constant_time_eq(old.secret().as_bytes(), refresh_token.secret().as_bytes())
+    {
+        revoke(ctx, dc, &old).await;
     }
     ctx.log.info(
         "signed_in",
@@ -353,7 +352,7 @@ async fn whoami(
                         a.status
                     )))
                 }
-                Err(e) => Err(upstream_failure(ctx, what, &e)),
+                Err(e) => Err(upstream_failure(&ctx.log, what, &e)),
             }
         };
     let users: UsersResponse = serde_json::from_str(&parse("users", users)?)
@@ -383,7 +382,7 @@ async fn token_call(ctx: &Ctx, dc: DataCenter, request: TokenRequest) -> Result<
         Some(request.form_body()),
     )
     .await
-    .map_err(|e| upstream_failure(ctx, "token", &e))
+    .map_err(|e| upstream_failure(&ctx.log, "token", &e))
 }
 
 /// Revokes a refresh token at Zoho; failures are logged, not fatal (the token is forgotten here).
@@ -443,23 +442,6 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
                 json!({"call": call, "error": other.to_string()}),
             );
             Failure::upstream("Zoho's accounts server answered something unexpected.")
-        }
-    }
-}
-
-fn upstream_failure(ctx: &Ctx, call: &str, error: &upstream::UpstreamError) -> Failure {
-    ctx.log.warn(
-        "upstream_failed",
-        json!({"call": call, "error": error.describe()}),
-    );
-    match error {
-        upstream::UpstreamError::Timeout => Failure::new(
-            504,
-            codes::UPSTREAM_TIMEOUT,
-            "Zoho did not answer in time. Try again.",
-        ),
-        upstream::UpstreamError::Network(_) => {
-            Failure::upstream("Zoho could not be reached. Try again.")
         }
     }
 }

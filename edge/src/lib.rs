@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod cookies;
+pub mod leads;
 pub mod records;
 pub mod seal;
 pub mod session;
@@ -15,14 +16,20 @@ pub mod session;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
+mod crm;
+#[cfg(target_arch = "wasm32")]
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod log;
+#[cfg(target_arch = "wasm32")]
+mod proxy;
 #[cfg(target_arch = "wasm32")]
 mod reply;
 #[cfg(target_arch = "wasm32")]
 mod routes;
 #[cfg(target_arch = "wasm32")]
 mod store;
+#[cfg(target_arch = "wasm32")]
+mod students;
 #[cfg(target_arch = "wasm32")]
 mod upstream;

@@ -9,10 +9,10 @@ use serde_json::json;
 use worker::{Date, Env, Method, Request, Response};
 use zcrm_api::{CSRF_HEADER, CSRF_VALUE, Health, codes};
 
-use crate::auth;
 use crate::config::Config;
 use crate::log::Log;
 use crate::reply::{self, Failure, Outcome};
+use crate::{auth, proxy, students};
 
 /// What a handler needs besides the request.
 pub struct Ctx {
@@ -93,37 +93,91 @@ pub async fn handle(req: Request, env: Env) -> Response {
     reply::finish(response, &request_id)
 }
 
+/// The routes of the Worker, resolved from the path alone.
+enum Route {
+    Health,
+    Session,
+    Start,
+    Callback,
+    Logout,
+    Students,
+    StudentsMeta,
+    Student(String),
+    Crm(String, proxy::Target),
+}
+
+impl Route {
+    fn resolve(path: &str, ctx: &Ctx) -> Result<Route, Failure> {
+        Ok(match path {
+            "/api/health" => Route::Health,
+            "/api/session" => Route::Session,
+            "/auth/start" => Route::Start,
+            "/auth/callback" => Route::Callback,
+            "/auth/logout" => Route::Logout,
+            "/api/students" => Route::Students,
+            "/api/students/meta" => Route::StudentsMeta,
+            _ => {
+                if let Some(id) = path.strip_prefix("/api/students/") {
+                    if !zoho::fields::is_record_id(id) {
+                        return Err(Failure::bad_request("A student id is 1 to 25 digits."));
+                    }
+                    Route::Student(id.to_owned())
+                } else if let Some(rest) = path.strip_prefix("/api/crm/") {
+                    let (module, target) = proxy::resolve(rest, &ctx.config.allowed_modules)?;
+                    Route::Crm(module.to_owned(), target)
+                } else {
+                    return Err(Failure::new(404, codes::NOT_FOUND, "No such route."));
+                }
+            }
+        })
+    }
+
+    fn methods(&self) -> &'static [Method] {
+        match self {
+            Route::Health | Route::Session | Route::Start | Route::StudentsMeta => &[Method::Get],
+            Route::Callback | Route::Logout => &[Method::Post],
+            Route::Students => &[Method::Get, Method::Post],
+            Route::Student(_) => &[Method::Get, Method::Put, Method::Delete],
+            Route::Crm(_, target) => proxy::methods(target),
+        }
+    }
+}
+
 async fn route(req: Request, ctx: &Ctx) -> Outcome {
     let method = req.method();
-    let path = req.path();
     // Unknown routes are 404 and wrong methods 405 whatever the headers; then the CSRF check.
-    let allowed = match path.as_str() {
-        "/api/health" | "/api/session" | "/auth/start" => Method::Get,
-        "/auth/callback" | "/auth/logout" => Method::Post,
-        _ => return Err(Failure::new(404, codes::NOT_FOUND, "No such route.")),
-    };
-    only(&method, allowed)?;
+    let route = Route::resolve(&req.path(), ctx)?;
+    allow(&method, route.methods())?;
     if !matches!(method, Method::Get | Method::Head) {
         check_csrf(&req, ctx)?;
     }
-    match path.as_str() {
-        "/api/health" => Ok(health(ctx)),
-        "/api/session" => auth::session(&req, ctx).await,
-        "/auth/start" => auth::start(ctx),
-        "/auth/callback" => auth::callback(req, ctx).await,
-        _ => auth::logout(&req, ctx).await,
+    match (route, method) {
+        (Route::Health, _) => Ok(health(ctx)),
+        (Route::Session, _) => auth::session(&req, ctx).await,
+        (Route::Start, _) => auth::start(ctx),
+        (Route::Callback, _) => auth::callback(req, ctx).await,
+        (Route::Logout, _) => auth::logout(&req, ctx).await,
+        (Route::StudentsMeta, _) => students::meta(&req, ctx).await,
+        (Route::Students, Method::Post) => students::create(req, ctx).await,
+        (Route::Students, _) => students::list(&req, ctx).await,
+        (Route::Student(id), Method::Put) => students::update(req, ctx, &id).await,
+        (Route::Student(id), Method::Delete) => students::delete(&req, ctx, &id).await,
+        (Route::Student(id), _) => students::get(&req, ctx, &id).await,
+        (Route::Crm(module, target), _) => proxy::forward(req, ctx, &module, target).await,
     }
 }
 
 /// `GET` routes also answer `HEAD`.
-fn only(method: &Method, allowed: Method) -> Result<(), Failure> {
-    if *method == allowed || (allowed == Method::Get && *method == Method::Head) {
+fn allow(method: &Method, allowed: &[Method]) -> Result<(), Failure> {
+    let head_as_get = *method == Method::Head && allowed.contains(&Method::Get);
+    if allowed.contains(method) || head_as_get {
         Ok(())
     } else {
+        let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
         Err(Failure::new(
             405,
             codes::METHOD_NOT_ALLOWED,
-            format!("Use {allowed} on this route."),
+            format!("Use {} on this route.", names.join(" or ")),
         ))
     }
 }
@@ -139,14 +193,14 @@ fn check_csrf(req: &Request, ctx: &Ctx) -> Result<(), Failure> {
             format!("State-changing requests need the header {CSRF_HEADER}: {CSRF_VALUE}."),
         ));
     }
-    if let Some(origin) = header("origin") {
-        if origin != ctx.config.app_origin() {
-            return Err(Failure::new(
-                403,
-                codes::FORBIDDEN,
-                "Requests from other sites are refused.",
-            ));
-        }
+    if let Some(origin) = header("origin")
+        && origin != ctx.config.app_origin()
+    {
+        return Err(Failure::new(
+            403,
+            codes::FORBIDDEN,
+            "Requests from other sites are refused.",
+        ));
     }
     Ok(())
 }

@@ -46,4 +46,32 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    pub async fn text(&self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self.kv.get(key).text().await?)
+    }
+
+    /// KV's shortest TTL is 60 s.
+    pub async fn put_text(&self, key: &str, value: &str, ttl_secs: u64) -> StoreResult<()> {
+        self.kv
+            .put(key, value)?
+            .expiration_ttl(ttl_secs.max(60))
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn json<T: serde::de::DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
+        Ok(self.kv.get(key).json().await?)
+    }
+
+    pub async fn put_json<T: serde::Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl_secs: u64,
+    ) -> StoreResult<()> {
+        self.put_text(key, &serde_json::to_string(value)?, ttl_secs)
+            .await
+    }
 }

@@ -1,0 +1,465 @@
+//! Students as Zoho Leads: the mapping both ways, the list and search requests, and the reading
+//! of Zoho's answers into the portal's terms. Pure: the Worker glue sends what this builds.
+
+use serde_json::{Map, Value, json};
+use zcrm_api::students::{
+    DEFAULT_PER_PAGE, FieldLimits, MAX_PER_PAGE, MAX_SEARCH_LEN, Student, StudentField,
+    StudentInput, StudentsMeta, StudentsPage,
+};
+use zoho::criteria::Criteria;
+use zoho::crm::{ApiError as ZohoError, ListResponse, Record};
+use zoho::fields::FieldsResponse;
+
+pub const MODULE: &str = "Leads";
+/// The Lead fields a student is made of, for `fields=` (mandatory on lists).
+pub const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
+/// Zoho pages through at most this many records by page number.
+pub const MAX_PAGED_RECORDS: u32 = 2000;
+
+/// `GET /api/students` parameters, validated.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub page: u32,
+    pub per_page: u32,
+    /// A search term, trimmed; `None` lists everyone.
+    pub search: Option<String>,
+}
+
+impl ListQuery {
+    pub fn parse(pairs: &[(String, String)]) -> Result<ListQuery, String> {
+        let mut query = ListQuery {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            search: None,
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "page" => {
+                    query.page = value
+                        .parse()
+                        .ok()
+                        .filter(|p| *p >= 1)
+                        .ok_or("page must be a whole number from 1")?;
+                }
+                "per_page" => {
+                    query.per_page = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                        .ok_or(format!("per_page must be from 1 to {MAX_PER_PAGE}"))?;
+                }
+                "q" => {
+                    let term = value.trim();
+                    if term.chars().count() > MAX_SEARCH_LEN {
+                        return Err(format!("q can be at most {MAX_SEARCH_LEN} characters"));
+                    }
+                    if term.chars().any(char::is_control) {
+                        return Err("q cannot contain control characters".to_owned());
+                    }
+                    query.search = (!term.is_empty()).then(|| term.to_owned());
+                }
+                other => return Err(format!("unknown parameter `{other}` (page, per_page, q)")),
+            }
+        }
+        if u64::from(query.page) * u64::from(query.per_page) > u64::from(MAX_PAGED_RECORDS)
+            && query.page > 1
+        {
+            return Err(format!(
+                "Zoho pages through the first {MAX_PAGED_RECORDS} students only; search to narrow the list"
+            ));
+        }
+        Ok(query)
+    }
+
+    /// The path and query under `/crm/v8` for this list or search.
+    pub fn zoho_path(&self) -> String {
+        let paging = format!("page={}&per_page={}", self.page, self.per_page);
+        match &self.search {
+            None => format!(
+                "/{MODULE}?fields={LEAD_FIELDS}&{paging}&sort_by=Modified_Time&sort_order=desc"
+            ),
+            Some(term) => format!(
+                "/{MODULE}/search?criteria={}&fields={LEAD_FIELDS}&{paging}",
+                zoho::form::encode_component(&search_criteria(term).to_string())
+            ),
+        }
+    }
+}
+
+/// A search by name, email, phone or course. Zoho's criteria grammar is escaped by the builder,
+/// so a term like `a)or(Email:starts_with:` is just text.
+pub fn search_criteria(term: &str) -> Criteria {
+    let mut criteria = Criteria::starts_with("First_Name", term)
+        .or(Criteria::starts_with("Last_Name", term))
+        .or(Criteria::starts_with("Email", term))
+        .or(Criteria::starts_with("Course", term));
+    if term.chars().filter(char::is_ascii_digit).count() >= 3 {
+        criteria = criteria.or(Criteria::starts_with("Phone", term));
+    }
+    // "Asha Rao": also first and last name together.
+    if let Some((first, last)) = term.split_once(' ') {
+        let (first, last) = (first.trim(), last.trim());
+        if !first.is_empty() && !last.is_empty() {
+            criteria = criteria
+                .or(Criteria::equals("First_Name", first)
+                    .and(Criteria::starts_with("Last_Name", last)));
+        }
+    }
+    criteria
+}
+
+/// A Lead record as a student; `None` without an id.
+pub fn student_from_record(record: &Record) -> Option<Student> {
+    let id = record.get("id")?.as_str()?.to_owned();
+    if !zoho::fields::is_record_id(&id) {
+        return None;
+    }
+    let mut fields = StudentInput::default();
+    for field in StudentField::ALL {
+        *fields.get_mut(field) = match record.get(field.zoho_api_name()) {
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+    }
+    Some(Student { id, fields })
+}
+
+/// The Lead fields of a (validated) student: empty optional fields are sent as `null`, which
+/// clears them on update.
+pub fn record_from_input(input: &StudentInput) -> Map<String, Value> {
+    StudentField::ALL
+        .into_iter()
+        .map(|field| {
+            let value = input.get(field);
+            let value = if value.is_empty() {
+                Value::Null
+            } else {
+                json!(value)
+            };
+            (field.zoho_api_name().to_owned(), value)
+        })
+        .collect()
+}
+
+/// The body of a create or update of one record.
+pub fn write_body(input: &StudentInput, id: Option<&str>) -> String {
+    let mut record = record_from_input(input);
+    if let Some(id) = id {
+        record.insert("id".into(), json!(id));
+    }
+    json!({"data": [record], "trigger": []}).to_string()
+}
+
+/// A page of students from a list or search answer (`None` = Zoho's 204 "no records").
+pub fn page(list: Option<ListResponse>, query: &ListQuery) -> StudentsPage {
+    let (students, more) = match list {
+        Some(list) => (
+            list.data.iter().filter_map(student_from_record).collect(),
+            list.info.more_records,
+        ),
+        None => (Vec::new(), false),
+    };
+    StudentsPage {
+        students,
+        page: query.page,
+        per_page: query.per_page,
+        more,
+    }
+}
+
+/// What became of a one-record write.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Done {
+        id: String,
+    },
+    /// Zoho refused a field (`INVALID_DATA`, `MANDATORY_NOT_FOUND`).
+    Field {
+        field: StudentField,
+        message: String,
+    },
+    /// Another record has this email (`DUPLICATE_DATA`).
+    Duplicate,
+    /// The record does not exist (or this user cannot see it).
+    NotFound,
+    /// Anything else: Zoho's code, for the logs.
+    Other {
+        code: String,
+    },
+}
+
+/// Reads `data[0]` of a write answer (201, 200, 207 or 400 alike).
+pub fn write_outcome(body: &Value) -> WriteOutcome {
+    let Some(result) = body
+        .get("data")
+        .and_then(Value::as_array)
+        .and_then(|d| d.first())
+        .and_then(|r| serde_json::from_value::<ZohoError>(r.clone()).ok())
+    else {
+        // A whole-request error body has the same shape at the top level.
+        return match serde_json::from_value::<ZohoError>(body.clone()) {
+            Ok(e) => outcome_of_error(&e),
+            Err(_) => WriteOutcome::Other {
+                code: "MALFORMED".into(),
+            },
+        };
+    };
+    if result.status == "success" {
+        return match result.details.get("id").and_then(Value::as_str) {
+            Some(id) if zoho::fields::is_record_id(id) => WriteOutcome::Done { id: id.to_owned() },
+            _ => WriteOutcome::Other {
+                code: "NO_ID".into(),
+            },
+        };
+    }
+    outcome_of_error(&result)
+}
+
+fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
+    let field = e
+        .details
+        .get("api_name")
+        .and_then(Value::as_str)
+        .and_then(StudentField::from_zoho_api_name);
+    match (e.code.as_str(), field) {
+        ("DUPLICATE_DATA", _) => WriteOutcome::Duplicate,
+        ("INVALID_DATA", Some(field)) | ("MANDATORY_NOT_FOUND", Some(field)) => {
+            WriteOutcome::Field {
+                field,
+                message: field_message(field, e),
+            }
+        }
+        ("INVALID_DATA", None) if e.details.get("id").is_some() => WriteOutcome::NotFound,
+        ("NOT_FOUND" | "INVALID_URL_PATTERN", _) => WriteOutcome::NotFound,
+        _ => WriteOutcome::Other {
+            code: e.code.clone(),
+        },
+    }
+}
+
+/// A sentence for people from Zoho's per-field error.
+fn field_message(field: StudentField, e: &ZohoError) -> String {
+    let label = field.label();
+    if e.code == "MANDATORY_NOT_FOUND" {
+        return format!("{label} is required.");
+    }
+    if let Some(max) = e.details.get("maximum_length").and_then(Value::as_u64) {
+        return format!("{label} can be at most {max} characters.");
+    }
+    if let Some(expected) = e.details.get("expected_data_type").and_then(Value::as_str) {
+        return format!("{label} must be a valid {expected}.");
+    }
+    format!("Zoho did not accept this {}.", label.to_lowercase())
+}
+
+/// The course choices and the lengths, from `settings/fields?module=Leads`.
+pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
+    let mut limits = FieldLimits::default();
+    let mut courses = Vec::new();
+    for f in &fields.fields {
+        let Some(field) = StudentField::from_zoho_api_name(&f.api_name) else {
+            continue;
+        };
+        if field == StudentField::Course {
+            courses = f
+                .pick_list_values
+                .iter()
+                .map(|p| p.actual_value.clone())
+                .filter(|v| !v.is_empty() && v != "-None-")
+                .collect();
+        } else if f.length > 0 {
+            let slot = match field {
+                StudentField::FirstName => &mut limits.first_name,
+                StudentField::LastName => &mut limits.last_name,
+                StudentField::College => &mut limits.college,
+                StudentField::Email => &mut limits.email,
+                StudentField::Phone => &mut limits.phone,
+                StudentField::Course => unreachable!("handled above"),
+            };
+            *slot = f.length;
+        }
+    }
+    StudentsMeta { courses, limits }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(s: &str) -> Vec<(String, String)> {
+        zoho::form::parse(s)
+    }
+
+    #[test]
+    fn list_queries() {
+        assert_eq!(
+            ListQuery::parse(&[]).unwrap(),
+            ListQuery {
+                page: 1,
+                per_page: DEFAULT_PER_PAGE,
+                search: None
+            }
+        );
+        let q = ListQuery::parse(&pairs("page=3&per_page=50&q=%20Asha%20")).unwrap();
+        assert_eq!(
+            (q.page, q.per_page, q.search.as_deref()),
+            (3, 50, Some("Asha"))
+        );
+        assert_eq!(ListQuery::parse(&pairs("q=%20%20")).unwrap().search, None);
+        for bad in [
+            "page=0",
+            "page=x",
+            "per_page=201",
+            "per_page=0",
+            "sort_by=Email",
+            "page=11&per_page=200",
+        ] {
+            assert!(ListQuery::parse(&pairs(bad)).is_err(), "{bad}");
+        }
+        assert!(ListQuery::parse(&pairs(&format!("q={}", "a".repeat(101)))).is_err());
+        assert!(ListQuery::parse(&pairs("q=a%00b")).is_err());
+        assert!(
+            ListQuery::parse(&pairs("page=10&per_page=200")).is_ok(),
+            "record 2000 is reachable"
+        );
+    }
+
+    #[test]
+    fn zoho_paths() {
+        let list = ListQuery {
+            page: 2,
+            per_page: 20,
+            search: None,
+        };
+        assert_eq!(
+            list.zoho_path(),
+            "/Leads?fields=First_Name,Last_Name,Company,Course,Email,Phone&page=2&per_page=20&sort_by=Modified_Time&sort_order=desc"
+        );
+        let search = ListQuery {
+            page: 1,
+            per_page: 20,
+            search: Some("Rao".into()),
+        };
+        let path = search.zoho_path();
+        assert!(path.starts_with("/Leads/search?criteria="), "{path}");
+        let criteria = zoho::form::decode_component(
+            path.split("criteria=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap(),
+        );
+        assert_eq!(Criteria::parse(&criteria).unwrap(), search_criteria("Rao"));
+    }
+
+    #[test]
+    fn search_terms_cannot_inject_criteria() {
+        let hostile = "x)or(Email:starts_with:";
+        let text = search_criteria(hostile).to_string();
+        let parsed = Criteria::parse(&text).unwrap();
+        assert_eq!(parsed, search_criteria(hostile));
+        assert_eq!(parsed.condition_count(), 4, "{text}");
+        let everyone = |_: &str| Some("anything".to_owned());
+        assert!(!parsed.matches(&everyone), "the term is matched as text");
+    }
+
+    #[test]
+    fn search_by_full_name_and_phone() {
+        let c = search_criteria("Asha Rao");
+        let asha = |f: &str| match f {
+            "First_Name" => Some("Asha".to_owned()),
+            "Last_Name" => Some("Rao".to_owned()),
+            _ => None,
+        };
+        assert!(c.matches(&asha));
+        let phone = search_criteria("98765");
+        assert!(phone.matches(&|f: &str| (f == "Phone").then(|| "98765 43210".to_owned())));
+        assert!(phone.condition_count() <= 10);
+    }
+
+    #[test]
+    fn records_and_students() {
+        let record: Record = serde_json::from_value(json!({
+            "id": "5725767000000412001", "First_Name": "Asha", "Last_Name": "Rao",
+            "Company": "Zylker College", "Course": "Data Science", "Email": "asha@zylker.edu",
+            "Phone": null, "Owner": {"id": "1"}
+        }))
+        .unwrap();
+        let student = student_from_record(&record).unwrap();
+        assert_eq!(student.id, "5725767000000412001");
+        assert_eq!(student.fields.college, "Zylker College");
+        assert_eq!(student.fields.phone, "");
+        let back = record_from_input(&student.fields);
+        assert_eq!(back["Phone"], Value::Null);
+        assert_eq!(back["Company"], "Zylker College");
+        assert_eq!(back.len(), 6, "only the student's own fields are written");
+        let mut no_id = record.clone();
+        no_id.insert("id".into(), json!("12a"));
+        assert_eq!(student_from_record(&no_id), None);
+        let body: Value = serde_json::from_str(&write_body(&student.fields, Some("42"))).unwrap();
+        assert_eq!(body["data"][0]["id"], "42");
+        assert_eq!(body["trigger"], json!([]));
+    }
+
+    #[test]
+    fn write_outcomes() {
+        let ok = json!({"data": [{"code": "SUCCESS", "details": {"id": "123"}, "message": "record added", "status": "success"}]});
+        assert_eq!(write_outcome(&ok), WriteOutcome::Done { id: "123".into() });
+        let dup = json!({"data": [{"code": "DUPLICATE_DATA", "details": {"api_name": "Email", "json_path": "$.data[0].Email"}, "message": "duplicate data", "status": "error"}]});
+        assert_eq!(write_outcome(&dup), WriteOutcome::Duplicate);
+        let long = json!({"data": [{"code": "INVALID_DATA", "details": {"api_name": "Company", "maximum_length": 200}, "message": "invalid data", "status": "error"}]});
+        assert_eq!(
+            write_outcome(&long),
+            WriteOutcome::Field {
+                field: StudentField::College,
+                message: "College can be at most 200 characters.".into()
+            }
+        );
+        let missing = json!({"data": [{"code": "MANDATORY_NOT_FOUND", "details": {"api_name": "Last_Name"}, "message": "required field not found", "status": "error"}]});
+        assert_eq!(
+            write_outcome(&missing),
+            WriteOutcome::Field {
+                field: StudentField::LastName,
+                message: "Last name is required.".into()
+            }
+        );
+        let gone = json!({"data": [{"code": "INVALID_DATA", "details": {"id": "9"}, "message": "the related id given seems to be invalid", "status": "error"}]});
+        assert_eq!(write_outcome(&gone), WriteOutcome::NotFound);
+        let whole =
+            json!({"code": "INVALID_MODULE", "details": {}, "message": "x", "status": "error"});
+        assert_eq!(
+            write_outcome(&whole),
+            WriteOutcome::Other {
+                code: "INVALID_MODULE".into()
+            }
+        );
+        assert_eq!(
+            write_outcome(&json!("nonsense")),
+            WriteOutcome::Other {
+                code: "MALFORMED".into()
+            }
+        );
+    }
+
+    #[test]
+    fn meta_from_zoho_fields() {
+        let fields: FieldsResponse = serde_json::from_value(json!({"fields": [
+            {"api_name": "Last_Name", "field_label": "Last Name", "display_label": "Last Name", "data_type": "text", "json_type": "string", "system_mandatory": true, "custom_field": false, "read_only": false, "length": 80},
+            {"api_name": "Company", "field_label": "Company", "display_label": "Company", "data_type": "text", "json_type": "string", "system_mandatory": false, "custom_field": false, "read_only": false, "length": 150},
+            {"api_name": "Course", "field_label": "Course", "display_label": "Course", "data_type": "picklist", "json_type": "string", "system_mandatory": false, "custom_field": true, "read_only": false, "length": 120,
+             "pick_list_values": [{"display_value": "-None-", "actual_value": "-None-", "id": "1", "sequence_number": 1, "type": "used"},
+                                  {"display_value": "Data Science", "actual_value": "Data Science", "id": "2", "sequence_number": 2, "type": "used"}]},
+            {"api_name": "Owner", "field_label": "Owner", "display_label": "Owner", "data_type": "ownerlookup", "json_type": "jsonobject", "system_mandatory": false, "custom_field": false, "read_only": false, "length": 0}
+        ]}))
+        .unwrap();
+        let meta = meta_from_fields(&fields);
+        assert_eq!(meta.courses, ["Data Science"]);
+        assert_eq!(meta.limits.college, 150);
+        assert_eq!(
+            meta.limits.email,
+            FieldLimits::default().email,
+            "absent fields keep defaults"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! `/api/crm/{module}[/{id} | /search]`: a generic proxy to Zoho CRM for an allowlist of modules
+//! (`ALLOWED_MODULES`, default Leads and Contacts), so that record calls in Zoho's own shape
+//! (`get_records`, create, update, delete) work through the portal's session. Only known query
+//! parameters pass, bodies are capped and must be JSON objects, and nothing but Zoho's answer
+//! comes back.
+
+use serde_json::Value;
+use worker::{Method, Request};
+use zcrm_api::codes;
+
+use crate::auth::read_body;
+use crate::crm::Crm;
+use crate::reply::{self, Failure, Outcome};
+use crate::routes::Ctx;
+use crate::store::Store;
+
+const MAX_BODY: usize = 64 * 1024;
+
+/// Query parameters Zoho's record APIs take; anything else is refused.
+const ALLOWED_PARAMS: [&str; 14] = [
+    "fields",
+    "page",
+    "per_page",
+    "page_token",
+    "sort_by",
+    "sort_order",
+    "ids",
+    "criteria",
+    "email",
+    "phone",
+    "word",
+    "converted",
+    "approved",
+    "cvid",
+];
+
+/// What follows the module in the path.
+pub enum Target {
+    Records,
+    Search,
+    Record(String),
+}
+
+/// `(module, target)` of `/api/crm/...`, or why not.
+pub fn resolve<'p>(rest: &'p str, allowed: &[String]) -> Result<(&'p str, Target), Failure> {
+    let mut parts = rest.split('/');
+    let module = parts.next().unwrap_or_default();
+    if !allowed.iter().any(|m| m == module) {
+        return Err(Failure::new(
+            404,
+            codes::NOT_FOUND,
+            format!(
+                "This portal does not open that module (allowed: {}).",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let target = match (parts.next(), parts.next()) {
+        (None, _) | (Some(""), None) => Target::Records,
+        (Some("search"), None) => Target::Search,
+        (Some(id), None) if zoho::fields::is_record_id(id) => Target::Record(id.to_owned()),
+        _ => return Err(Failure::new(404, codes::NOT_FOUND, "No such route.")),
+    };
+    Ok((module, target))
+}
+
+pub fn methods(target: &Target) -> &'static [Method] {
+    match target {
+        Target::Records => &[Method::Get, Method::Post, Method::Put, Method::Delete],
+        Target::Search => &[Method::Get],
+        Target::Record(_) => &[Method::Get, Method::Put, Method::Delete],
+    }
+}
+
+pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) -> Outcome {
+    let method = req.method();
+    let url = req
+        .url()
+        .map_err(|_| Failure::bad_request("Malformed URL."))?;
+    let mut query = Vec::new();
+    for (key, value) in url.query_pairs() {
+        if !ALLOWED_PARAMS.contains(&key.as_ref()) {
+            return Err(Failure::bad_request(format!(
+                "The parameter `{key}` is not passed to Zoho (allowed: {}).",
+                ALLOWED_PARAMS.join(", ")
+            )));
+        }
+        query.push((key.into_owned(), value.into_owned()));
+    }
+    let body = if matches!(method, Method::Post | Method::Put) {
+        let bytes = read_body(&mut req, MAX_BODY).await?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|_| Failure::bad_request("The body must be a JSON object."))?;
+        if !value.is_object() {
+            return Err(Failure::bad_request("The body must be a JSON object."));
+        }
+        Some(value.to_string())
+    } else {
+        None
+    };
+    let mut path = match &target {
+        Target::Records => format!("/{module}"),
+        Target::Search => format!("/{module}/search"),
+        Target::Record(id) => format!("/{module}/{id}"),
+    };
+    if !query.is_empty() {
+        path.push('?');
+        path.push_str(&zoho::form::build(
+            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ));
+    }
+    let store = Store::new(&ctx.env)?;
+    let mut crm = Crm::for_request(&req, ctx, &store).await?;
+    let answer = crm.call(method, &path, body).await?;
+    if answer.status == 401 {
+        // After the one refresh-and-retry, Zoho still refuses: the session is of no use.
+        return Err(Failure::new(
+            401,
+            codes::SESSION_EXPIRED,
+            "Zoho no longer accepts your sign-in. Sign in again.",
+        ));
+    }
+    if answer.body.trim().is_empty() {
+        return Ok(reply::empty(answer.status));
+    }
+    let value: Value = serde_json::from_str(&answer.body).map_err(|_| {
+        Failure::upstream(format!(
+            "Zoho answered HTTP {} with a body that is not JSON.",
+            answer.status
+        ))
+    })?;
+    Ok(reply::json(answer.status, &value))
+}

@@ -1,0 +1,335 @@
+//! `/api/students`: the portal's students, stored as Leads in the signed-in user's Zoho CRM.
+//! Every input is validated with the app's own rules (`zcrm_api::students`) and Zoho's field
+//! metadata before anything reaches Zoho.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use worker::{Method, Request};
+use zcrm_api::codes;
+use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
+use zoho::crm::{ApiResponse, ListResponse, classify_response};
+use zoho::fields::FieldsResponse;
+
+use crate::auth::read_body;
+use crate::crm::Crm;
+use crate::leads::{self, ListQuery, MODULE, WriteOutcome};
+use crate::reply::{self, Failure, Outcome};
+use crate::routes::Ctx;
+use crate::store::Store;
+use crate::upstream::Answer;
+
+/// Field metadata is fetched from Zoho at most once an hour per org.
+const META_TTL_MS: u64 = 3600 * 1000;
+const MAX_STUDENT_BODY: usize = 8 * 1024;
+/// How long a create's idempotency key is remembered.
+const IDEMPOTENCY_TTL_SECS: u64 = 24 * 3600;
+
+thread_local! {
+    /// Field metadata per org: memory first, then KV, then Zoho.
+    static META: RefCell<HashMap<String, CachedMeta>> = RefCell::new(HashMap::new());
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct CachedMeta {
+    fetched_at: u64,
+    meta: StudentsMeta,
+}
+
+pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
+    let pairs: Vec<(String, String)> = req
+        .url()
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default();
+    let query = ListQuery::parse(&pairs).map_err(Failure::bad_request)?;
+    let store = Store::new(&ctx.env)?;
+    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    let answer = crm.call(Method::Get, &query.zoho_path(), None).await?;
+    let list = match classify_response(answer.status, &answer.body) {
+        ApiResponse::NoContent => None,
+        ApiResponse::Json(200, body) => Some(
+            serde_json::from_value::<ListResponse>(body)
+                .map_err(|_| Failure::upstream("Zoho's list of students is malformed."))?,
+        ),
+        other => return Err(crm_failure(ctx, "list", other)),
+    };
+    Ok(reply::json(200, &leads::page(list, &query)))
+}
+
+pub async fn meta(req: &Request, ctx: &Ctx) -> Outcome {
+    let store = Store::new(&ctx.env)?;
+    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    Ok(reply::json(200, &org_meta(ctx, &store, &mut crm).await?))
+}
+
+pub async fn get(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
+    let store = Store::new(&ctx.env)?;
+    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    let student = fetch_one(ctx, &mut crm, id).await?;
+    Ok(reply::json(200, &student))
+}
+
+pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
+    let idempotency = idempotency_key(&req)?;
+    let input = read_input(&mut req).await?;
+    let store = Store::new(&ctx.env)?;
+    let mut crm = Crm::for_request(&req, ctx, &store).await?;
+    let input = validate(ctx, &store, &mut crm, &input).await?;
+    // A retried submit (same key) answers with the student the first one created.
+    let remembered = idempotency.as_ref().map(|key| {
+        format!(
+            "idem:{}:{}",
+            crm.user.key,
+            crate::session::hex(&zoho::pkce::sha256(key.as_bytes()))
+        )
+    });
+    if let Some(kv_key) = &remembered
+        && let Some(id) = store.text(kv_key).await?
+    {
+        ctx.log
+            .info("create_replayed", json!({"user": crm.user.key}));
+        return Ok(reply::json(201, &fetch_one(ctx, &mut crm, &id).await?));
+    }
+    let answer = crm
+        .call(
+            Method::Post,
+            &format!("/{MODULE}"),
+            Some(leads::write_body(&input, None)),
+        )
+        .await?;
+    let id = written(ctx, "create", &answer)?;
+    if let Some(kv_key) = &remembered {
+        store.put_text(kv_key, &id, IDEMPOTENCY_TTL_SECS).await?;
+    }
+    ctx.log
+        .info("student_created", json!({"user": crm.user.key, "id": id}));
+    Ok(reply::json(201, &Student { id, fields: input }))
+}
+
+pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
+    let input = read_input(&mut req).await?;
+    let store = Store::new(&ctx.env)?;
+    let mut crm = Crm::for_request(&req, ctx, &store).await?;
+    let input = validate(ctx, &store, &mut crm, &input).await?;
+    let answer = crm
+        .call(
+            Method::Put,
+            &format!("/{MODULE}/{id}"),
+            Some(leads::write_body(&input, Some(id))),
+        )
+        .await?;
+    let id = written(ctx, "update", &answer)?;
+    ctx.log
+        .info("student_updated", json!({"user": crm.user.key, "id": id}));
+    Ok(reply::json(200, &Student { id, fields: input }))
+}
+
+pub async fn delete(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
+    let store = Store::new(&ctx.env)?;
+    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    let answer = crm
+        .call(Method::Delete, &format!("/{MODULE}/{id}"), None)
+        .await?;
+    written(ctx, "delete", &answer)?;
+    ctx.log
+        .info("student_deleted", json!({"user": crm.user.key, "id": id}));
+    Ok(reply::empty(204))
+}
+
+async fn fetch_one(ctx: &Ctx, crm: &mut Crm<'_>, id: &str) -> Result<Student, Failure> {
+    let answer = crm
+        .call(
+            Method::Get,
+            &format!("/{MODULE}/{id}?fields={}", leads::LEAD_FIELDS),
+            None,
+        )
+        .await?;
+    match classify_response(answer.status, &answer.body) {
+        ApiResponse::NoContent => Err(not_found()),
+        ApiResponse::Json(200, body) => body
+            .get("data")
+            .and_then(Value::as_array)
+            .and_then(|d| d.first())
+            .and_then(Value::as_object)
+            .and_then(leads::student_from_record)
+            .ok_or_else(|| Failure::upstream("Zoho's answer about the student is malformed.")),
+        other => Err(crm_failure(ctx, "get", other)),
+    }
+}
+
+/// The org's course choices and field limits, cached for an hour (memory, then KV).
+async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
+    let key = format!(
+        "meta:{}:{}:{}",
+        crm.user.location, crm.user.environment, crm.user.org_id
+    );
+    let fresh = |c: &CachedMeta| ctx.now_ms.saturating_sub(c.fetched_at) < META_TTL_MS;
+    if let Some(cached) = META.with(|m| m.borrow().get(&key).cloned()).filter(fresh) {
+        return Ok(cached.meta);
+    }
+    if let Some(cached) = store.json::<CachedMeta>(&key).await?.filter(fresh) {
+        META.with(|m| m.borrow_mut().insert(key, cached.clone()));
+        return Ok(cached.meta);
+    }
+    let answer = crm
+        .call(
+            Method::Get,
+            &format!("/settings/fields?module={MODULE}"),
+            None,
+        )
+        .await?;
+    let fields = match classify_response(answer.status, &answer.body) {
+        ApiResponse::Json(200, body) => serde_json::from_value::<FieldsResponse>(body)
+            .map_err(|_| Failure::upstream("Zoho's field metadata is malformed."))?,
+        other => return Err(crm_failure(ctx, "fields", other)),
+    };
+    let cached = CachedMeta {
+        fetched_at: ctx.now_ms,
+        meta: leads::meta_from_fields(&fields),
+    };
+    store.put_json(&key, &cached, META_TTL_MS / 1000).await?;
+    META.with(|m| m.borrow_mut().insert(key, cached.clone()));
+    ctx.log.info(
+        "field_metadata_fetched",
+        json!({"org": crm.user.org_id, "courses": cached.meta.courses.len()}),
+    );
+    Ok(cached.meta)
+}
+
+async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {
+    let body = read_body(req, MAX_STUDENT_BODY).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        Failure::bad_request(format!(
+            "Expected a student: first_name, last_name, college, course, email, phone ({}).",
+            json_problem(&e)
+        ))
+    })
+}
+
+/// What serde says, without echoing the input back.
+fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    text.split(" at line")
+        .next()
+        .unwrap_or("invalid JSON")
+        .chars()
+        .take(120)
+        .collect()
+}
+
+async fn validate(
+    ctx: &Ctx,
+    store: &Store,
+    crm: &mut Crm<'_>,
+    input: &StudentInput,
+) -> Result<StudentInput, Failure> {
+    let meta = org_meta(ctx, store, crm).await?;
+    input.validate(&meta).map_err(|errors| {
+        let first = &errors[0];
+        Failure {
+            field: Some(first.field.as_str().to_owned()),
+            fields: errors.clone(),
+            ..Failure::new(400, codes::INVALID_FIELD, first.message.clone())
+        }
+    })
+}
+
+fn idempotency_key(req: &Request) -> Result<Option<String>, Failure> {
+    let Some(key) = req.headers().get("idempotency-key").ok().flatten() else {
+        return Ok(None);
+    };
+    if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Failure::bad_request(
+            "Idempotency-Key must be 1 to 128 visible ASCII characters.",
+        ));
+    }
+    Ok(Some(key))
+}
+
+/// The id of the record a write touched, or the failure it amounts to.
+fn written(ctx: &Ctx, call: &str, answer: &Answer) -> Result<String, Failure> {
+    let body = match classify_response(answer.status, &answer.body) {
+        ApiResponse::Json(_, body) => body,
+        ApiResponse::Error(status, e) if e.details.get("api_name").is_none() && status != 400 => {
+            return Err(crm_failure(ctx, call, ApiResponse::Error(status, e)));
+        }
+        ApiResponse::Error(_, e) => e.to_json(),
+        ApiResponse::NoContent => {
+            return Err(Failure::upstream("Zoho answered the change with nothing."));
+        }
+    };
+    match leads::write_outcome(&body) {
+        WriteOutcome::Done { id } => Ok(id),
+        WriteOutcome::Field { field, message } => Err(Failure {
+            field: Some(field.as_str().to_owned()),
+            fields: vec![zcrm_api::students::FieldError {
+                field,
+                message: message.clone(),
+            }],
+            ..Failure::new(400, codes::INVALID_FIELD, message)
+        }),
+        WriteOutcome::Duplicate => Err(Failure {
+            field: Some(StudentField::Email.as_str().to_owned()),
+            ..Failure::new(
+                409,
+                codes::DUPLICATE,
+                "Another student already has this email.",
+            )
+        }),
+        WriteOutcome::NotFound => Err(not_found()),
+        WriteOutcome::Other { code } => {
+            ctx.log.warn(
+                "crm_write_refused",
+                json!({"call": call, "code": code, "status": answer.status}),
+            );
+            Err(Failure::upstream(format!(
+                "Zoho refused the change ({code})."
+            )))
+        }
+    }
+}
+
+fn not_found() -> Failure {
+    Failure::new(
+        404,
+        codes::NOT_FOUND,
+        "No such student (or it is not yours to see).",
+    )
+}
+
+/// A whole-request error from Zoho, in the portal's terms.
+pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
+    let (status, code) = match &response {
+        ApiResponse::Error(status, e) => (*status, e.code.clone()),
+        ApiResponse::Json(status, _) => (*status, "UNEXPECTED_STATUS".to_owned()),
+        ApiResponse::NoContent => (204, "NO_CONTENT".to_owned()),
+    };
+    ctx.log.warn(
+        "crm_error",
+        json!({"call": call, "status": status, "code": code}),
+    );
+    match code.as_str() {
+        "NO_PERMISSION" => {
+            Failure::new(403, codes::NO_PERMISSION, "Zoho says you may not do this.")
+        }
+        "OAUTH_SCOPE_MISMATCH" => Failure::new(
+            403,
+            codes::NO_PERMISSION,
+            "Your Zoho sign-in does not allow this. Sign out and sign in again.",
+        ),
+        "INVALID_TOKEN" | "AUTHENTICATION_FAILURE" => Failure::new(
+            401,
+            codes::SESSION_EXPIRED,
+            "Zoho no longer accepts your sign-in. Sign in again.",
+        ),
+        "TOO_MANY_REQUESTS" => Failure::new(
+            429,
+            codes::RATE_LIMITED,
+            "Zoho is busy. Try again in a moment.",
+        ),
+        "INVALID_URL_PATTERN" | "NOT_FOUND" => not_found(),
+        _ => Failure::upstream(format!("Zoho failed ({code}). Try again.")),
+    }
+}
