@@ -148,12 +148,25 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         .map_err(|e| token_failure(ctx, "code_exchange", &e))?;
 
     // 4. The API domain Zoho names must be the table's for this data centre and environment.
-    if config.endpoints.locate_api_domain(&tokens.api_domain) != Some((dc, env)) {
-        ctx.log
-            .warn("callback_foreign_api_domain", json!({"dc": dc.location()}));
-        return Err(Failure::upstream(
-            "Zoho answered with an API domain outside its data-centre table; nothing was sent there.",
-        ));
+    match config.endpoints.locate_api_domain(&tokens.api_domain) {
+        Some(found) if found == (dc, env) => {}
+        Some((found_dc, found_env)) if found_dc == dc => {
+            ctx.log.info(
+                "callback_other_environment",
+                json!({"chosen": found_env.as_str()}),
+            );
+            return Err(Failure::bad_request(format!(
+                "You signed in to Zoho's {found_env} environment, but this portal works with \
+                 {env}. Sign in again and choose {env}."
+            )));
+        }
+        _ => {
+            ctx.log
+                .warn("callback_foreign_api_domain", json!({"dc": dc.location()}));
+            return Err(Failure::upstream(
+                "Zoho answered with an API domain outside its data-centre table; nothing was sent there.",
+            ));
+        }
     }
     let Some(refresh_token) = tokens.refresh_token else {
         return Err(Failure::upstream(

@@ -459,3 +459,44 @@ async fn unknown_or_tampered_sessions_are_unauthenticated() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn sandbox_and_developer_workers_sign_users_in_to_their_environment() {
+    let _turn = SERIAL.lock().await;
+    for (environment, email, dc) in [("sandbox", US_ADMIN, "us"), ("developer", EU_ADMIN, "eu")] {
+        let env = Env::new().await.at(environment);
+        let health: zcrm_api::Health = env
+            .http
+            .get(env.worker("/api/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(health.environment, environment);
+        let (session, info) = env.sign_in(email).await;
+        assert_eq!(
+            (info.environment.as_str(), info.data_center.as_str()),
+            (environment, dc)
+        );
+        let r = env.get_with_session("/api/students", &session).await;
+        assert_eq!(r.status(), 200, "{environment}");
+        let stats = env.sim_get("stats").await;
+        assert!(
+            stats["by_server"][format!("{dc}/{environment}")].as_u64() >= Some(1),
+            "CRM calls went to the {environment} API domain: {}",
+            stats["by_server"]
+        );
+
+        // A grant for production taken to this Worker is refused with a clear message.
+        let mut production = Env::new().await.at(environment);
+        production.sim_environment = "production";
+        let started = production.start().await;
+        let callback = production.approve(&started, email).await;
+        let r = production.callback(&started.login_cookie, &callback).await;
+        assert_eq!(r.status(), 400, "{environment}");
+        assert_eq!(error_code(r).await, codes::INVALID_REQUEST);
+    }
+}

@@ -55,8 +55,10 @@ impl Ports {
                 .filter(|&p: &u16| p != 0)
                 .ok_or_else(|| format!("{flag} needs a port number"))?;
         }
-        if ports.sim == ports.worker || ports.sim == ports.app || ports.worker == ports.app {
-            return Err("the three ports must differ".into());
+        // Test runs also use the two ports after the Worker's (sandbox and developer Workers).
+        let workers = ports.worker..=ports.worker.saturating_add(2);
+        if ports.sim == ports.app || workers.contains(&ports.sim) || workers.contains(&ports.app) {
+            return Err("the ports must differ (the Worker's next two ports are taken too)".into());
         }
         Ok(ports)
     }
@@ -74,8 +76,19 @@ impl Ports {
         Ports::url(self.app)
     }
     /// wrangler's devtools port: 9229 for the default Worker port, shifted with it.
-    fn inspector(&self) -> u16 {
-        self.worker.wrapping_add(442)
+    fn inspector(worker_port: u16) -> u16 {
+        worker_port.wrapping_add(442)
+    }
+
+    /// The Workers to run: `(name, ZOHO_ENVIRONMENT, port)`. Test runs add a Worker configured
+    /// for each of the other two Zoho environments, on the next two ports.
+    fn workers(&self, mode: Mode) -> Vec<(&'static str, &'static str, u16)> {
+        let mut workers = vec![("worker", "production", self.worker)];
+        if mode == Mode::Test {
+            workers.push(("worker-sandbox", "sandbox", self.worker.wrapping_add(1)));
+            workers.push(("worker-developer", "developer", self.worker.wrapping_add(2)));
+        }
+        workers
     }
 }
 
@@ -84,6 +97,15 @@ impl Ports {
 enum Mode {
     Dev,
     Test,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::Dev => "dev",
+            Mode::Test => "test",
+        }
+    }
 }
 
 /// `cargo xtask dev`.
@@ -150,6 +172,15 @@ pub fn test(ports: Ports) -> Result<(), String> {
         .current_dir(crate::root())
         .env("ZCRM_SIM_URL", ports.sim_url())
         .env("ZCRM_WORKER_URL", ports.worker_url())
+        .env(
+            "ZCRM_WORKER_SANDBOX_URL",
+            Ports::url(ports.worker.wrapping_add(1)),
+        )
+        .env(
+            "ZCRM_WORKER_DEVELOPER_URL",
+            Ports::url(ports.worker.wrapping_add(2)),
+        )
+        .env("ZCRM_STATE_DIR", target_dir().join("xtask"))
         .env("ZCRM_APP_URL", ports.app_url())
         .env("ZCRM_LOG_DIR", &stack.log_dir)
         .env("CHROME", &tools.chromium)
@@ -208,11 +239,14 @@ struct Stack {
 
 impl Stack {
     fn start(tools: &Tools, ports: Ports, mode: Mode, stop: &AtomicBool) -> Result<Stack, String> {
-        for (name, port) in [
-            ("simulator", ports.sim),
-            ("Worker", ports.worker),
-            ("app", ports.app),
-        ] {
+        let mut needed = vec![("simulator", ports.sim), ("app", ports.app)];
+        needed.extend(
+            ports
+                .workers(mode)
+                .into_iter()
+                .map(|(name, _, port)| (name, port)),
+        );
+        for (name, port) in needed {
             if TcpListener::bind(("127.0.0.1", port)).is_err() {
                 return Err(format!(
                     "port {port} (the {name}'s) is taken: is another `cargo xtask dev` running? \
@@ -258,48 +292,42 @@ impl Stack {
         // An empty assets folder is enough for wrangler dev: trunk serve serves the app.
         std::fs::create_dir_all(root.join("dist"))
             .map_err(|e| format!("cannot create dist/: {e}"))?;
-        let persist = state.join(match mode {
-            Mode::Dev => "wrangler-dev",
-            Mode::Test => "wrangler-test",
-        });
-        if mode == Mode::Test {
-            let _ = std::fs::remove_dir_all(&persist);
-        }
         let secrets = state.join("edge-secrets.env");
         std::fs::write(
             &secrets,
             format!("ZOHO_CLIENT_SECRET={DEV_CLIENT_SECRET}\nTOKEN_KEYS={DEV_TOKEN_KEY}\n"),
         )
         .map_err(|e| format!("cannot write {}: {e}", secrets.display()))?;
-        let mut worker = tools.wrangler();
-        worker
-            .args([
-                "dev",
-                "--local",
-                "--ip",
-                "127.0.0.1",
-                "--show-interactive-dev-session=false",
-            ])
-            .args(["--port", &ports.worker.to_string()])
-            .args(["--inspector-port", &ports.inspector().to_string()])
-            .arg("--persist-to")
-            .arg(&persist)
-            .arg("--env-file")
-            .arg(&secrets)
-            .args(["--var", &format!("ZOHO_SIM_BASE:{}", ports.sim_url())])
-            .args(["--var", &format!("ZOHO_CLIENT_ID:{DEV_CLIENT_ID}")])
-            .args([
-                "--var",
-                &format!("ZOHO_REDIRECT_URI:{}/redirect.html", ports.app_url()),
-            ]);
-        stack.spawn("worker", &mut worker)?;
-        stack.wait_ready(
-            "worker",
-            ports.worker,
-            "/api/health",
-            Duration::from_secs(180),
-            stop,
-        )?;
+        for (name, environment, port) in ports.workers(mode) {
+            let persist = state.join(format!("{name}-{}", mode.as_str()));
+            if mode == Mode::Test {
+                let _ = std::fs::remove_dir_all(&persist);
+            }
+            let mut worker = tools.wrangler();
+            worker
+                .args([
+                    "dev",
+                    "--local",
+                    "--ip",
+                    "127.0.0.1",
+                    "--show-interactive-dev-session=false",
+                ])
+                .args(["--port", &port.to_string()])
+                .args(["--inspector-port", &Ports::inspector(port).to_string()])
+                .arg("--persist-to")
+                .arg(&persist)
+                .arg("--env-file")
+                .arg(&secrets)
+                .args(["--var", &format!("ZOHO_ENVIRONMENT:{environment}")])
+                .args(["--var", &format!("ZOHO_SIM_BASE:{}", ports.sim_url())])
+                .args(["--var", &format!("ZOHO_CLIENT_ID:{DEV_CLIENT_ID}")])
+                .args([
+                    "--var",
+                    &format!("ZOHO_REDIRECT_URI:{}/redirect.html", ports.app_url()),
+                ]);
+            stack.spawn(name, &mut worker)?;
+            stack.wait_ready(name, port, "/api/health", Duration::from_secs(180), stop)?;
+        }
 
         // The app, served by Trunk with /api and /auth proxied to the Worker.
         let mut app = tools.trunk();
@@ -536,8 +564,19 @@ mod tests {
         assert!(Ports::parse(&args("--app-port 0")).is_err());
         assert!(Ports::parse(&args("--app-port x")).is_err());
         assert!(Ports::parse(&args("--app-port 8787")).is_err());
+        assert!(
+            Ports::parse(&args("--sim-port 8789")).is_err(),
+            "the developer Worker's"
+        );
         assert!(Ports::parse(&args("--verbose")).is_err());
-        assert_eq!(Ports::DEFAULT.inspector(), 9229);
+        assert_eq!(Ports::inspector(Ports::DEFAULT.worker), 9229);
+        let names: Vec<u16> = Ports::DEFAULT
+            .workers(Mode::Test)
+            .iter()
+            .map(|w| w.2)
+            .collect();
+        assert_eq!(names, [8787, 8788, 8789]);
+        assert_eq!(Ports::DEFAULT.workers(Mode::Dev).len(), 1);
     }
 
     #[test]

@@ -18,21 +18,37 @@ pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub struct Env {
     pub stack: Stack,
     pub http: Client,
+    /// The Worker these helpers talk to (the production one unless [`Env::at`] says otherwise).
+    pub worker_url: String,
+    /// `sim_environment` chosen at the simulator's authorize page.
+    pub sim_environment: &'static str,
 }
 
 impl Env {
     /// The stack with the simulator back at its seed.
     pub async fn new() -> Env {
+        let stack = Stack::from_env();
         let env = Env {
-            stack: Stack::from_env(),
+            worker_url: stack.worker.clone(),
+            stack,
             http: zcrm_tests::http_no_cookies(),
+            sim_environment: "production",
         };
         env.sim_post("reset", json!({})).await;
         env
     }
 
+    /// The same stack, through the Worker configured for `environment` (`ZCRM_WORKER_<ENV>_URL`).
+    pub fn at(mut self, environment: &'static str) -> Env {
+        let var = format!("ZCRM_WORKER_{}_URL", environment.to_uppercase());
+        self.worker_url = std::env::var(&var)
+            .unwrap_or_else(|_| panic!("{var} is not set: run with `cargo xtask test`"));
+        self.sim_environment = environment;
+        self
+    }
+
     pub fn worker(&self, path: &str) -> String {
-        format!("{}{path}", self.stack.worker)
+        format!("{}{path}", self.worker_url)
     }
 
     pub async fn sim_get(&self, path: &str) -> Value {
@@ -82,7 +98,10 @@ impl Env {
     /// Approves at the simulator as `email` (headless `sim_user`) and returns what the redirect
     /// to the app's redirect page carried.
     pub async fn approve(&self, started: &Started, email: &str) -> CallbackRequest {
-        let url = format!("{}&sim_user={}", started.authorize_url, email);
+        let url = format!(
+            "{}&sim_user={email}&sim_environment={}",
+            started.authorize_url, self.sim_environment
+        );
         let r = self.http.get(url).send().await.unwrap();
         assert_eq!(
             r.status(),
