@@ -168,7 +168,16 @@ pub fn test(ports: Ports) -> Result<(), String> {
     phase("build and start the stack", &mut since);
     let mut tests = Command::new("cargo");
     tests
-        .args(["test", "--quiet", "-p", "zcrm-tests", "--", "--ignored"])
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "zcrm-tests",
+            "--",
+            "--ignored",
+            "--skip",
+            "after_all_",
+        ])
         .current_dir(crate::root())
         .env("ZCRM_SIM_URL", ports.sim_url())
         .env("ZCRM_WORKER_URL", ports.worker_url())
@@ -185,7 +194,23 @@ pub fn test(ports: Ports) -> Result<(), String> {
         .env("ZCRM_LOG_DIR", &stack.log_dir)
         .env("CHROME", &tools.chromium)
         .env("CHROMEDRIVER", &tools.chromedriver);
-    let result = cmd::run(&mut tests);
+    // Then what must run after everything else: the scan of what the Workers wrote.
+    let mut after_all = Command::new("cargo");
+    after_all
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "zcrm-tests",
+            "--test",
+            "leaks",
+            "--",
+            "--ignored",
+            "after_all_",
+        ])
+        .current_dir(crate::root())
+        .env("ZCRM_STATE_DIR", target_dir().join("xtask"));
+    let result = cmd::run(&mut tests).and_then(|()| cmd::run(&mut after_all));
     phase("black-box and browser tests", &mut since);
     drop(stack);
     if let Err(e) = result {
