@@ -489,6 +489,64 @@ async fn the_crm_proxy_passes_zohos_record_calls_for_allowed_modules_only() {
     assert_eq!(got, 400);
 }
 
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn zohos_failures_become_clear_errors_and_leave_the_session_intact() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let admin = User::sign_in(&env, US_ADMIN).await;
+    let leads = "/us/production/crm/v8/Leads";
+    let cases = [
+        (
+            json!({"status": 500, "body": "<html><body>Internal error</body></html>", "content_type": "text/html"}),
+            502,
+            codes::UPSTREAM,
+        ),
+        (
+            json!({"status": 503, "body": "Service Unavailable"}),
+            502,
+            codes::UPSTREAM,
+        ),
+        (json!({"delay_ms": 3500}), 504, codes::UPSTREAM_TIMEOUT),
+        (
+            json!({"status": 200, "body": "{\"data\": [", "content_type": "application/json"}),
+            502,
+            codes::UPSTREAM,
+        ),
+        (
+            json!({"status": 429, "body": {"code": "TOO_MANY_REQUESTS", "details": {}, "message": "concurrency limit exceeded", "status": "error"}}),
+            429,
+            codes::RATE_LIMITED,
+        ),
+        (
+            json!({"status": 401, "body": {"code": "OAUTH_SCOPE_MISMATCH", "details": {}, "message": "invalid oauth scope to access this URL", "status": "error"}}),
+            403,
+            codes::NO_PERMISSION,
+        ),
+        (
+            json!({"status": 403, "body": {"code": "NO_PERMISSION", "details": {}, "message": "permission denied", "status": "error"}}),
+            403,
+            codes::NO_PERMISSION,
+        ),
+    ];
+    for (fault, status, code) in cases {
+        let mut fault = fault;
+        fault["path"] = json!(leads);
+        fault["method"] = json!("GET");
+        fault["times"] = json!(1);
+        env.sim_post("faults", fault.clone()).await;
+        let (got, e) = admin.err(Method::GET, "/api/students", None).await;
+        assert_eq!(
+            (got.as_u16(), e.error.code.as_str()),
+            (status, code),
+            "{fault}"
+        );
+        assert!(!e.error.message.is_empty());
+        // The fault has cleared: the same session works again.
+        assert_eq!(admin.list("").await.students.len(), 20, "after {fault}");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
