@@ -33,7 +33,8 @@ fn case(method: Method, path: &str) -> Case {
 
 impl Case {
     fn body(mut self, body: impl Into<Vec<u8>>) -> Case {
-        self.headers.push(("content-type".into(), "application/json".into()));
+        self.headers
+            .push(("content-type".into(), "application/json".into()));
         self.body = Some(body.into());
         self
     }
@@ -125,7 +126,14 @@ fn corpus(env: &Env, elsewhere: &str) -> Vec<Case> {
 
     // Students: every field with every hostile string, wrong types, wrong shapes.
     let good = json!({"first_name": "A", "last_name": "B", "college": "C", "course": "Data Science", "email": "a@b.example", "phone": ""});
-    for field in ["first_name", "last_name", "college", "course", "email", "phone"] {
+    for field in [
+        "first_name",
+        "last_name",
+        "college",
+        "course",
+        "email",
+        "phone",
+    ] {
         // Free text may be anything printable and short enough (the app escapes it); the other
         // fields have a shape. Only values that must be refused are sent.
         let free_text = matches!(field, "first_name" | "last_name" | "college");
@@ -153,11 +161,28 @@ fn corpus(env: &Env, elsewhere: &str) -> Vec<Case> {
         cases.push(case(Method::POST, "/api/students").body(body));
     }
     cases.push(case(Method::POST, "/api/students").body(vec![b'{'; 200_000]));
-    cases.push(case(Method::POST, "/api/students").body(good.to_string()).header("idempotency-key", &"k".repeat(500)));
-    cases.push(case(Method::POST, "/api/students").body(good.to_string()).header("idempotency-key", "a b"));
+    cases.push(
+        case(Method::POST, "/api/students")
+            .body(good.to_string())
+            .header("idempotency-key", &"k".repeat(500)),
+    );
+    cases.push(
+        case(Method::POST, "/api/students")
+            .body(good.to_string())
+            .header("idempotency-key", "a b"),
+    );
 
     // Queries: not allowed, malformed, criteria injection is text (200 is fine there, see below).
-    for query in ["?page=-1", "?page=abc", "?per_page=100000", "?q=%00", "?fields=Owner", "?sort_by=Email", "?page=1&page=99999", &format!("?q={}", "a".repeat(1000))] {
+    for query in [
+        "?page=-1",
+        "?page=abc",
+        "?per_page=100000",
+        "?q=%00",
+        "?fields=Owner",
+        "?sort_by=Email",
+        "?page=1&page=99999",
+        &format!("?q={}", "a".repeat(1000)),
+    ] {
         cases.push(case(Method::GET, &format!("/api/students{query}")));
     }
     // Paths: traversal, odd ids and modules, long paths.
@@ -199,9 +224,20 @@ fn corpus(env: &Env, elsewhere: &str) -> Vec<Case> {
         cases.push(case(method, path).header("origin", "https://evil.example"));
     }
     // CSRF and origin.
-    cases.push(case(Method::POST, "/api/students").body(good.to_string()).without(CSRF_HEADER));
-    cases.push(case(Method::POST, "/api/students").body(good.to_string()).header(CSRF_HEADER, "XMLHttpRequest"));
-    cases.push(case(Method::DELETE, "/api/students/5725767000000001001").header("origin", "https://evil.example"));
+    cases.push(
+        case(Method::POST, "/api/students")
+            .body(good.to_string())
+            .without(CSRF_HEADER),
+    );
+    cases.push(
+        case(Method::POST, "/api/students")
+            .body(good.to_string())
+            .header(CSRF_HEADER, "XMLHttpRequest"),
+    );
+    cases.push(
+        case(Method::DELETE, "/api/students/5725767000000001001")
+            .header("origin", "https://evil.example"),
+    );
     cases.push(case(Method::DELETE, "/api/students/5725767000000001001").header("origin", "null"));
     cases.push(case(Method::POST, "/auth/logout?everywhere=1").without(CSRF_HEADER));
     // Sessions: none, forged, tampered, somebody else's shape.
@@ -215,8 +251,17 @@ fn corpus(env: &Env, elsewhere: &str) -> Vec<Case> {
         format!("{LOGIN_COOKIE}={}", "A".repeat(43)),
         format!("{SESSION_COOKIE}={}", "A".repeat(10_000)),
     ] {
-        for path in ["/api/session", "/api/students", "/api/students/meta", "/api/crm/Leads?fields=Email"] {
-            cases.push(case(Method::GET, path).anonymous().header("cookie", &cookie));
+        for path in [
+            "/api/session",
+            "/api/students",
+            "/api/students/meta",
+            "/api/crm/Leads?fields=Email",
+        ] {
+            cases.push(
+                case(Method::GET, path)
+                    .anonymous()
+                    .header("cookie", &cookie),
+            );
         }
     }
     cases
@@ -234,7 +279,9 @@ async fn hostile_requests_get_4xx_json_and_change_nothing() {
     let leads_before = env.sim_get("requests").await;
     let _ = leads_before;
     let snapshot = || async {
-        let r = env.get_with_session("/api/students?per_page=200", &session).await;
+        let r = env
+            .get_with_session("/api/students?per_page=200", &session)
+            .await;
         assert_eq!(r.status(), 200);
         let page: Value = r.json().await.unwrap();
         page["students"].clone()
@@ -257,27 +304,50 @@ async fn hostile_requests_get_4xx_json_and_change_nothing() {
             request = request.body(body);
         }
         let label = format!("{} {:.80}", c.method, c.path);
-        let r = request.send().await.unwrap_or_else(|e| panic!("{label}: {e}"));
+        let r = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
         let status = r.status().as_u16();
         *statuses.entry(status).or_insert(0) += 1;
-        assert!(r.headers().get("access-control-allow-origin").is_none(), "{label}: CORS granted");
+        assert!(
+            r.headers().get("access-control-allow-origin").is_none(),
+            "{label}: CORS granted"
+        );
         assert!(r.headers().contains_key("x-request-id"), "{label}");
         let text = r.text().await.unwrap();
         assert_no_secrets(&text);
         if c.path.starts_with("/api/students?q=") && status == 200 {
             continue; // a search with an odd term is a valid search
         }
-        assert!((400..500).contains(&status), "{label}: {status} {text:.200}");
+        assert!(
+            (400..500).contains(&status),
+            "{label}: {status} {text:.200}"
+        );
         if c.method != Method::HEAD {
-            let error: ApiError = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{label}: {status} is not an ApiError ({e}): {text:.200}"));
+            let error: ApiError = serde_json::from_str(&text).unwrap_or_else(|e| {
+                panic!("{label}: {status} is not an ApiError ({e}): {text:.200}")
+            });
             assert!(!error.error.message.is_empty(), "{label}");
         }
     }
-    assert!(elsewhere.accept().is_err(), "something was sent outside the data-centre table");
-    assert_eq!(env.sim_get("stats").await["token"]["code_grants"], grants_before, "no code exchange");
+    assert!(
+        elsewhere.accept().is_err(),
+        "something was sent outside the data-centre table"
+    );
+    assert_eq!(
+        env.sim_get("stats").await["token"]["code_grants"],
+        grants_before,
+        "no code exchange"
+    );
     assert_eq!(snapshot().await, before, "the students are as they were");
-    assert_eq!(env.get_with_session("/api/session", &session).await.status(), 200, "still signed in");
+    assert_eq!(
+        env.get_with_session("/api/session", &session)
+            .await
+            .status(),
+        200,
+        "still signed in"
+    );
     eprintln!("hostile inputs: {total} requests, statuses {statuses:?}");
     assert!(total >= 300, "the corpus has {total} cases");
 }
