@@ -101,6 +101,11 @@ pub fn finish(mut response: Response, request_id: &str) -> Response {
     let _ = headers.set("x-content-type-options", "nosniff");
     let _ = headers.set("referrer-policy", "no-referrer");
     let _ = headers.set("x-frame-options", "DENY");
+    // API answers are data, never documents: nothing may run, load or frame them.
+    let _ = headers.set(
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
     response
 }
 

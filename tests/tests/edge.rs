@@ -21,6 +21,26 @@ async fn health_answers_json_with_a_request_id() {
             >= 8
     );
     assert_eq!(response.headers()["content-type"], "application/json");
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+        ("x-frame-options", "DENY"),
+    ] {
+        assert_eq!(response.headers()[name], value, "{name}");
+    }
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
     let health: Health = response.json().await.unwrap();
     assert_eq!(health.status, "ok");
     assert_eq!(health.service, "zcrm-edge");
