@@ -51,11 +51,24 @@ pub fn worker(tools: &Tools, profile: Profile) -> Result<(), String> {
 pub fn release() -> Result<(), String> {
     let tools = Tools::ensure()?;
     worker(&tools, Profile::Release)?;
+    app(&tools)?;
+    let bundle = bundle(&tools)?;
+    println!("app:    {}", crate::root().join("dist").display());
+    println!("worker: {}", bundle.display());
+    Ok(())
+}
+
+/// The release app in `dist/` (trunk build).
+pub(crate) fn app(tools: &Tools) -> Result<(), String> {
     cmd::run(
         tools
             .trunk()
             .args(["build", "--release", "--offline", "--dist", "dist"]),
-    )?;
+    )
+}
+
+/// The deployable Worker bundle (`wrangler deploy --dry-run`) in `target/edge-bundle/`.
+pub(crate) fn bundle(tools: &Tools) -> Result<std::path::PathBuf, String> {
     let bundle = target_dir().join("edge-bundle");
     cmd::run(
         tools
@@ -63,9 +76,7 @@ pub fn release() -> Result<(), String> {
             .args(["deploy", "--dry-run", "--outdir"])
             .arg(&bundle),
     )?;
-    println!("app:    {}", crate::root().join("dist").display());
-    println!("worker: {}", bundle.display());
-    Ok(())
+    Ok(bundle)
 }
 
 pub fn target_dir() -> std::path::PathBuf {

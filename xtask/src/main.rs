@@ -6,6 +6,7 @@
 //! - `tools`: only install the pinned tools (what `dev` and `test` do first).
 //! - `worker-build`: build the Worker for wrangler (its `[build] command`); skips when up to date.
 
+mod bench;
 mod build;
 mod cmd;
 mod stack;
@@ -24,6 +25,10 @@ commands:
   build          release build: the app in dist/ and the Worker bundle (wrangler deploy --dry-run)
   tools          install the pinned tools that are missing, then print where they are
   worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
+  bench          release build, then sizes against xtask/budgets.toml and the Worker's latency,
+                 throughput, token economy, cold start and scale (workerd direct; ports 19787,
+                 19790); prints a table and writes target/bench/bench.json. --no-build: use the
+                 existing builds
 
 options for dev and test:
   --sim-port N     the Zoho simulator's port     (default 8790)
@@ -41,6 +46,7 @@ fn main() -> ExitCode {
         "dev" => Ports::parse(rest).and_then(stack::dev),
         "test" => Ports::parse(rest).and_then(stack::test),
         "build" => no_options(rest).and_then(|()| build::release()),
+        "bench" => bench::Options::parse(rest).and_then(bench::run),
         "tools" => no_options(rest).and_then(|()| tools::Tools::ensure().map(|t| t.print())),
         "worker-build" => no_options(rest).and_then(|()| {
             let tools = tools::Tools::ensure()?;

@@ -20,10 +20,10 @@ use crate::tools::Tools;
 /// The OAuth client the simulator registers by default (see sim/README.md). Development only:
 /// a deployed Worker gets its real client id from `wrangler.toml` and its secret from
 /// `wrangler secret put`.
-const DEV_CLIENT_ID: &str = "1000.ZCRMEDGEDEV";
-const DEV_CLIENT_SECRET: &str = "zcrm-edge-dev-secret";
+pub(crate) const DEV_CLIENT_ID: &str = "1000.ZCRMEDGEDEV";
+pub(crate) const DEV_CLIENT_SECRET: &str = "zcrm-edge-dev-secret";
 /// A fixed key for encrypting tokens in the local KV (32 bytes, base64). Development only.
-const DEV_TOKEN_KEY: &str = "v1:emNybS1lZGdlLWxvY2FsLWRldi1rZXktMzItYnl0ZXM=";
+pub(crate) const DEV_TOKEN_KEY: &str = "v1:emNybS1lZGdlLWxvY2FsLWRldi1rZXktMzItYnl0ZXM=";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ports {
@@ -231,7 +231,7 @@ pub fn test(ports: Ports) -> Result<(), String> {
 }
 
 /// Set by Ctrl-C, SIGTERM or SIGHUP: the stack then stops in order instead of dying at once.
-fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+pub(crate) fn stop_flag() -> Result<Arc<AtomicBool>, String> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         signal_hook::flag::register(signal, Arc::clone(&flag))
@@ -259,12 +259,38 @@ struct Service {
     echo: Arc<AtomicBool>,
 }
 
-struct Stack {
+pub(crate) struct Stack {
     services: Vec<Service>,
-    log_dir: PathBuf,
+    pub(crate) log_dir: PathBuf,
 }
 
 impl Stack {
+    /// A stack with no service yet, logging into `log_dir` (for `cargo xtask bench`, which
+    /// starts its own services one by one).
+    pub(crate) fn empty(log_dir: PathBuf) -> Result<Stack, String> {
+        std::fs::create_dir_all(&log_dir)
+            .map_err(|e| format!("cannot create {}: {e}", log_dir.display()))?;
+        Ok(Stack {
+            services: Vec::new(),
+            log_dir,
+        })
+    }
+
+    /// Stops the service `name` (its whole process group), if it runs.
+    pub(crate) fn stop(&mut self, name: &str) {
+        if let Some(at) = self.services.iter().position(|s| s.name == name) {
+            let mut service = self.services.remove(at);
+            stop_service(&mut service);
+        }
+    }
+
+    /// Stops echoing the services' output to the terminal (their logs still get it).
+    pub(crate) fn quiet(&self) {
+        for service in &self.services {
+            service.echo.store(false, Ordering::Relaxed);
+        }
+    }
+
     fn start(tools: &Tools, ports: Ports, mode: Mode, stop: &AtomicBool) -> Result<Stack, String> {
         let mut needed = vec![("simulator", ports.sim), ("app", ports.app)];
         needed.extend(
@@ -397,7 +423,11 @@ impl Stack {
 
     /// Starts `command` in its own process group, its output prefixed on the terminal and
     /// written to `<log_dir>/<name>.log`.
-    fn spawn(&mut self, name: &'static str, command: &mut Command) -> Result<(), String> {
+    pub(crate) fn spawn(
+        &mut self,
+        name: &'static str,
+        command: &mut Command,
+    ) -> Result<(), String> {
         cmd::echo(command);
         command
             .stdin(Stdio::null())
@@ -452,7 +482,7 @@ impl Stack {
     }
 
     /// Polls `GET path` until it answers 200, the service exits, or `timeout` passes.
-    fn wait_ready(
+    pub(crate) fn wait_ready(
         &mut self,
         name: &str,
         port: u16,
@@ -487,7 +517,7 @@ impl Stack {
     }
 
     /// The name and status of a service that has exited, if one has.
-    fn exited(&mut self) -> Option<String> {
+    pub(crate) fn exited(&mut self) -> Option<String> {
         self.services.iter_mut().find_map(|s| {
             s.child
                 .try_wait()
@@ -515,25 +545,30 @@ impl Drop for Stack {
     /// Trunk's builds included), then SIGKILL to whatever is left after a grace period.
     fn drop(&mut self) {
         for service in self.services.iter_mut().rev() {
-            let group = -(service.child.id() as i32);
-            // SAFETY: kill(2) on a process group we created.
-            unsafe { libc::kill(group, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && group_alive(group) {
-                let _ = service.child.try_wait();
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if group_alive(group) {
-                eprintln!(
-                    "xtask: {} did not stop on SIGTERM; killing it",
-                    service.name
-                );
-                // SAFETY: as above.
-                unsafe { libc::kill(group, libc::SIGKILL) };
-            }
-            let _ = service.child.wait();
+            stop_service(service);
         }
     }
+}
+
+/// SIGTERM to the service's process group, then SIGKILL to whatever is left after a grace period.
+fn stop_service(service: &mut Service) {
+    let group = -(service.child.id() as i32);
+    // SAFETY: kill(2) on a process group we created.
+    unsafe { libc::kill(group, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && group_alive(group) {
+        let _ = service.child.try_wait();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if group_alive(group) {
+        eprintln!(
+            "xtask: {} did not stop on SIGTERM; killing it",
+            service.name
+        );
+        // SAFETY: as above.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+    }
+    let _ = service.child.wait();
 }
 
 fn group_alive(group: i32) -> bool {

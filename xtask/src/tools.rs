@@ -112,6 +112,11 @@ impl Tools {
     pub fn esbuild(&self) -> PathBuf {
         self.npm_modules.join("esbuild/bin/esbuild")
     }
+    /// workerd itself (wrangler's dependency), for running the Worker without wrangler's proxy.
+    pub fn workerd(&self) -> PathBuf {
+        self.npm_modules
+            .join("@cloudflare/workerd-linux-64/bin/workerd")
+    }
 
     /// A `PATH` that finds the pinned tools before anything else on the machine: Node 22 (for
     /// wrangler and the binaryen `wasm-opt` script), wasm-bindgen and wasm-opt (for Trunk).

@@ -1,0 +1,1611 @@
+//! `cargo xtask bench`: the release build's sizes against the budgets, and the Worker's latency,
+//! throughput, token economy, cold start and scale, each figure beside a reference taken in the
+//! same run (the machine is small and shared: only ratios within one run are comparable).
+//!
+//! The Worker runs in workerd directly (the npm package wrangler depends on), not under
+//! `wrangler dev`, whose Node proxy caps throughput far below the Worker's. Its KV binding is
+//! served by a tiny in-memory KV service in the same workerd (`KV_SERVICE`, the HTTP protocol
+//! workerd speaks to a KV namespace), so KV costs one in-process subrequest per call here,
+//! less than Workers KV in production or wrangler's SQLite-backed local KV.
+//!
+//! The load generator is this module's own: one thread per connection, keep-alive HTTP/1.1 over
+//! `TcpStream` with `TCP_NODELAY`, every latency recorded (no sampling), nearest-rank percentiles.
+//!
+//! Ports 19790 (simulator) and 19787 (workerd), so the bench runs beside `cargo xtask dev`/`test`.
+//! Everything it writes is under `target/bench/`; the figures go to `target/bench/bench.json`.
+//! Budgets are in `xtask/budgets.toml`; the bench fails only when one is exceeded.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::build::{self, target_dir};
+use crate::stack::{self, DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TOKEN_KEY, Stack};
+use crate::tools::Tools;
+
+const SIM_PORT: u16 = 19790;
+const WORKER_PORT: u16 = 19787;
+/// Registered at the simulator and configured in the Worker; nothing listens there (the bench
+/// takes the code from the redirect's `Location` itself).
+const REDIRECT_URI: &str = "http://127.0.0.1:19780/redirect.html";
+/// The Worker's fields and order of a students list, as `edge/src/leads.rs` asks Zoho for them.
+const LEADS_QUERY: &str = "fields=First_Name,Last_Name,Company,Course,Email,Phone&page=1&per_page=20&sort_by=Modified_Time&sort_order=desc";
+const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
+/// The Worker module's Wasm, as worker-build's `index.js` imports it.
+const WASM_MODULE: &str = "index_bg.wasm";
+
+/// A Workers KV namespace in memory, speaking the HTTP protocol workerd uses for a
+/// `kvNamespace` binding (the same one miniflare's KV service answers): `GET /<key>`,
+/// `PUT /<key>?expiration_ttl=S`, `DELETE /<key>`, keys URL-encoded. Expirations are honoured.
+const KV_SERVICE: &str = r#"// The bench's KV namespace: in memory, for as long as this workerd runs.
+const store = new Map();
+export default {
+  async fetch(req) {
+    const url = new URL(req.url);
+    const key = decodeURIComponent(url.pathname.slice(1));
+    const now = Date.now() / 1000;
+    if (req.method === "GET" && key !== "") {
+      const e = store.get(key);
+      if (!e || (e.exp !== undefined && e.exp <= now)) {
+        store.delete(key);
+        return new Response("Not Found", { status: 404 });
+      }
+      const headers = new Headers();
+      if (e.exp !== undefined) headers.set("CF-Expiration", String(Math.floor(e.exp)));
+      if (e.meta !== null) headers.set("CF-KV-Metadata", e.meta);
+      return new Response(e.value, { headers });
+    }
+    if (req.method === "PUT" && key !== "") {
+      const value = await req.arrayBuffer();
+      const ttl = url.searchParams.get("expiration_ttl");
+      const at = url.searchParams.get("expiration");
+      const exp = ttl !== null ? now + Number(ttl) : at !== null ? Number(at) : undefined;
+      store.set(key, { value, exp, meta: req.headers.get("CF-KV-Metadata") });
+      return new Response();
+    }
+    if (req.method === "DELETE" && key !== "") {
+      store.delete(key);
+      return new Response();
+    }
+    return new Response("not supported by the bench's KV", { status: 501 });
+  },
+};
+"#;
+
+// ---------------------------------------------------------------------------------------------
+// Budgets
+
+/// `xtask/budgets.toml`: gzip budgets in KB (1 KB = 1000 bytes).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Budgets {
+    pub app_first_load_gzip_kb: u64,
+    pub worker_bundle_gzip_kb: u64,
+}
+
+impl Budgets {
+    /// Reads `key = whole number` lines (comments with `#`); both keys are required, nothing else
+    /// is allowed.
+    pub fn parse(text: &str) -> Result<Budgets, String> {
+        let (mut app, mut worker) = (None, None);
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| format!("line {}: expected `key = number`", n + 1))?;
+            let value: u64 =
+                value.trim().replace('_', "").parse().map_err(|_| {
+                    format!("line {}: `{}` is not a whole number", n + 1, value.trim())
+                })?;
+            let slot = match key.trim() {
+                "app_first_load_gzip_kb" => &mut app,
+                "worker_bundle_gzip_kb" => &mut worker,
+                other => return Err(format!("line {}: unknown budget `{other}`", n + 1)),
+            };
+            if slot.replace(value).is_some() {
+                return Err(format!("line {}: `{}` is set twice", n + 1, key.trim()));
+            }
+        }
+        Ok(Budgets {
+            app_first_load_gzip_kb: app.ok_or("app_first_load_gzip_kb is missing")?,
+            worker_bundle_gzip_kb: worker.ok_or("worker_bundle_gzip_kb is missing")?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+/// Nearest-rank percentile of sorted values: the smallest value with at least `p`% of the values
+/// at or below it.
+pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// What a load run measured.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub requests: usize,
+    pub errors: usize,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub rps: f64,
+}
+
+impl Summary {
+    pub fn of(mut latencies_us: Vec<u64>, errors: usize, window: Duration) -> Summary {
+        latencies_us.sort_unstable();
+        Summary {
+            requests: latencies_us.len(),
+            errors,
+            p50_us: percentile(&latencies_us, 50.0).unwrap_or(0),
+            p99_us: percentile(&latencies_us, 99.0).unwrap_or(0),
+            rps: latencies_us.len() as f64 / window.as_secs_f64().max(1e-9),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "requests": self.requests,
+            "errors": self.errors,
+            "p50_ms": ms(self.p50_us),
+            "p99_ms": ms(self.p99_us),
+            "rps": (self.rps * 10.0).round() / 10.0,
+        })
+    }
+}
+
+fn ms(us: u64) -> f64 {
+    (us as f64 / 10.0).round() / 100.0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes
+
+/// The files of `dist/` that `index.html` loads (scripts, Wasm, styles), sorted by name.
+pub fn first_load_files(index_html: &str) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    for quote in ['"', '\''] {
+        for (i, part) in index_html.split(quote).enumerate() {
+            let loaded = i % 2 == 1
+                && part.starts_with('/')
+                && !part.starts_with("//")
+                && [".js", ".wasm", ".css"]
+                    .iter()
+                    .any(|ext| part.ends_with(ext))
+                && !part.contains(char::is_whitespace);
+            let name = part.trim_start_matches('/').to_owned();
+            if loaded && !files.contains(&name) {
+                files.push(name);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+struct FileSize {
+    name: String,
+    raw: u64,
+    gzip: u64,
+}
+
+fn file_size(path: &Path, name: String) -> Result<FileSize, String> {
+    let raw = path
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let out = Command::new("gzip")
+        .args(["-9", "-n", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip {} failed", path.display()));
+    }
+    Ok(FileSize {
+        name,
+        raw,
+        gzip: out.stdout.len() as u64,
+    })
+}
+
+struct SizeReport {
+    what: &'static str,
+    files: Vec<FileSize>,
+    budget_kb: u64,
+}
+
+impl SizeReport {
+    fn raw(&self) -> u64 {
+        self.files.iter().map(|f| f.raw).sum()
+    }
+    fn gzip(&self) -> u64 {
+        self.files.iter().map(|f| f.gzip).sum()
+    }
+    fn within_budget(&self) -> bool {
+        self.gzip() <= self.budget_kb * 1000
+    }
+    fn json(&self) -> Value {
+        json!({
+            "files": self.files.iter().map(|f| json!({"name": f.name, "raw": f.raw, "gzip": f.gzip})).collect::<Vec<_>>(),
+            "raw": self.raw(),
+            "gzip": self.gzip(),
+            "budget_gzip": self.budget_kb * 1000,
+            "within_budget": self.within_budget(),
+        })
+    }
+}
+
+fn app_sizes(budgets: &Budgets) -> Result<SizeReport, String> {
+    let dist = crate::root().join("dist");
+    let index = std::fs::read_to_string(dist.join("index.html"))
+        .map_err(|e| format!("dist/index.html: {e}"))?;
+    let mut files = vec![file_size(&dist.join("index.html"), "index.html".into())?];
+    for name in first_load_files(&index) {
+        files.push(file_size(&dist.join(&name), name)?);
+    }
+    Ok(SizeReport {
+        what: "app first load (dist/)",
+        files,
+        budget_kb: budgets.app_first_load_gzip_kb,
+    })
+}
+
+fn worker_sizes(bundle: &Path, budgets: &Budgets) -> Result<SizeReport, String> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".js") || name.ends_with(".wasm") {
+            files.push(file_size(&entry.path(), name)?);
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    if files.is_empty() {
+        return Err(format!("no .js or .wasm in {}", bundle.display()));
+    }
+    Ok(SizeReport {
+        what: "Worker bundle (wrangler deploy --dry-run)",
+        files,
+        budget_kb: budgets.worker_bundle_gzip_kb,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP/1.1 on loopback, just enough for the bench
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the cookie `name` set by this answer.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .find_map(|(_, v)| {
+                let (k, value) = v.split(';').next()?.split_once('=')?;
+                (k.trim() == name).then(|| value.to_owned())
+            })
+    }
+
+    fn json(&self) -> Result<Value, String> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            format!(
+                "answer {} is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+/// The bytes of one request.
+pub fn request_bytes(
+    method: &str,
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &[u8])>,
+) -> Vec<u8> {
+    let mut out = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some((content_type, body)) = body {
+        out.push_str(&format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    if let Some((_, body)) = body {
+        bytes.extend_from_slice(body);
+    }
+    bytes
+}
+
+/// A kept-alive connection.
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub fn open(port: u16) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(16 * 1024),
+        })
+    }
+
+    pub fn send(&mut self, request: &[u8]) -> std::io::Result<Reply> {
+        self.stream.write_all(request)?;
+        let head_request = request.starts_with(b"HEAD ");
+        read_reply(&mut self.stream, &mut self.buf, head_request)
+    }
+}
+
+fn invalid(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned())
+}
+
+/// Reads one answer from `stream`; bytes read past it stay in `buf`.
+fn read_reply(stream: &mut impl Read, buf: &mut Vec<u8>, head: bool) -> std::io::Result<Reply> {
+    let mut chunk = [0u8; 16 * 1024];
+    let mut fill = |buf: &mut Vec<u8>| -> std::io::Result<()> {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    };
+    let head_end = loop {
+        if let Some(at) = find(buf, b"\r\n\r\n") {
+            break at;
+        }
+        fill(buf)?;
+    };
+    let head_text = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head_text.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid("no status line"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    buf.drain(..head_end + 4);
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let body = if head || status == 204 || status == 304 || (100..200).contains(&status) {
+        Vec::new()
+    } else if get("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+        let mut body = Vec::new();
+        loop {
+            let line_end = loop {
+                if let Some(at) = find(buf, b"\r\n") {
+                    break at;
+                }
+                fill(buf)?;
+            };
+            let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                .map_err(|_| invalid("bad chunk size"))?;
+            buf.drain(..line_end + 2);
+            if size == 0 {
+                // Trailers (none expected), then the final empty line.
+                loop {
+                    if let Some(at) = find(buf, b"\r\n") {
+                        buf.drain(..at + 2);
+                        if at == 0 {
+                            break;
+                        }
+                    } else {
+                        fill(buf)?;
+                    }
+                }
+                break;
+            }
+            while buf.len() < size + 2 {
+                fill(buf)?;
+            }
+            body.extend_from_slice(&buf[..size]);
+            buf.drain(..size + 2);
+        }
+        body
+    } else if let Some(length) = get("content-length") {
+        let length: usize = length.parse().map_err(|_| invalid("bad content-length"))?;
+        while buf.len() < length {
+            fill(buf)?;
+        }
+        buf.drain(..length).collect()
+    } else {
+        // Until the server closes the connection.
+        loop {
+            match fill(buf) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e),
+            }
+        }
+        std::mem::take(buf)
+    };
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// One request on a fresh connection.
+fn once(
+    method: &str,
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &[u8])>,
+) -> Result<Reply, String> {
+    let request = request_bytes(method, port, path, headers, body);
+    Conn::open(port)
+        .and_then(|mut c| c.send(&request))
+        .map_err(|e| format!("{method} 127.0.0.1:{port}{path}: {e}"))
+}
+
+fn sim_json(method: &str, path: &str, body: Value) -> Result<Value, String> {
+    let body = body.to_string();
+    let r = once(
+        method,
+        SIM_PORT,
+        path,
+        &[],
+        (method != "GET").then_some(("application/json", body.as_bytes())),
+    )?;
+    if !(200..300).contains(&r.status) {
+        return Err(format!(
+            "{method} {path} answered {}: {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ));
+    }
+    r.json()
+}
+
+/// `(port, path?query)` of an `http://127.0.0.1:PORT/...` URL.
+pub fn split_url(url: &str) -> Option<(u16, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let port = authority.rsplit_once(':')?.1.parse().ok()?;
+    Some((
+        port,
+        if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
+    ))
+}
+
+/// The decoded query parameters of a URL.
+pub fn query_pairs(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(hi), Some(lo)) => {
+                        out.push((hi * 16 + lo) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+/// Sends `request` on `concurrency` kept-alive connections for `warmup` + `window`, and
+/// summarises the requests started within the window. Any status but 200 is an error.
+fn load(
+    port: u16,
+    request: &[u8],
+    concurrency: usize,
+    warmup: Duration,
+    window: Duration,
+    stop: &AtomicBool,
+) -> Summary {
+    let begin = Instant::now();
+    let measure_from = begin + warmup;
+    let end = measure_from + window;
+    let results: Vec<(Vec<u64>, usize)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut latencies = Vec::with_capacity(64 * 1024);
+                    let mut errors = 0;
+                    let mut conn = None;
+                    loop {
+                        let started = Instant::now();
+                        if started >= end || stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        if conn.is_none() {
+                            conn = Conn::open(port).ok();
+                        }
+                        let outcome = match conn.as_mut() {
+                            Some(c) => c.send(request).map(|r| r.status),
+                            None => Err(std::io::ErrorKind::ConnectionRefused.into()),
+                        };
+                        let took = started.elapsed().as_micros() as u64;
+                        let counted = started >= measure_from;
+                        match outcome {
+                            Ok(200) if counted => latencies.push(took),
+                            Ok(200) => {}
+                            Ok(_) => errors += usize::from(counted),
+                            Err(_) => {
+                                errors += usize::from(counted);
+                                conn = None;
+                                std::thread::sleep(Duration::from_millis(5));
+                            }
+                        }
+                    }
+                    (latencies, errors)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let errors = results.iter().map(|r| r.1).sum();
+    let latencies = results.into_iter().flat_map(|r| r.0).collect();
+    Summary::of(latencies, errors, window)
+}
+
+/// `n` requests on `n` connections, opened first and released together: their statuses.
+fn burst(port: u16, request: &[u8], n: usize) -> Vec<u16> {
+    let barrier = Barrier::new(n);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n)
+            .map(|_| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let conn = Conn::open(port);
+                    barrier.wait();
+                    conn.and_then(|mut c| c.send(request))
+                        .map(|r| r.status)
+                        .unwrap_or(0)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or(0)).collect()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The services
+
+/// The workerd configuration: the Worker (`index.js` + its Wasm) with its KV binding and
+/// variables, the in-memory KV service, and an outbound network that reaches loopback (the
+/// simulator). Module files are named relative to the config's folder.
+pub fn workerd_config(port: u16, sim_url: &str, compatibility_date: &str) -> String {
+    let vars = [
+        ("ZOHO_ENVIRONMENT", "production"),
+        ("LOG_LEVEL", "info"),
+        ("ZOHO_SIM_BASE", sim_url),
+        ("ZOHO_CLIENT_ID", DEV_CLIENT_ID),
+        ("ZOHO_REDIRECT_URI", REDIRECT_URI),
+        ("ZOHO_CLIENT_SECRET", DEV_CLIENT_SECRET),
+        ("TOKEN_KEYS", DEV_TOKEN_KEY),
+    ];
+    let bindings: String = vars
+        .iter()
+        .map(|(k, v)| format!("    (name = \"{k}\", text = \"{v}\"),\n"))
+        .collect();
+    format!(
+        r#"# Generated by `cargo xtask bench`: the Worker in workerd, without wrangler.
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "edge", worker = .edge),
+    (name = "kv", worker = .kv),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:{port}", http = (), service = "edge")],
+);
+
+const edge :Workerd.Worker = (
+  modules = [
+    (name = "index.js", esModule = embed "index.js"),
+    (name = "{WASM_MODULE}", wasm = embed "{WASM_MODULE}"),
+  ],
+  compatibilityDate = "{compatibility_date}",
+  bindings = [
+    (name = "KV", kvNamespace = "kv"),
+{bindings}  ],
+);
+
+const kv :Workerd.Worker = (
+  modules = [(name = "kv.js", esModule = embed "kv.js")],
+  compatibilityDate = "{compatibility_date}",
+);
+"#
+    )
+}
+
+/// `compatibility_date` of `edge/wrangler.toml`.
+fn compatibility_date() -> Result<String, String> {
+    let toml = std::fs::read_to_string(crate::root().join("edge/wrangler.toml"))
+        .map_err(|e| format!("edge/wrangler.toml: {e}"))?;
+    toml.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == "compatibility_date").then(|| v.trim().trim_matches('"').to_owned())
+        })
+        .ok_or_else(|| "edge/wrangler.toml has no compatibility_date".into())
+}
+
+struct Bench {
+    tools: Tools,
+    stack: Stack,
+    stop: Arc<AtomicBool>,
+    dir: PathBuf,
+}
+
+impl Bench {
+    fn check_stop(&self) -> Result<(), String> {
+        if self.stop.load(Ordering::Relaxed) {
+            Err("stopped".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn start_sim(&mut self, seed_leads: Option<usize>) -> Result<(), String> {
+        self.stack.stop("sim");
+        let mut sim = Command::new(target_dir().join("release/zoho-sim"));
+        sim.args(["--addr", &format!("127.0.0.1:{SIM_PORT}")])
+            .args(["--redirect-uri", REDIRECT_URI, "--quiet"]);
+        if let Some(n) = seed_leads {
+            sim.args(["--seed-leads", &n.to_string()]);
+        }
+        self.stack.spawn("sim", &mut sim)?;
+        self.stack.wait_ready(
+            "sim",
+            SIM_PORT,
+            "/__sim/health",
+            Duration::from_secs(60),
+            &self.stop,
+        )?;
+        // Zoho allows 25 concurrent calls per org; the load runs go past that on purpose.
+        sim_json("POST", "/__sim/limits", json!({"org_concurrency": 100_000}))?;
+        Ok(())
+    }
+
+    /// Writes the workerd folder (config, the Worker's files, the KV service).
+    fn prepare_workerd(&self) -> Result<PathBuf, String> {
+        let dir = self.dir.join("workerd");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let build = crate::root().join("edge/build");
+        let index = std::fs::read_to_string(build.join("index.js"))
+            .map_err(|e| format!("edge/build/index.js: {e}"))?;
+        if !index.contains(&format!("\"./{WASM_MODULE}\"")) {
+            return Err(format!(
+                "edge/build/index.js no longer imports ./{WASM_MODULE}: update xtask/src/bench.rs"
+            ));
+        }
+        let write = |name: &str, bytes: &[u8]| {
+            std::fs::write(dir.join(name), bytes).map_err(|e| format!("{name}: {e}"))
+        };
+        write("index.js", index.as_bytes())?;
+        let wasm = std::fs::read(build.join(WASM_MODULE))
+            .map_err(|e| format!("edge/build/{WASM_MODULE}: {e}"))?;
+        write(WASM_MODULE, &wasm)?;
+        write("kv.js", KV_SERVICE.as_bytes())?;
+        let config = workerd_config(
+            WORKER_PORT,
+            &format!("http://127.0.0.1:{SIM_PORT}"),
+            &compatibility_date()?,
+        );
+        write("config.capnp", config.as_bytes())?;
+        Ok(dir)
+    }
+
+    /// Starts workerd and returns `(time to the first answered request, that request's own time)`.
+    fn start_workerd(&mut self, dir: &Path) -> Result<(Duration, Duration), String> {
+        self.stack.stop("workerd");
+        let mut workerd = Command::new(self.tools.workerd());
+        workerd.arg("serve").arg("config.capnp").current_dir(dir);
+        let started = Instant::now();
+        self.stack.spawn("workerd", &mut workerd)?;
+        let deadline = started + Duration::from_secs(60);
+        let request = request_bytes("GET", WORKER_PORT, "/api/health", &[], None);
+        loop {
+            if let Ok(mut conn) = Conn::open(WORKER_PORT) {
+                let sent = Instant::now();
+                if let Ok(reply) = conn.send(&request) {
+                    if reply.status == 200 {
+                        return Ok((started.elapsed(), sent.elapsed()));
+                    }
+                    return Err(format!(
+                        "workerd answered /api/health with {}",
+                        reply.status
+                    ));
+                }
+            }
+            if let Some(exited) = self.stack.exited() {
+                return Err(format!(
+                    "{exited} exited while starting; see {}",
+                    self.stack.log_dir.display()
+                ));
+            }
+            self.check_stop()?;
+            if Instant::now() > deadline {
+                return Err("workerd did not answer within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Signs `email` in through the Worker, headless, as the browser would: returns the session
+/// cookie's value.
+fn sign_in(email: &str) -> Result<String, String> {
+    let start = once("GET", WORKER_PORT, "/auth/start", &[], None)?;
+    if start.status != 302 {
+        return Err(format!("/auth/start answered {}", start.status));
+    }
+    let login = start
+        .set_cookie("__Host-zcrm-login")
+        .ok_or("/auth/start set no login cookie")?;
+    let authorize = start.header("location").ok_or("/auth/start: no Location")?;
+    let (port, path) = split_url(authorize).ok_or_else(|| format!("odd URL {authorize}"))?;
+    let approve = once(
+        "GET",
+        port,
+        &format!("{path}&sim_user={}", email.replace('@', "%40")),
+        &[],
+        None,
+    )?;
+    let redirect = approve
+        .header("location")
+        .ok_or_else(|| format!("the simulator did not approve {email} ({})", approve.status))?;
+    let q = query_pairs(redirect);
+    let get = |k: &str| {
+        q.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| format!("the redirect has no {k}: {redirect}"))
+    };
+    let body = json!({
+        "code": get("code")?,
+        "state": get("state")?,
+        "location": get("location")?,
+        "accounts_server": get("accounts-server")?,
+    })
+    .to_string();
+    let cookie = format!("__Host-zcrm-login={login}");
+    let callback = once(
+        "POST",
+        WORKER_PORT,
+        "/auth/callback",
+        &[("X-Requested-With", "zcrm-edge"), ("Cookie", &cookie)],
+        Some(("application/json", body.as_bytes())),
+    )?;
+    if callback.status != 200 {
+        return Err(format!(
+            "sign-in of {email}: /auth/callback answered {}: {}",
+            callback.status,
+            String::from_utf8_lossy(&callback.body)
+        ));
+    }
+    callback
+        .set_cookie("__Host-zcrm-session")
+        .ok_or_else(|| "no session cookie".into())
+}
+
+/// An access token for `email` straight from the simulator (Self Client grant, code exchange):
+/// `(token, path prefix of the API domain)`.
+fn direct_token(email: &str) -> Result<(String, String), String> {
+    let grant = sim_json(
+        "POST",
+        "/__sim/grant",
+        json!({"client_id": DEV_CLIENT_ID, "email": email, "scope": "ZohoCRM.modules.ALL", "access_type": "offline"}),
+    )?;
+    let accounts = grant["accounts_server"]
+        .as_str()
+        .ok_or("grant: no accounts_server")?;
+    let (_, accounts_path) = split_url(accounts).ok_or("grant: odd accounts_server")?;
+    let form = format!(
+        "grant_type=authorization_code&client_id={DEV_CLIENT_ID}&client_secret={DEV_CLIENT_SECRET}&code={}",
+        grant["code"].as_str().ok_or("grant: no code")?
+    );
+    let r = once(
+        "POST",
+        SIM_PORT,
+        &format!("{accounts_path}/oauth/v2/token"),
+        &[],
+        Some(("application/x-www-form-urlencoded", form.as_bytes())),
+    )?;
+    let tokens = r.json()?;
+    let token = tokens["access_token"]
+        .as_str()
+        .ok_or_else(|| format!("no access token: {tokens}"))?;
+    let api = tokens["api_domain"].as_str().ok_or("no api_domain")?;
+    let (_, api_path) = split_url(api).ok_or("odd api_domain")?;
+    Ok((token.to_owned(), api_path.trim_end_matches('/').to_owned()))
+}
+
+fn worker_get(path: &str, session: &str) -> Vec<u8> {
+    let cookie = format!("__Host-zcrm-session={session}");
+    request_bytes("GET", WORKER_PORT, path, &[("Cookie", &cookie)], None)
+}
+
+fn sim_get(path: &str, token: &str) -> Vec<u8> {
+    let auth = format!("Zoho-oauthtoken {token}");
+    request_bytes("GET", SIM_PORT, path, &[("Authorization", &auth)], None)
+}
+
+fn user_stats(email: &str) -> Result<Value, String> {
+    Ok(sim_json("GET", "/__sim/stats", Value::Null)?["users"][email].clone())
+}
+
+fn count(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+pub struct Options {
+    pub build: bool,
+}
+
+impl Options {
+    pub fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options { build: true };
+        for arg in args {
+            match arg.as_str() {
+                "--no-build" => options.build = false,
+                other => return Err(format!("unknown option `{other}` (see `cargo xtask help`)")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// `cargo xtask bench`.
+pub fn run(options: Options) -> Result<(), String> {
+    let stop = stack::stop_flag()?;
+    let tools = Tools::ensure()?;
+    let root = crate::root();
+    let budgets = Budgets::parse(
+        &std::fs::read_to_string(root.join("xtask/budgets.toml"))
+            .map_err(|e| format!("xtask/budgets.toml: {e}"))?,
+    )
+    .map_err(|e| format!("xtask/budgets.toml: {e}"))?;
+    let dir = target_dir().join("bench");
+    let bundle = target_dir().join("edge-bundle");
+    if options.build {
+        build::worker(&tools, build::Profile::Release)?;
+        build::app(&tools)?;
+        // A fresh folder: wrangler leaves older hashed Wasm files in place.
+        let _ = std::fs::remove_dir_all(&bundle);
+        build::bundle(&tools)?;
+        crate::cmd::run(
+            Command::new("cargo")
+                .args(["build", "--quiet", "--release", "-p", "zoho-sim"])
+                .current_dir(&root),
+        )?;
+    }
+    for (port, name) in [(SIM_PORT, "simulator"), (WORKER_PORT, "workerd")] {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            return Err(format!(
+                "port {port} (the bench's {name}) is taken: is another bench running?"
+            ));
+        }
+    }
+
+    let mut report = Report {
+        app: Some(app_sizes(&budgets)?),
+        worker: Some(worker_sizes(&bundle, &budgets)?),
+        ..Report::default()
+    };
+
+    let stack = Stack::empty(dir.join("logs"))?;
+    let mut bench = Bench {
+        tools,
+        stack,
+        stop,
+        dir: dir.clone(),
+    };
+    let measured = measure(&mut bench, &mut report);
+    drop(bench);
+    if let Err(e) = &measured {
+        eprintln!(
+            "xtask: the bench stopped early: {e}; logs in {}",
+            dir.join("logs").display()
+        );
+    }
+
+    report.print();
+    let json = report.json();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join("bench.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&json).unwrap_or_default() + "\n",
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("\nfigures written to {}", path.display());
+    measured?;
+    let over: Vec<String> = [&report.app, &report.worker]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.within_budget())
+        .map(|s| {
+            format!(
+                "{}: {} bytes gzip, budget {} KB",
+                s.what,
+                s.gzip(),
+                s.budget_kb
+            )
+        })
+        .collect();
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("over budget: {}", over.join("; ")))
+    }
+}
+
+const C1_WINDOW: Duration = Duration::from_secs(3);
+const C32_WINDOW: Duration = Duration::from_secs(4);
+const WARMUP: Duration = Duration::from_millis(500);
+
+fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
+    bench.start_sim(None)?;
+    let workerd_dir = bench.prepare_workerd()?;
+
+    // Cold start: workerd from nothing to its first answer, several times.
+    let mut colds = Vec::new();
+    for _ in 0..5 {
+        colds.push(bench.start_workerd(&workerd_dir)?);
+        bench.check_stop()?;
+    }
+    let health = worker_get("/api/health", "none");
+    let warm_health = load(
+        WORKER_PORT,
+        &health,
+        1,
+        WARMUP,
+        Duration::from_secs(1),
+        &bench.stop,
+    );
+    report.cold = Some(Cold {
+        to_first_answer_us: colds.iter().map(|c| c.0.as_micros() as u64).collect(),
+        first_request_us: colds.iter().map(|c| c.1.as_micros() as u64).collect(),
+        warm_health,
+    });
+    bench.stack.quiet();
+
+    // Proxy cost: the students list through the Worker against the same call to the simulator.
+    let email = "admin@zylker-academy.example";
+    let session = sign_in(email)?;
+    let (token, api) = direct_token(email)?;
+    let through = worker_get("/api/students", &session);
+    let direct = sim_get(&format!("{api}/crm/v8/Leads?{LEADS_QUERY}"), &token);
+    for (name, request, port) in [
+        ("Worker GET /api/students", &through, WORKER_PORT),
+        ("simulator GET /crm/v8/Leads (direct)", &direct, SIM_PORT),
+    ] {
+        let reply = Conn::open(port)
+            .and_then(|mut c| c.send(request))
+            .map_err(|e| format!("{name}: {e}"))?;
+        if reply.status != 200 {
+            return Err(format!("{name} answered {}", reply.status));
+        }
+    }
+    for concurrency in [1, 32] {
+        let window = if concurrency == 1 {
+            C1_WINDOW
+        } else {
+            C32_WINDOW
+        };
+        let worker = load(
+            WORKER_PORT,
+            &through,
+            concurrency,
+            WARMUP,
+            window,
+            &bench.stop,
+        );
+        bench.check_stop()?;
+        let sim = load(SIM_PORT, &direct, concurrency, WARMUP, window, &bench.stop);
+        bench.check_stop()?;
+        report.proxy.push((concurrency, worker, sim));
+    }
+
+    // Token economy: a steady load over simulated hours, then a burst just after expiry.
+    let email = "admin@northwind-college.example";
+    let session = sign_in(email)?;
+    let request = worker_get("/api/students", &session);
+    let before = user_stats(email)?;
+    let (hours, steps_per_hour, per_step) = (6u64, 6u64, 50usize);
+    let mut conn = Conn::open(WORKER_PORT).map_err(|e| e.to_string())?;
+    let (mut sent, mut failed) = (0u64, 0u64);
+    for _ in 0..hours * steps_per_hour {
+        sim_json(
+            "POST",
+            "/__sim/clock",
+            json!({"advance_secs": 3600 / steps_per_hour}),
+        )?;
+        for _ in 0..per_step {
+            let status = conn.send(&request).map(|r| r.status).unwrap_or(0);
+            sent += 1;
+            if status != 200 {
+                failed += 1;
+                conn = Conn::open(WORKER_PORT).map_err(|e| e.to_string())?;
+            }
+        }
+        bench.check_stop()?;
+    }
+    drop(conn);
+    let after = user_stats(email)?;
+    let steady = Steady {
+        simulated_hours: hours,
+        requests: sent,
+        failed,
+        refreshes: count(&after, "refreshes") - count(&before, "refreshes"),
+        crm_calls: count(&after, "crm_requests") - count(&before, "crm_requests"),
+        throttled: count(&after, "throttled") - count(&before, "throttled"),
+    };
+    // Past the expiry of whatever token the Worker holds, then 50 requests of one user at once.
+    sim_json("POST", "/__sim/clock", json!({"advance_secs": 3601}))?;
+    let before = user_stats(email)?;
+    let statuses = burst(WORKER_PORT, &request, 50);
+    let after = user_stats(email)?;
+    report.tokens = Some(Tokens {
+        steady,
+        burst_requests: statuses.len(),
+        burst_ok: statuses.iter().filter(|&&s| s == 200).count(),
+        burst_statuses: statuses,
+        burst_refreshes: count(&after, "refreshes") - count(&before, "refreshes"),
+        burst_throttled: count(&after, "throttled") - count(&before, "throttled"),
+        burst_crm_calls: count(&after, "crm_requests") - count(&before, "crm_requests"),
+    });
+    bench.check_stop()?;
+
+    // Scale: the big org at three sizes, the simulator restarted for each.
+    let email = "admin@bulk-university.example";
+    for leads in [10usize, 2000, 20_000] {
+        bench.start_sim(Some(leads))?;
+        bench.stack.quiet();
+        let session = sign_in(email)?;
+        let (token, api) = direct_token(email)?;
+        let mut rows = Vec::new();
+        let mut pair = |what: &str, through: Vec<u8>, direct: Vec<u8>| {
+            let w = load(
+                WORKER_PORT,
+                &through,
+                1,
+                WARMUP,
+                Duration::from_secs(2),
+                &bench.stop,
+            );
+            let s = load(
+                SIM_PORT,
+                &direct,
+                1,
+                WARMUP,
+                Duration::from_secs(2),
+                &bench.stop,
+            );
+            rows.push((what.to_owned(), w, s));
+        };
+        pair(
+            "students page 1 (20)",
+            worker_get("/api/students", &session),
+            sim_get(&format!("{api}/crm/v8/Leads?{LEADS_QUERY}"), &token),
+        );
+        if leads >= 2000 {
+            pair(
+                "students page 100 (20), records 1981-2000",
+                worker_get("/api/students?page=100&per_page=20", &session),
+                sim_get(
+                    &format!(
+                        "{api}/crm/v8/Leads?{}",
+                        LEADS_QUERY.replace("page=1&per_page=20", "page=100&per_page=20")
+                    ),
+                    &token,
+                ),
+            );
+        }
+        let crm = |q: &str| format!("/api/crm/Leads?fields={LEAD_FIELDS}&{q}");
+        let zoho = |q: &str| format!("{api}/crm/v8/Leads?fields={LEAD_FIELDS}&{q}");
+        pair(
+            "proxy page 1 (200)",
+            worker_get(&crm("page=1&per_page=200"), &session),
+            sim_get(&zoho("page=1&per_page=200"), &token),
+        );
+        if leads > 2000 {
+            // The page_token of records 2001-2200, taken from page 10 of 200.
+            let page10 = Conn::open(SIM_PORT)
+                .and_then(|mut c| c.send(&sim_get(&zoho("page=10&per_page=200"), &token)))
+                .map_err(|e| e.to_string())?
+                .json()?;
+            let next = page10["info"]["next_page_token"]
+                .as_str()
+                .ok_or("page 10 has no next_page_token")?
+                .to_owned();
+            pair(
+                "proxy page_token (200), records 2001-2200",
+                worker_get(&crm(&format!("per_page=200&page_token={next}")), &session),
+                sim_get(&zoho(&format!("per_page=200&page_token={next}")), &token),
+            );
+        }
+        report.scale.push((leads, rows));
+        bench.check_stop()?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+struct Cold {
+    to_first_answer_us: Vec<u64>,
+    first_request_us: Vec<u64>,
+    warm_health: Summary,
+}
+
+struct Steady {
+    simulated_hours: u64,
+    requests: u64,
+    failed: u64,
+    refreshes: u64,
+    crm_calls: u64,
+    throttled: u64,
+}
+
+struct Tokens {
+    steady: Steady,
+    burst_requests: usize,
+    burst_ok: usize,
+    burst_statuses: Vec<u16>,
+    burst_refreshes: u64,
+    burst_throttled: u64,
+    burst_crm_calls: u64,
+}
+
+/// `(what, through the Worker, direct to the simulator)`.
+type ScaleRow = (String, Summary, Summary);
+
+#[derive(Default)]
+struct Report {
+    app: Option<SizeReport>,
+    worker: Option<SizeReport>,
+    cold: Option<Cold>,
+    /// `(concurrency, through the Worker, direct to the simulator)`.
+    proxy: Vec<(usize, Summary, Summary)>,
+    tokens: Option<Tokens>,
+    /// `(leads, [(what, through the Worker, direct)])`.
+    scale: Vec<(usize, Vec<ScaleRow>)>,
+}
+
+const RUNTIME: &str = "workerd direct (npm workerd, no wrangler), in-memory KV service";
+const LOAD_GENERATOR: &str =
+    "xtask's own: a thread per connection, keep-alive HTTP/1.1, TCP_NODELAY, every latency kept";
+
+fn median(values: &[u64]) -> u64 {
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    percentile(&v, 50.0).unwrap_or(0)
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        0.0
+    } else {
+        ((a / b) * 100.0).round() / 100.0
+    }
+}
+
+impl Report {
+    fn print(&self) {
+        println!();
+        println!("== cargo xtask bench: runtime {RUNTIME}");
+        println!("   load generator: {LOAD_GENERATOR}");
+        for size in [&self.app, &self.worker].into_iter().flatten() {
+            println!();
+            println!(
+                "-- {} (gzip -9; budget {} KB gzip)",
+                size.what, size.budget_kb
+            );
+            println!("   {:52} {:>10} {:>10}", "file", "raw", "gzip");
+            for f in &size.files {
+                println!("   {:52} {:>10} {:>10}", f.name, f.raw, f.gzip);
+            }
+            println!(
+                "   {:52} {:>10} {:>10}   {:.0}% of budget{}",
+                "total",
+                size.raw(),
+                size.gzip(),
+                size.gzip() as f64 / (size.budget_kb * 10) as f64,
+                if size.within_budget() {
+                    ""
+                } else {
+                    "  OVER BUDGET"
+                }
+            );
+        }
+        if let Some(cold) = &self.cold {
+            println!();
+            println!(
+                "-- cold start: workerd from spawn to the first answered GET /api/health ({} runs)",
+                cold.to_first_answer_us.len()
+            );
+            println!(
+                "   to first answer: median {:.1} ms (min {:.1}, max {:.1}); that first request itself: median {:.2} ms; warm /api/health p50 {:.2} ms",
+                ms(median(&cold.to_first_answer_us)),
+                ms(*cold.to_first_answer_us.iter().min().unwrap_or(&0)),
+                ms(*cold.to_first_answer_us.iter().max().unwrap_or(&0)),
+                ms(median(&cold.first_request_us)),
+                ms(cold.warm_health.p50_us),
+            );
+        }
+        if !self.proxy.is_empty() {
+            println!();
+            println!(
+                "-- proxy cost: GET /api/students (Worker → simulator) vs the same CRM list straight to the simulator"
+            );
+            println!(
+                "   {:>3} {:10} {:>9} {:>9} {:>9} {:>8} {:>7}",
+                "c", "", "p50 ms", "p99 ms", "req/s", "requests", "errors"
+            );
+            for (c, w, s) in &self.proxy {
+                for (name, x) in [("Worker", w), ("direct", s)] {
+                    println!(
+                        "   {:>3} {:10} {:>9.2} {:>9.2} {:>9.0} {:>8} {:>7}",
+                        c,
+                        name,
+                        ms(x.p50_us),
+                        ms(x.p99_us),
+                        x.rps,
+                        x.requests,
+                        x.errors
+                    );
+                }
+                println!(
+                    "   {:>3} {:10} {:>8.2}x {:>8.2}x {:>8.2}x   (Worker / direct)",
+                    c,
+                    "ratio",
+                    ratio(w.p50_us as f64, s.p50_us as f64),
+                    ratio(w.p99_us as f64, s.p99_us as f64),
+                    ratio(w.rps, s.rps),
+                );
+            }
+        }
+        if let Some(t) = &self.tokens {
+            let s = &t.steady;
+            println!();
+            println!("-- token economy (simulator clock; the Worker's own clock does not move)");
+            println!(
+                "   steady: {} requests over {} simulated hours ({} failed): {} refreshes, {} requests per refresh, {} CRM calls ({:.3} per request), {} throttled",
+                s.requests,
+                s.simulated_hours,
+                s.failed,
+                s.refreshes,
+                if s.refreshes == 0 {
+                    "-".to_owned()
+                } else {
+                    format!("{:.0}", s.requests as f64 / s.refreshes as f64)
+                },
+                s.crm_calls,
+                s.crm_calls as f64 / s.requests.max(1) as f64,
+                s.throttled,
+            );
+            println!(
+                "   burst: {} requests of one user at once just after expiry: {} refresh(es) (goal 1), {} answered 200, {} CRM calls, {} throttled",
+                t.burst_requests,
+                t.burst_refreshes,
+                t.burst_ok,
+                t.burst_crm_calls,
+                t.burst_throttled
+            );
+        }
+        if !self.scale.is_empty() {
+            println!();
+            println!("-- scale: admin@bulk-university.example with --seed-leads N, concurrency 1");
+            println!(
+                "   {:>6} {:44} {:>10} {:>10} {:>10} {:>10} {:>7}",
+                "leads", "call", "Worker p50", "direct p50", "ratio", "Worker p99", "errors"
+            );
+            for (leads, rows) in &self.scale {
+                for (what, w, s) in rows {
+                    println!(
+                        "   {:>6} {:44} {:>10.2} {:>10.2} {:>9.2}x {:>10.2} {:>7}",
+                        leads,
+                        what,
+                        ms(w.p50_us),
+                        ms(s.p50_us),
+                        ratio(w.p50_us as f64, s.p50_us as f64),
+                        ms(w.p99_us),
+                        w.errors + s.errors
+                    );
+                }
+            }
+        }
+        println!();
+        println!(
+            "-- in the browser (popup approval to the first page of students): not measured by this bench yet"
+        );
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "runtime": RUNTIME,
+            "load_generator": LOAD_GENERATOR,
+            "sizes": {
+                "app_first_load": self.app.as_ref().map(SizeReport::json),
+                "worker_bundle": self.worker.as_ref().map(SizeReport::json),
+            },
+            "cold_start": self.cold.as_ref().map(|c| json!({
+                "runs": c.to_first_answer_us.len(),
+                "to_first_answer_ms": c.to_first_answer_us.iter().map(|&u| ms(u)).collect::<Vec<_>>(),
+                "to_first_answer_median_ms": ms(median(&c.to_first_answer_us)),
+                "first_request_median_ms": ms(median(&c.first_request_us)),
+                "warm_health": c.warm_health.json(),
+            })),
+            "proxy": self.proxy.iter().map(|(c, w, s)| json!({
+                "concurrency": c,
+                "worker": w.json(),
+                "direct": s.json(),
+                "ratio_p50": ratio(w.p50_us as f64, s.p50_us as f64),
+                "ratio_p99": ratio(w.p99_us as f64, s.p99_us as f64),
+                "ratio_rps": ratio(w.rps, s.rps),
+            })).collect::<Vec<_>>(),
+            "token_economy": self.tokens.as_ref().map(|t| json!({
+                "steady": {
+                    "simulated_hours": t.steady.simulated_hours,
+                    "requests": t.steady.requests,
+                    "failed": t.steady.failed,
+                    "refreshes": t.steady.refreshes,
+                    "requests_per_refresh": if t.steady.refreshes == 0 { Value::Null } else { json!(t.steady.requests as f64 / t.steady.refreshes as f64) },
+                    "crm_calls": t.steady.crm_calls,
+                    "throttled": t.steady.throttled,
+                },
+                "burst_after_expiry": {
+                    "requests": t.burst_requests,
+                    "ok": t.burst_ok,
+                    "statuses": t.burst_statuses,
+                    "refreshes": t.burst_refreshes,
+                    "crm_calls": t.burst_crm_calls,
+                    "throttled": t.burst_throttled,
+                },
+            })),
+            "scale": self.scale.iter().map(|(leads, rows)| json!({
+                "leads": leads,
+                "calls": rows.iter().map(|(what, w, s)| json!({
+                    "call": what,
+                    "worker": w.json(),
+                    "direct": s.json(),
+                    "ratio_p50": ratio(w.p50_us as f64, s.p50_us as f64),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "browser": "not measured",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), Some(50));
+        assert_eq!(percentile(&v, 99.0), Some(99));
+        assert_eq!(percentile(&v, 100.0), Some(100));
+        assert_eq!(percentile(&v, 0.0), Some(1));
+        assert_eq!(percentile(&[7], 99.0), Some(7));
+        assert_eq!(percentile(&[1, 2, 3], 50.0), Some(2));
+        assert_eq!(percentile(&[], 50.0), None);
+        let s = Summary::of(vec![30, 10, 20, 40], 1, Duration::from_secs(2));
+        assert_eq!((s.p50_us, s.p99_us, s.requests, s.errors), (20, 40, 4, 1));
+        assert_eq!(s.rps, 2.0);
+    }
+
+    #[test]
+    fn budgets_parse_and_the_repository_file_is_valid() {
+        let b = Budgets::parse(
+            "# c\napp_first_load_gzip_kb = 150 # KB\n\nworker_bundle_gzip_kb=1_000\n",
+        )
+        .unwrap();
+        assert_eq!(
+            b,
+            Budgets {
+                app_first_load_gzip_kb: 150,
+                worker_bundle_gzip_kb: 1000
+            }
+        );
+        assert!(
+            Budgets::parse("app_first_load_gzip_kb = 150").is_err(),
+            "missing"
+        );
+        assert!(Budgets::parse("app_first_load_gzip_kb = x\nworker_bundle_gzip_kb = 1").is_err());
+        assert!(
+            Budgets::parse("app_first_load_gzip_kb = 1\nworker_bundle_gzip_kb = 1\nother = 2")
+                .is_err()
+        );
+        assert!(
+            Budgets::parse(
+                "app_first_load_gzip_kb = 1\napp_first_load_gzip_kb = 2\nworker_bundle_gzip_kb = 1"
+            )
+            .is_err()
+        );
+        let file = std::fs::read_to_string(crate::root().join("xtask/budgets.toml")).unwrap();
+        assert_eq!(
+            Budgets::parse(&file).unwrap(),
+            Budgets {
+                app_first_load_gzip_kb: 150,
+                worker_bundle_gzip_kb: 350
+            },
+            "the issue's budgets (change them here and in budgets.toml together)"
+        );
+    }
+
+    #[test]
+    fn first_load_files_come_from_trunks_index() {
+        let html = r#"<script type="module">
+import init, * as bindings from '/zcrm-app-86e5.js';
+const wasm = await init({ module_or_path: '/zcrm-app-86e5_bg.wasm' });
+</script>
+<link rel="stylesheet" href="/style-1198.css" integrity="sha384-x"/>
+<link rel="modulepreload" href="/zcrm-app-86e5.js"><link rel="preload" href="/zcrm-app-86e5_bg.wasm" as="fetch">
+<a href="/redirect.html">x</a><script src="//cdn.example/x.js"></script>"#;
+        assert_eq!(
+            first_load_files(html),
+            [
+                "style-1198.css",
+                "zcrm-app-86e5.js",
+                "zcrm-app-86e5_bg.wasm"
+            ]
+        );
+    }
+
+    #[test]
+    fn urls_and_queries() {
+        assert_eq!(
+            split_url("http://127.0.0.1:19790/us/accounts/oauth/v2/auth?a=b"),
+            Some((19790, "/us/accounts/oauth/v2/auth?a=b".into()))
+        );
+        assert_eq!(split_url("http://127.0.0.1:80"), Some((80, "/".into())));
+        assert_eq!(split_url("https://x:1/"), None);
+        let q = query_pairs(
+            "http://h:1/r.html?state=a_b&code=1000.x&accounts-server=http%3A%2F%2F127.0.0.1%3A19790%2Fus%2Faccounts&e=%&f=a+b",
+        );
+        let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(
+            get("accounts-server"),
+            Some("http://127.0.0.1:19790/us/accounts")
+        );
+        assert_eq!(get("code"), Some("1000.x"));
+        assert_eq!(get("e"), Some("%"));
+        assert_eq!(get("f"), Some("a b"));
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn replies_with_length_chunks_and_no_body() {
+        let mut buf = Vec::new();
+        let mut wire: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: a=1; Path=/\r\nset-cookie: __Host-s=xyz; HttpOnly\r\n\r\nhelloHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
+        let r = read_reply(&mut wire, &mut buf, false).unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+        assert_eq!(r.set_cookie("__Host-s").as_deref(), Some("xyz"));
+        assert_eq!(r.header("content-length"), Some("5"));
+        let r = read_reply(&mut wire, &mut buf, false).unwrap();
+        assert_eq!((r.status, r.body.len()), (204, 0));
+        let r = read_reply(&mut wire, &mut buf, false).unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"abcde"[..]));
+        assert!(buf.is_empty());
+        assert!(
+            read_reply(&mut wire, &mut buf, false).is_err(),
+            "end of stream"
+        );
+    }
+
+    #[test]
+    fn the_workerd_config_binds_kv_the_wasm_and_every_variable() {
+        let c = workerd_config(19787, "http://127.0.0.1:19790", "2026-11-01");
+        assert!(c.contains(r#"address = "127.0.0.1:19787""#));
+        assert!(c.contains(r#"(name = "KV", kvNamespace = "kv")"#));
+        assert!(c.contains(r#"wasm = embed "index_bg.wasm""#));
+        assert!(c.contains(r#"compatibilityDate = "2026-11-01""#));
+        for var in [
+            "ZOHO_ENVIRONMENT",
+            "ZOHO_SIM_BASE\", text = \"http://127.0.0.1:19790\"",
+            "ZOHO_CLIENT_ID",
+            "ZOHO_REDIRECT_URI",
+            "ZOHO_CLIENT_SECRET",
+            "TOKEN_KEYS",
+        ] {
+            assert!(c.contains(&format!("(name = \"{var}")), "{var}");
+        }
+        // The bench's ports stay clear of the dev/test stack's (8790, 8787-8789, 8080).
+        assert!(![8790, 8787, 8788, 8789, 8080].contains(&SIM_PORT));
+        assert!(![8790, 8787, 8788, 8789, 8080].contains(&WORKER_PORT));
+    }
+
+    #[test]
+    fn options() {
+        assert!(Options::parse(&[]).unwrap().build);
+        assert!(!Options::parse(&["--no-build".into()]).unwrap().build);
+        assert!(Options::parse(&["--fast".into()]).is_err());
+    }
+}
