@@ -740,6 +740,7 @@ impl Bench {
             Duration::from_secs(60),
             &self.stop,
         )?;
+        self.stack.quiet();
         // Zoho allows 25 concurrent calls per org; the load runs go past that on purpose.
         sim_json("POST", "/__sim/limits", json!({"org_concurrency": 100_000}))?;
         Ok(())
@@ -788,7 +789,10 @@ impl Bench {
                 let sent = Instant::now();
                 if let Ok(reply) = conn.send(&request) {
                     if reply.status == 200 {
-                        return Ok((started.elapsed(), sent.elapsed()));
+                        let times = (started.elapsed(), sent.elapsed());
+                        // The Worker logs a line per request: to its log file only from now on.
+                        self.stack.quiet();
+                        return Ok(times);
                     }
                     return Err(format!(
                         "workerd answered /api/health with {}",
@@ -909,8 +913,17 @@ fn sim_get(path: &str, token: &str) -> Vec<u8> {
     request_bytes("GET", SIM_PORT, path, &[("Authorization", &auth)], None)
 }
 
-fn user_stats(email: &str) -> Result<Value, String> {
-    Ok(sim_json("GET", "/__sim/stats", Value::Null)?["users"][email].clone())
+/// The simulator's counters that the token economy reads: the user's token counters, and all
+/// CRM list calls and 401 answers (only this user calls the simulator meanwhile).
+fn token_stats(email: &str) -> Result<Value, String> {
+    let stats = sim_json("GET", "/__sim/stats", Value::Null)?;
+    let user = &stats["users"][email];
+    Ok(json!({
+        "refreshes": user["refreshes"],
+        "throttled": user["throttled"],
+        "crm_calls": stats["by_route"]["GET /{dc}/{env}/crm/v8/Leads"],
+        "unauthorized": stats["by_status"]["401"],
+    }))
 }
 
 fn count(v: &Value, key: &str) -> u64 {
@@ -1087,13 +1100,33 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         let sim = load(SIM_PORT, &direct, concurrency, WARMUP, window, &bench.stop);
         bench.check_stop()?;
         report.proxy.push((concurrency, worker, sim));
+        // Where the Worker's time goes: a route with no I/O, and one with the two KV reads of
+        // every signed-in request (session, user) but no call to Zoho.
+        let health = load(
+            WORKER_PORT,
+            &worker_get("/api/health", &session),
+            concurrency,
+            WARMUP,
+            window,
+            &bench.stop,
+        );
+        let kv_only = load(
+            WORKER_PORT,
+            &worker_get("/api/session", &session),
+            concurrency,
+            WARMUP,
+            window,
+            &bench.stop,
+        );
+        report.floor.push((concurrency, health, kv_only));
+        bench.check_stop()?;
     }
 
     // Token economy: a steady load over simulated hours, then a burst just after expiry.
     let email = "admin@northwind-college.example";
     let session = sign_in(email)?;
     let request = worker_get("/api/students", &session);
-    let before = user_stats(email)?;
+    let before = token_stats(email)?;
     let (hours, steps_per_hour, per_step) = (6u64, 6u64, 50usize);
     let mut conn = Conn::open(WORKER_PORT).map_err(|e| e.to_string())?;
     let (mut sent, mut failed) = (0u64, 0u64);
@@ -1114,20 +1147,21 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         bench.check_stop()?;
     }
     drop(conn);
-    let after = user_stats(email)?;
+    let after = token_stats(email)?;
     let steady = Steady {
         simulated_hours: hours,
         requests: sent,
         failed,
         refreshes: count(&after, "refreshes") - count(&before, "refreshes"),
-        crm_calls: count(&after, "crm_requests") - count(&before, "crm_requests"),
+        crm_calls: count(&after, "crm_calls") - count(&before, "crm_calls"),
+        unauthorized: count(&after, "unauthorized") - count(&before, "unauthorized"),
         throttled: count(&after, "throttled") - count(&before, "throttled"),
     };
     // Past the expiry of whatever token the Worker holds, then 50 requests of one user at once.
     sim_json("POST", "/__sim/clock", json!({"advance_secs": 3601}))?;
-    let before = user_stats(email)?;
+    let before = token_stats(email)?;
     let statuses = burst(WORKER_PORT, &request, 50);
-    let after = user_stats(email)?;
+    let after = token_stats(email)?;
     report.tokens = Some(Tokens {
         steady,
         burst_requests: statuses.len(),
@@ -1135,7 +1169,8 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         burst_statuses: statuses,
         burst_refreshes: count(&after, "refreshes") - count(&before, "refreshes"),
         burst_throttled: count(&after, "throttled") - count(&before, "throttled"),
-        burst_crm_calls: count(&after, "crm_requests") - count(&before, "crm_requests"),
+        burst_crm_calls: count(&after, "crm_calls") - count(&before, "crm_calls"),
+        burst_unauthorized: count(&after, "unauthorized") - count(&before, "unauthorized"),
     });
     bench.check_stop()?;
 
@@ -1228,6 +1263,7 @@ struct Steady {
     failed: u64,
     refreshes: u64,
     crm_calls: u64,
+    unauthorized: u64,
     throttled: u64,
 }
 
@@ -1239,6 +1275,7 @@ struct Tokens {
     burst_refreshes: u64,
     burst_throttled: u64,
     burst_crm_calls: u64,
+    burst_unauthorized: u64,
 }
 
 /// `(what, through the Worker, direct to the simulator)`.
@@ -1251,6 +1288,8 @@ struct Report {
     cold: Option<Cold>,
     /// `(concurrency, through the Worker, direct to the simulator)`.
     proxy: Vec<(usize, Summary, Summary)>,
+    /// `(concurrency, Worker GET /api/health, Worker GET /api/session)`.
+    floor: Vec<(usize, Summary, Summary)>,
     tokens: Option<Tokens>,
     /// `(leads, [(what, through the Worker, direct)])`.
     scale: Vec<(usize, Vec<ScaleRow>)>,
@@ -1348,17 +1387,36 @@ impl Report {
                     ratio(w.rps, s.rps),
                 );
             }
+            println!(
+                "   the Worker alone: /api/health (no I/O) and /api/session (2 KV reads, no Zoho)"
+            );
+            for (c, health, session) in &self.floor {
+                for (name, x) in [("health", health), ("session", session)] {
+                    println!(
+                        "   {:>3} {:10} {:>9.2} {:>9.2} {:>9.0} {:>8} {:>7}",
+                        c,
+                        name,
+                        ms(x.p50_us),
+                        ms(x.p99_us),
+                        x.rps,
+                        x.requests,
+                        x.errors
+                    );
+                }
+            }
         }
         if let Some(t) = &self.tokens {
             let s = &t.steady;
             println!();
             println!("-- token economy (simulator clock; the Worker's own clock does not move)");
             println!(
-                "   steady: {} requests over {} simulated hours ({} failed): {} refreshes, {} requests per refresh, {} CRM calls ({:.3} per request), {} throttled",
+                "   steady: {} requests over {} simulated hours, {} a simulated hour, {} failed: {} refreshes ({:.2} per token lifetime), {} requests per refresh, {} CRM calls ({:.3} per request, {} of them 401 INVALID_TOKEN), {} throttled",
                 s.requests,
                 s.simulated_hours,
+                s.requests / s.simulated_hours.max(1),
                 s.failed,
                 s.refreshes,
+                s.refreshes as f64 / s.simulated_hours.max(1) as f64,
                 if s.refreshes == 0 {
                     "-".to_owned()
                 } else {
@@ -1366,14 +1424,16 @@ impl Report {
                 },
                 s.crm_calls,
                 s.crm_calls as f64 / s.requests.max(1) as f64,
+                s.unauthorized,
                 s.throttled,
             );
             println!(
-                "   burst: {} requests of one user at once just after expiry: {} refresh(es) (goal 1), {} answered 200, {} CRM calls, {} throttled",
+                "   burst: {} requests of one user at once just after expiry: {} refresh(es) (goal 1), {} answered 200, {} CRM calls ({} of them 401), {} throttled",
                 t.burst_requests,
                 t.burst_refreshes,
                 t.burst_ok,
                 t.burst_crm_calls,
+                t.burst_unauthorized,
                 t.burst_throttled
             );
         }
@@ -1428,6 +1488,11 @@ impl Report {
                 "ratio_p99": ratio(w.p99_us as f64, s.p99_us as f64),
                 "ratio_rps": ratio(w.rps, s.rps),
             })).collect::<Vec<_>>(),
+            "worker_alone": self.floor.iter().map(|(c, health, session)| json!({
+                "concurrency": c,
+                "health": health.json(),
+                "session_kv_only": session.json(),
+            })).collect::<Vec<_>>(),
             "token_economy": self.tokens.as_ref().map(|t| json!({
                 "steady": {
                     "simulated_hours": t.steady.simulated_hours,
@@ -1436,6 +1501,7 @@ impl Report {
                     "refreshes": t.steady.refreshes,
                     "requests_per_refresh": if t.steady.refreshes == 0 { Value::Null } else { json!(t.steady.requests as f64 / t.steady.refreshes as f64) },
                     "crm_calls": t.steady.crm_calls,
+                    "crm_401": t.steady.unauthorized,
                     "throttled": t.steady.throttled,
                 },
                 "burst_after_expiry": {
@@ -1444,6 +1510,7 @@ impl Report {
                     "statuses": t.burst_statuses,
                     "refreshes": t.burst_refreshes,
                     "crm_calls": t.burst_crm_calls,
+                    "crm_401": t.burst_unauthorized,
                     "throttled": t.burst_throttled,
                 },
             })),
