@@ -189,6 +189,7 @@ impl Criteria {
             s: input.as_bytes(),
             src: input,
             i: 0,
+            depth: 0,
         };
         p.skip_ws();
         let c = if p.peek() == Some(b'(') {
@@ -285,10 +286,16 @@ impl fmt::Display for Criteria {
     }
 }
 
+/// Deepest nesting of `(` groups the parser follows (it recurses once per level; Zoho allows
+/// 10 conditions, so deeper nesting is never meaningful and must not exhaust the stack).
+const MAX_DEPTH: usize = 32;
+
 struct Parser<'a> {
     s: &'a [u8],
     src: &'a str,
     i: usize,
+    /// Groups open around the current position.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -347,13 +354,19 @@ impl Parser<'_> {
         if self.peek() != Some(b'(') {
             return Err(self.err("expected ("));
         }
+        if self.depth == MAX_DEPTH {
+            return Err(self.err("nested too deeply"));
+        }
         self.i += 1;
         self.skip_ws();
+        self.depth += 1;
         let inner = if self.peek() == Some(b'(') {
-            self.list()?
+            self.list()
         } else {
-            self.condition(true)?
+            self.condition(true)
         };
+        self.depth -= 1;
+        let inner = inner?;
         self.skip_ws();
         if self.peek() != Some(b')') {
             return Err(self.err("expected )"));
@@ -536,6 +549,20 @@ mod tests {
         ] {
             assert!(Criteria::parse(bad).is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let nested = |d: usize| format!("{}A:equals:1{}", "(".repeat(d), ")".repeat(d));
+        assert_eq!(
+            Criteria::parse(&nested(MAX_DEPTH)).unwrap(),
+            Criteria::equals("A", "1")
+        );
+        let e = Criteria::parse(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!((e.at, e.reason), (MAX_DEPTH, "nested too deeply"));
+        // Used to overflow the stack (and abort the simulator) from about 5,000 levels.
+        assert!(Criteria::parse(&nested(100_000)).is_err());
+        assert!(Criteria::parse(&"(".repeat(100_000)).is_err());
     }
 
     #[test]
