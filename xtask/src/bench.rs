@@ -30,10 +30,15 @@ use crate::stack::{self, DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TOKEN_KEY, Stack}
 use crate::tools::Tools;
 
 const SIM_PORT: u16 = 19790;
+/// The Worker alone, as Cloudflare runs it for `/api/*` and `/auth/*`.
 const WORKER_PORT: u16 = 19787;
-/// Registered at the simulator and configured in the Worker; nothing listens there (the bench
-/// takes the code from the redirect's `Location` itself).
-const REDIRECT_URI: &str = "http://127.0.0.1:19780/redirect.html";
+/// The portal's origin for the browser: dist/ with the single-page fallback, and `/api/*` and
+/// `/auth/*` handed to the Worker (what Cloudflare's routing does in production).
+const APP_PORT: u16 = 19786;
+const CHROMEDRIVER_PORT: u16 = 19785;
+/// The redirect page of the portal's origin, registered at the simulator. The headless sign-ins
+/// never load it: they take the code from the redirect's `Location`.
+const REDIRECT_URI: &str = "http://127.0.0.1:19786/redirect.html";
 /// The Worker's fields and order of a students list, as `edge/src/leads.rs` asks Zoho for them.
 const LEADS_QUERY: &str = "fields=First_Name,Last_Name,Company,Course,Email,Phone&page=1&per_page=20&sort_by=Modified_Time&sort_order=desc";
 const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
@@ -74,6 +79,32 @@ export default {
       return new Response();
     }
     return new Response("not supported by the bench's KV", { status: 501 });
+  },
+};
+"#;
+
+/// The portal's origin in front of the Worker, as Cloudflare's routing does it in production
+/// (`run_worker_first = ["/api/*", "/auth/*"]`, single-page fallback): for the browser run.
+const FRONT_SERVICE: &str = r#"// The bench's stand-in for Cloudflare's static assets and routing.
+const TYPES = {
+  html: "text/html; charset=utf-8", js: "text/javascript", wasm: "application/wasm",
+  css: "text/css", json: "application/json", svg: "image/svg+xml", ico: "image/x-icon",
+};
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/auth/")) {
+      return env.EDGE.fetch(req);
+    }
+    let path = url.pathname === "/" ? "/index.html" : url.pathname;
+    let res = await env.DIST.fetch(new URL(path, url));
+    if (res.status !== 200 || (res.headers.get("content-type") || "").startsWith("application/json")) {
+      path = "/index.html";
+      res = await env.DIST.fetch(new URL(path, url));
+    }
+    const headers = new Headers(res.headers);
+    headers.set("content-type", TYPES[path.split(".").pop()] || "application/octet-stream");
+    return new Response(res.body, { status: res.status, headers });
   },
 };
 "#;
@@ -650,7 +681,13 @@ fn burst(port: u16, request: &[u8], n: usize) -> Vec<u16> {
 /// The workerd configuration: the Worker (`index.js` + its Wasm) with its KV binding and
 /// variables, the in-memory KV service, and an outbound network that reaches loopback (the
 /// simulator). Module files are named relative to the config's folder.
-pub fn workerd_config(port: u16, sim_url: &str, compatibility_date: &str) -> String {
+pub fn workerd_config(
+    port: u16,
+    app_port: u16,
+    dist: &Path,
+    sim_url: &str,
+    compatibility_date: &str,
+) -> String {
     let vars = [
         ("ZOHO_ENVIRONMENT", "production"),
         ("LOG_LEVEL", "info"),
@@ -673,8 +710,13 @@ const config :Workerd.Config = (
     (name = "edge", worker = .edge),
     (name = "kv", worker = .kv),
     (name = "internet", network = (allow = ["public", "private", "local"])),
+    (name = "front", worker = .front),
+    (name = "dist", disk = (path = "{dist}", writable = false)),
   ],
-  sockets = [(name = "http", address = "127.0.0.1:{port}", http = (), service = "edge")],
+  sockets = [
+    (name = "worker", address = "127.0.0.1:{port}", http = (), service = "edge"),
+    (name = "app", address = "127.0.0.1:{app_port}", http = (), service = "front"),
+  ],
 );
 
 const edge :Workerd.Worker = (
@@ -692,7 +734,17 @@ const kv :Workerd.Worker = (
   modules = [(name = "kv.js", esModule = embed "kv.js")],
   compatibilityDate = "{compatibility_date}",
 );
-"#
+
+const front :Workerd.Worker = (
+  modules = [(name = "front.js", esModule = embed "front.js")],
+  compatibilityDate = "{compatibility_date}",
+  bindings = [
+    (name = "EDGE", service = "edge"),
+    (name = "DIST", service = "dist"),
+  ],
+);
+"#,
+        dist = dist.display()
     )
 }
 
@@ -766,8 +818,11 @@ impl Bench {
             .map_err(|e| format!("edge/build/{WASM_MODULE}: {e}"))?;
         write(WASM_MODULE, &wasm)?;
         write("kv.js", KV_SERVICE.as_bytes())?;
+        write("front.js", FRONT_SERVICE.as_bytes())?;
         let config = workerd_config(
             WORKER_PORT,
+            APP_PORT,
+            &crate::root().join("dist"),
             &format!("http://127.0.0.1:{SIM_PORT}"),
             &compatibility_date()?,
         );
@@ -931,6 +986,158 @@ fn count(v: &Value, key: &str) -> u64 {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The browser: WebDriver (chromedriver) over the same small HTTP client
+
+/// Marks the moment the first student row enters the page (a `MutationObserver`: the DOM
+/// insertion, one frame before it is painted).
+const OBSERVE_FIRST_ROW: &str = "window.__zcrmFirstRow = null;
+const observer = new MutationObserver(() => {
+  if (window.__zcrmFirstRow === null && document.querySelector('[data-testid=student-row]')) {
+    window.__zcrmFirstRow = performance.timeOrigin + performance.now();
+    observer.disconnect();
+  }
+});
+observer.observe(document.documentElement, { childList: true, subtree: true });";
+
+/// In the simulator's authorize page: picks the user, notes the time and presses Accept.
+const APPROVE: &str = "document.querySelector('#sim_user').value = arguments[0];
+document.querySelector('#sim_environment').value = 'production';
+const t = performance.timeOrigin + performance.now();
+document.querySelector('#approve').click();
+return t;";
+
+fn wd(method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+    let body = body.map(|b| b.to_string());
+    let r = once(
+        method,
+        CHROMEDRIVER_PORT,
+        path,
+        &[],
+        body.as_ref().map(|b| ("application/json", b.as_bytes())),
+    )?;
+    let v = r.json()?;
+    if r.status != 200 {
+        return Err(format!(
+            "WebDriver {method} {path}: {} {}",
+            v["value"]["error"], v["value"]["message"]
+        ));
+    }
+    Ok(v["value"].clone())
+}
+
+/// Calls `f` every 20 ms until it gives a value, or fails after `timeout`.
+fn poll<T>(
+    what: &str,
+    timeout: Duration,
+    mut f: impl FnMut() -> Result<Option<T>, String>,
+) -> Result<T, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f()? {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{what}: nothing within {} s", timeout.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One sign-in in a fresh headless Chromium: the app loads, "Sign in with Zoho", the popup's
+/// Accept, and the time from that click to the first student row in the main window.
+fn browser_run(chromium: &Path, email: &str, profile: &Path) -> Result<Duration, String> {
+    let capabilities = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+        "binary": chromium,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1280,800", format!("--user-data-dir={}", profile.display()),
+        ],
+    }}}});
+    let session = wd("POST", "/session", Some(capabilities))?["sessionId"]
+        .as_str()
+        .ok_or("chromedriver gave no session id")?
+        .to_owned();
+    let s = format!("/session/{session}");
+    let run = || -> Result<Duration, String> {
+        let exec = |script: &str, args: Value| {
+            wd(
+                "POST",
+                &format!("{s}/execute/sync"),
+                Some(json!({"script": script, "args": args})),
+            )
+        };
+        wd(
+            "POST",
+            &format!("{s}/url"),
+            Some(json!({"url": format!("http://127.0.0.1:{APP_PORT}/")})),
+        )?;
+        let button = poll("the sign-in button", Duration::from_secs(30), || {
+            Ok(wd(
+                "POST",
+                &format!("{s}/element"),
+                Some(json!({"using": "css selector", "value": "[data-testid=sign-in]"})),
+            )
+            .ok()
+            .and_then(|e| {
+                e.as_object()
+                    .and_then(|o| o.values().next())
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            }))
+        })?;
+        exec(OBSERVE_FIRST_ROW, json!([]))?;
+        let main = wd("GET", &format!("{s}/window"), None)?;
+        // A real click (WebDriver input), so the popup is not blocked.
+        wd(
+            "POST",
+            &format!("{s}/element/{button}/click"),
+            Some(json!({})),
+        )?;
+        let popup = poll("the sign-in popup", Duration::from_secs(30), || {
+            let handles = wd("GET", &format!("{s}/window/handles"), None)?;
+            Ok(handles
+                .as_array()
+                .and_then(|h| h.iter().find(|h| **h != main).cloned()))
+        })?;
+        wd(
+            "POST",
+            &format!("{s}/window"),
+            Some(json!({"handle": popup})),
+        )?;
+        poll(
+            "the simulator's authorize page",
+            Duration::from_secs(30),
+            || {
+                Ok(
+                    exec("return !!document.querySelector('#approve')", json!([]))
+                        .ok()
+                        .and_then(|v| v.as_bool())
+                        .filter(|&ready| ready),
+                )
+            },
+        )?;
+        let approved = exec(APPROVE, json!([email]))?
+            .as_f64()
+            .ok_or("no time from the popup")?;
+        wd(
+            "POST",
+            &format!("{s}/window"),
+            Some(json!({"handle": main})),
+        )?;
+        let shown = poll("the first student row", Duration::from_secs(30), || {
+            Ok(exec("return window.__zcrmFirstRow", json!([]))?.as_f64())
+        })?;
+        Ok(Duration::from_secs_f64(
+            ((shown - approved) / 1000.0).max(0.0),
+        ))
+    };
+    let result = run();
+    let _ = wd("DELETE", &s, None);
+    result
+}
+
+// ---------------------------------------------------------------------------------------------
 // The command
 
 pub struct Options {
@@ -974,7 +1181,12 @@ pub fn run(options: Options) -> Result<(), String> {
                 .current_dir(&root),
         )?;
     }
-    for (port, name) in [(SIM_PORT, "simulator"), (WORKER_PORT, "workerd")] {
+    for (port, name) in [
+        (SIM_PORT, "simulator"),
+        (WORKER_PORT, "workerd"),
+        (APP_PORT, "workerd (app)"),
+        (CHROMEDRIVER_PORT, "chromedriver"),
+    ] {
         if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
             return Err(format!(
                 "port {port} (the bench's {name}) is taken: is another bench running?"
@@ -1245,8 +1457,35 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         report.scale.push((leads, rows));
         bench.check_stop()?;
     }
+
+    // In the browser: popup approval to the first page of students, in headless Chromium.
+    let mut driver = Command::new(&bench.tools.chromedriver);
+    driver.arg(format!("--port={CHROMEDRIVER_PORT}"));
+    bench.stack.spawn("chromedriver", &mut driver)?;
+    // Not `wait_ready`: chromedriver keeps the connection open after `Connection: close`.
+    poll("chromedriver", Duration::from_secs(30), || {
+        Ok(once("GET", CHROMEDRIVER_PORT, "/status", &[], None)
+            .ok()
+            .filter(|r| r.status == 200))
+    })?;
+    bench.stack.quiet();
+    for run in 0..BROWSER_RUNS {
+        let profile = bench.dir.join(format!("chromium-profile-{run}"));
+        let _ = std::fs::remove_dir_all(&profile);
+        let took = browser_run(
+            &bench.tools.chromium,
+            "admin@zylker-academy.example",
+            &profile,
+        );
+        let _ = std::fs::remove_dir_all(&profile);
+        report.browser_us.push(took?.as_micros() as u64);
+        bench.check_stop()?;
+    }
+    bench.stack.stop("chromedriver");
     Ok(())
 }
+
+const BROWSER_RUNS: usize = 5;
 
 // ---------------------------------------------------------------------------------------------
 // The report
@@ -1293,6 +1532,8 @@ struct Report {
     tokens: Option<Tokens>,
     /// `(leads, [(what, through the Worker, direct)])`.
     scale: Vec<(usize, Vec<ScaleRow>)>,
+    /// Popup approval to the first student row, each run.
+    browser_us: Vec<u64>,
 }
 
 const RUNTIME: &str = "workerd direct (npm workerd, no wrangler), in-memory KV service";
@@ -1460,9 +1701,23 @@ impl Report {
             }
         }
         println!();
-        println!(
-            "-- in the browser (popup approval to the first page of students): not measured by this bench yet"
-        );
+        if self.browser_us.is_empty() {
+            println!(
+                "-- in the browser (popup approval to the first page of students): not measured"
+            );
+        } else {
+            let runs: Vec<String> = self
+                .browser_us
+                .iter()
+                .map(|&u| format!("{:.0}", ms(u)))
+                .collect();
+            println!(
+                "-- in the browser: popup Accept to the first student row in the main window, headless Chromium, app served by workerd: median {:.0} ms of {} runs ({} ms)",
+                ms(median(&self.browser_us)),
+                self.browser_us.len(),
+                runs.join(", ")
+            );
+        }
     }
 
     fn json(&self) -> Value {
@@ -1523,7 +1778,11 @@ impl Report {
                     "ratio_p50": ratio(w.p50_us as f64, s.p50_us as f64),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "browser": "not measured",
+            "browser": if self.browser_us.is_empty() { json!("not measured") } else { json!({
+                "what": "popup Accept click to the first student row in the main window (DOM insertion), headless Chromium, the app served by workerd from dist/",
+                "runs_ms": self.browser_us.iter().map(|&u| ms(u)).collect::<Vec<_>>(),
+                "median_ms": ms(median(&self.browser_us)),
+            }) },
         })
     }
 }
@@ -1649,7 +1908,15 @@ const wasm = await init({ module_or_path: '/zcrm-app-86e5_bg.wasm' });
 
     #[test]
     fn the_workerd_config_binds_kv_the_wasm_and_every_variable() {
-        let c = workerd_config(19787, "http://127.0.0.1:19790", "2026-11-01");
+        let c = workerd_config(
+            19787,
+            19786,
+            Path::new("/w/dist"),
+            "http://127.0.0.1:19790",
+            "2026-11-01",
+        );
+        assert!(c.contains(r#"address = "127.0.0.1:19786""#));
+        assert!(c.contains(r#"disk = (path = "/w/dist", writable = false)"#));
         assert!(c.contains(r#"address = "127.0.0.1:19787""#));
         assert!(c.contains(r#"(name = "KV", kvNamespace = "kv")"#));
         assert!(c.contains(r#"wasm = embed "index_bg.wasm""#));
