@@ -201,7 +201,10 @@ pub fn is_loopback_url(url: &str) -> bool {
             None => (authority, None),
         }
     };
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p != 0));
+    // Digits only: `u16::from_str` also takes a leading `+`, which no URL parser accepts.
+    let port_ok = port.is_none_or(|p| {
+        p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|p| p != 0)
+    });
     port_ok && matches!(host, "127.0.0.1" | "localhost" | "::1")
 }
 
@@ -276,6 +279,9 @@ mod tests {
             "http://[::1",
             "http://localhost.example",
             "http://127.0.0.1:x",
+            "http://127.0.0.1:+80",
+            "http://[::1]:+8790/x",
+            "http://localhost:",
         ] {
             assert!(!is_loopback_url(bad), "{bad}");
         }

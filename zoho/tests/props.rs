@@ -13,9 +13,14 @@ use zoho::pkce::{self, ChallengeMethod};
 use zoho::secret::{AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, RefreshToken};
 use zoho::{DataCenter, Endpoints, Environment, form};
 
+/// `cases` per property, times `ZCRM_PROPS_SCALE` (default 1) for a longer soak.
 fn config(cases: u32) -> Config {
+    let scale = std::env::var("ZCRM_PROPS_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(1);
     Config {
-        cases,
+        cases: cases.saturating_mul(scale),
         failure_persistence: None,
         ..Config::default()
     }
@@ -383,7 +388,7 @@ proptest! {
         prop::collection::vec(
             (prop::sample::select(&["code", "state", "location", "accounts-server", "error", "x"][..]), text()),
             0..6,
-        ).prop_map(|p| form::build(p)),
+        ).prop_map(form::build),
     ]) {
         match oauth::parse_callback(&q) {
             Callback::Approved { code, .. } => prop_assert!(!code.secret().is_empty()),
