@@ -999,6 +999,13 @@ const observer = new MutationObserver(() => {
 });
 observer.observe(document.documentElement, { childList: true, subtree: true });";
 
+/// The main window's requests to its own origin's `/api/` and `/auth/`: `[path, start, end]`,
+/// absolute times in ms.
+const API_TIMINGS: &str = "return performance.getEntriesByType('resource')
+  .filter(e => e.name.includes('/api/') || e.name.includes('/auth/'))
+  .map(e => [new URL(e.name).pathname + new URL(e.name).search,
+             performance.timeOrigin + e.startTime, performance.timeOrigin + e.responseEnd]);";
+
 /// In the simulator's authorize page: picks the user, notes the time and presses Accept.
 const APPROVE: &str = "document.querySelector('#sim_user').value = arguments[0];
 document.querySelector('#sim_environment').value = 'production';
@@ -1045,7 +1052,7 @@ fn poll<T>(
 
 /// One sign-in in a fresh headless Chromium: the app loads, "Sign in with Zoho", the popup's
 /// Accept, and the time from that click to the first student row in the main window.
-fn browser_run(chromium: &Path, email: &str, profile: &Path) -> Result<Duration, String> {
+fn browser_run(chromium: &Path, email: &str, profile: &Path) -> Result<BrowserRun, String> {
     let capabilities = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
         "binary": chromium,
         "args": [
@@ -1059,7 +1066,7 @@ fn browser_run(chromium: &Path, email: &str, profile: &Path) -> Result<Duration,
         .ok_or("chromedriver gave no session id")?
         .to_owned();
     let s = format!("/session/{session}");
-    let run = || -> Result<Duration, String> {
+    let run = || -> Result<BrowserRun, String> {
         let exec = |script: &str, args: Value| {
             wd(
                 "POST",
@@ -1128,9 +1135,28 @@ fn browser_run(chromium: &Path, email: &str, profile: &Path) -> Result<Duration,
         let shown = poll("the first student row", Duration::from_secs(30), || {
             Ok(exec("return window.__zcrmFirstRow", json!([]))?.as_f64())
         })?;
-        Ok(Duration::from_secs_f64(
-            ((shown - approved) / 1000.0).max(0.0),
-        ))
+        let calls = exec(API_TIMINGS, json!([]))?
+            .as_array()
+            .map(|calls| {
+                calls
+                    .iter()
+                    .filter_map(|c| {
+                        let (start, end) = (c[1].as_f64()?, c[2].as_f64()?);
+                        (start >= approved).then(|| {
+                            (
+                                c[0].as_str().unwrap_or_default().to_owned(),
+                                start - approved,
+                                end - start,
+                            )
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(BrowserRun {
+            total_ms: (shown - approved).max(0.0),
+            calls,
+        })
     };
     let result = run();
     let _ = wd("DELETE", &s, None);
@@ -1478,7 +1504,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
             &profile,
         );
         let _ = std::fs::remove_dir_all(&profile);
-        report.browser_us.push(took?.as_micros() as u64);
+        report.browser.push(took?);
         bench.check_stop()?;
     }
     bench.stack.stop("chromedriver");
@@ -1486,6 +1512,13 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
 }
 
 const BROWSER_RUNS: usize = 5;
+
+/// One browser sign-in: Accept to the first row, and the portal's calls meanwhile
+/// (`(path, start after Accept, duration)`, ms).
+struct BrowserRun {
+    total_ms: f64,
+    calls: Vec<(String, f64, f64)>,
+}
 
 // ---------------------------------------------------------------------------------------------
 // The report
@@ -1533,7 +1566,7 @@ struct Report {
     /// `(leads, [(what, through the Worker, direct)])`.
     scale: Vec<(usize, Vec<ScaleRow>)>,
     /// Popup approval to the first student row, each run.
-    browser_us: Vec<u64>,
+    browser: Vec<BrowserRun>,
 }
 
 const RUNTIME: &str = "workerd direct (npm workerd, no wrangler), in-memory KV service";
@@ -1701,22 +1734,36 @@ impl Report {
             }
         }
         println!();
-        if self.browser_us.is_empty() {
+        if self.browser.is_empty() {
             println!(
                 "-- in the browser (popup approval to the first page of students): not measured"
             );
         } else {
-            let runs: Vec<String> = self
-                .browser_us
+            let totals: Vec<u64> = self
+                .browser
                 .iter()
-                .map(|&u| format!("{:.0}", ms(u)))
+                .map(|r| (r.total_ms * 1000.0) as u64)
                 .collect();
+            let runs: Vec<String> = totals.iter().map(|&u| format!("{:.0}", ms(u))).collect();
             println!(
                 "-- in the browser: popup Accept to the first student row in the main window, headless Chromium, app served by workerd: median {:.0} ms of {} runs ({} ms)",
-                ms(median(&self.browser_us)),
-                self.browser_us.len(),
+                ms(median(&totals)),
+                totals.len(),
                 runs.join(", ")
             );
+            let mid = median(&totals);
+            if let Some(run) = self
+                .browser
+                .iter()
+                .find(|r| (r.total_ms * 1000.0) as u64 == mid)
+            {
+                println!(
+                    "   the median run's calls from the main window (start after Accept, duration):"
+                );
+                for (path, start, took) in &run.calls {
+                    println!("   {start:>8.0} ms {took:>6.0} ms  {path}");
+                }
+            }
         }
     }
 
@@ -1778,10 +1825,13 @@ impl Report {
                     "ratio_p50": ratio(w.p50_us as f64, s.p50_us as f64),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "browser": if self.browser_us.is_empty() { json!("not measured") } else { json!({
+            "browser": if self.browser.is_empty() { json!("not measured") } else { json!({
                 "what": "popup Accept click to the first student row in the main window (DOM insertion), headless Chromium, the app served by workerd from dist/",
-                "runs_ms": self.browser_us.iter().map(|&u| ms(u)).collect::<Vec<_>>(),
-                "median_ms": ms(median(&self.browser_us)),
+                "runs_ms": self.browser.iter().map(|r| (r.total_ms * 10.0).round() / 10.0).collect::<Vec<_>>(),
+                "median_ms": ms(median(&self.browser.iter().map(|r| (r.total_ms * 1000.0) as u64).collect::<Vec<_>>())),
+                "calls": self.browser.iter().map(|r| r.calls.iter().map(|(path, start, took)| json!({
+                    "path": path, "start_after_accept_ms": (start * 10.0).round() / 10.0, "ms": (took * 10.0).round() / 10.0,
+                })).collect::<Vec<_>>()).collect::<Vec<_>>(),
             }) },
         })
     }
