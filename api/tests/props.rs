@@ -88,7 +88,7 @@ fn pad() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(5000))]
 
     /// `validate` never panics; when it accepts, the result is trimmed and accepted again
     /// unchanged; when it refuses, each error names a distinct field whose own check fails, and
@@ -128,6 +128,10 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     /// Leading and trailing whitespace never decides: a padded valid student validates to the
     /// unpadded one.
@@ -161,6 +165,10 @@ proptest! {
         prop_assert_eq!(clean.validate(&meta), Ok(clean.clone()));
         prop_assert_eq!(padded.validate(&meta), Ok(clean));
     }
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
 
     /// A control character anywhere inside a field is refused for that field.
     #[test]
@@ -174,6 +182,10 @@ proptest! {
         let value = format!("{before}{control}{after}");
         prop_assert!(check_field(field, &value, &meta).is_err());
     }
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
 
     /// Lengths are counted in characters against the meta's limit.
     #[test]
@@ -187,6 +199,10 @@ proptest! {
         let limit = meta.limits.of(field).unwrap() as usize;
         prop_assert_eq!(check_field(field, &value, &meta).is_ok(), n <= limit);
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     #[test]
     fn email_and_phone_checks_are_sound(s in prop_oneof![text(), email(), phone()]) {
@@ -203,12 +219,20 @@ proptest! {
             prop_assert!(s.is_ascii() && !s.chars().any(char::is_control));
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     #[test]
     fn generated_emails_and_phones_pass(e in email(), p in phone()) {
         prop_assert!(is_email(&e), "{}", e);
         prop_assert!(is_phone(&p), "{}", p);
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     /// Bodies of any shape are refused by serde or read into a value `validate` copes with.
     #[test]

@@ -314,7 +314,7 @@ fn strictly_loopback(url: &str) -> bool {
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(10000))]
 
     /// `is_loopback_url` agrees with a strict reading of the URL: it never lets another host in.
     #[test]
@@ -324,7 +324,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(1500))]
+    #![proptest_config(config(3000))]
 
     /// Any variables: a configuration that holds the invariants, or an error naming a variable
     /// (and never echoing a value).
@@ -382,7 +382,7 @@ fn ring(id: &str, key: &[u8; 32]) -> Keyring {
 }
 
 proptest! {
-    #![proptest_config(config(1000))]
+    #![proptest_config(config(3000))]
 
     #[test]
     fn keyring_parse_never_panics(spec in prop_oneof![keyring_spec(), text()]) {
@@ -391,6 +391,10 @@ proptest! {
             prop_assert_eq!(ring.open("login", &sealed), Some(b"x".to_vec()));
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     /// Sealing then opening gives the bytes back for the same purpose only, and only with the
     /// key that sealed them; rotation keeps old values readable.
@@ -426,6 +430,10 @@ proptest! {
             prop_assert_eq!(r.open(&purpose, &resealed), None, "sealed with the new key");
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     /// No change to a sealed value opens: a flipped bit anywhere, a changed character, a cut or
     /// an addition.
@@ -454,6 +462,10 @@ proptest! {
         prop_assert_eq!(r.open(purpose, &sealed[..j]), None);
         prop_assert_eq!(r.open(purpose, &format!("{sealed}{extra}")), None);
     }
+}
+
+proptest! {
+    #![proptest_config(config(5000))]
 
     #[test]
     fn open_never_panics(
@@ -475,7 +487,7 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(5000))]
 
     /// A value is only ever read from the header as it is there, for exactly that name, and only
     /// when it has our cookies' shape.
@@ -495,6 +507,10 @@ proptest! {
             prop_assert!(header.contains(&pair));
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
 
     /// Our cookie is found among others, wherever it is and however the header is spaced.
     #[test]
@@ -517,6 +533,10 @@ proptest! {
         let set = cookies::set(cookies::SESSION, &value, 60);
         prop_assert_eq!(cookies::get(Some(set.split(';').next().unwrap()), cookies::SESSION), Some(value.as_str()));
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     #[test]
     fn session_shapes(s in prop_oneof![text(), "[A-Za-z0-9_-]{43}"], now in any::<u64>(), started in any::<u64>()) {
@@ -552,7 +572,7 @@ fn random_tokens_are_token_shaped() {
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(5000))]
 
     /// A user's KV key is made of the table's names and digits only: nothing from input can
     /// add a segment.
@@ -572,6 +592,10 @@ proptest! {
             None => prop_assert!(!is_id(&org) || !is_id(&user)),
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(500))]
 
     #[test]
     fn sessions_per_user_are_capped(adds in prop::collection::vec("[a-c]{1,2}|s[0-9]{1,2}", 0..60)) {
@@ -640,7 +664,7 @@ fn term() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(5000))]
 
     /// The criteria of any search term read back as built, stay within Zoho's 10 conditions,
     /// test only the student's fields, and carry the term as text: it adds no condition and
@@ -662,6 +686,10 @@ proptest! {
         prop_assert!(!c.matches(&|_| None), "an empty record never matches");
         prop_assert_eq!(c.matches(&|_| Some(term.clone())), !term.is_empty());
     }
+}
+
+proptest! {
+    #![proptest_config(config(5000))]
 
     /// Any query parameters: a valid query or a message; a valid query's Zoho path carries the
     /// search criteria intact through URL encoding.
@@ -704,6 +732,10 @@ proptest! {
             Err(message) => prop_assert!(!message.is_empty()),
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
 
     #[test]
     fn student_from_any_record(v in prop_oneof![
@@ -729,6 +761,10 @@ proptest! {
             None => prop_assert!(!record.get("id").and_then(Value::as_str).is_some_and(is_record_id)),
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     /// A student written as a Lead reads back as the same student.
     #[test]
@@ -745,6 +781,10 @@ proptest! {
         prop_assert_eq!(record.len(), 7);
         prop_assert_eq!(leads::student_from_record(record), Some(Student { id, fields: input }));
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     #[test]
     fn write_outcome_never_panics(body in prop_oneof![
@@ -780,6 +820,10 @@ proptest! {
             WriteOutcome::Other { .. } | WriteOutcome::Duplicate | WriteOutcome::NotFound => {}
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
 
     /// Any field metadata gives limits and courses the form can use.
     #[test]

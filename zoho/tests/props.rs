@@ -211,7 +211,7 @@ fn status() -> impl Strategy<Value = u16> {
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(10000))]
 
     /// Whatever parses prints back to a string that parses to the same criteria, and evaluating
     /// it against any record does not panic.
@@ -227,7 +227,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(1000))]
+    #![proptest_config(config(2000))]
 
     /// Built criteria, with values full of `( ) , \` and unicode, read back as built.
     #[test]
@@ -236,6 +236,10 @@ proptest! {
         prop_assert_eq!(Criteria::parse(&s), Ok(c.clone()), "{}", s);
         prop_assert_eq!(c.condition_count(), c.conditions().len());
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     /// A value is always one value of one condition, whatever it contains.
     #[test]
@@ -269,7 +273,7 @@ fn criteria_deep_nesting_is_an_error() {
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(3000))]
 
     #[test]
     fn form_encode_decode_is_identity(s in text()) {
@@ -277,6 +281,10 @@ proptest! {
         prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)), "{}", e);
         prop_assert_eq!(form::decode_component(&e), s);
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     #[test]
     fn form_build_parse_is_identity(pairs in prop::collection::vec((text(), text()), 0..6)) {
@@ -284,6 +292,10 @@ proptest! {
         prop_assert_eq!(form::parse(&q), pairs.clone());
         prop_assert_eq!(form::parse(&format!("?{q}")), pairs);
     }
+}
+
+proptest! {
+    #![proptest_config(config(5000))]
 
     #[test]
     fn form_parsers_never_panic(s in prop_oneof![text(), "[%+&=?a-fA-F0-9é]{0,30}"]) {
@@ -330,7 +342,7 @@ fn token_answer() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(4000))]
 
     #[test]
     fn token_response_never_panics(
@@ -355,6 +367,10 @@ proptest! {
         }
         let _ = oauth::parse_revoke_response(status, &body).map_err(|e| e.to_string());
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     /// What the simulator serializes, the edge reads, in both variants.
     #[test]
@@ -381,6 +397,10 @@ proptest! {
         prop_assert_eq!(t.api_domain, domain);
         prop_assert_eq!(t.expires_in_secs, lifetime);
     }
+}
+
+proptest! {
+    #![proptest_config(config(4000))]
 
     #[test]
     fn callback_never_panics(q in prop_oneof![
@@ -395,6 +415,10 @@ proptest! {
             Callback::Denied { .. } | Callback::Malformed => {}
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     /// The redirect's parameters come back exactly, whatever they hold.
     #[test]
@@ -425,6 +449,10 @@ proptest! {
         let is_denied = matches!(oauth::parse_callback(&denied), Callback::Denied { error, state: Some(s) } if error == "access_denied" && s == state);
         prop_assert!(is_denied);
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     /// Token requests read back from their own form body.
     #[test]
@@ -468,6 +496,10 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     #[test]
     fn token_request_from_any_params(pairs in prop::collection::vec(
@@ -490,6 +522,10 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     #[test]
     fn scopes_never_panic(s in prop_oneof![text(), "[A-Za-z_., ]{0,40}"], path in "[A-Za-z_.]{0,30}") {
@@ -530,7 +566,7 @@ fn crm_answer() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(4000))]
 
     #[test]
     fn classify_response_never_panics(
@@ -554,6 +590,10 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(5000))]
 
     #[test]
     fn crm_small_parsers_never_panic(s in text()) {
@@ -567,6 +607,10 @@ proptest! {
             prop_assert!(!s.is_empty() && s.len() <= 25 && s.bytes().all(|b| b.is_ascii_digit()));
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     #[test]
     fn authorization_header_round_trip(token in "[!-~]{1,80}") {
@@ -632,7 +676,7 @@ fn field() -> impl Strategy<Value = Field> {
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(4000))]
 
     #[test]
     fn field_check_never_panics(f in field(), v in prop_oneof![
@@ -656,6 +700,10 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     /// A picklist accepts each of its own values and nothing outside them.
     #[test]
@@ -694,6 +742,10 @@ proptest! {
         }
         let _ = ChallengeMethod::parse(&other);
     }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
 
     #[test]
     fn base64url_has_the_right_shape(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
@@ -701,6 +753,10 @@ proptest! {
         prop_assert_eq!(e.len(), (bytes.len() * 4).div_ceil(3));
         prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
 
     /// Only the table's own URLs are recognised: nothing else is ever taken as a data centre.
     #[test]
