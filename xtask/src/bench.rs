@@ -11,9 +11,14 @@
 //! The load generator is this module's own: one thread per connection, keep-alive HTTP/1.1 over
 //! `TcpStream` with `TCP_NODELAY`, every latency recorded (no sampling), nearest-rank percentiles.
 //!
-//! Ports 19790 (simulator) and 19787 (workerd), so the bench runs beside `cargo xtask dev`/`test`.
-//! Everything it writes is under `target/bench/`; the figures go to `target/bench/bench.json`.
-//! Budgets are in `xtask/budgets.toml`; the bench fails only when one is exceeded.
+//! The same workerd also serves the portal's origin for the browser run (`FRONT_SERVICE`: dist/
+//! as static files with the single-page fallback, `/api/*` and `/auth/*` to the Worker), which
+//! headless Chromium drives through chromedriver's WebDriver API (plain JSON over HTTP).
+//!
+//! Ports: 19790 simulator, 19787 the Worker, 19786 the portal's origin, 19785 chromedriver, so
+//! the bench runs beside `cargo xtask dev`/`test`. Everything it writes is under `target/bench/`
+//! (logs in `target/bench/logs/`); the figures go to `target/bench/bench.json`. Budgets are in
+//! `xtask/budgets.toml`; the bench fails only when one is exceeded (or when it cannot measure).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -25,9 +25,10 @@ commands:
   build          release build: the app in dist/ and the Worker bundle (wrangler deploy --dry-run)
   tools          install the pinned tools that are missing, then print where they are
   worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
-  bench          release build, then sizes against xtask/budgets.toml and the Worker's latency,
-                 throughput, token economy, cold start and scale (workerd direct; ports 19787,
-                 19790); prints a table and writes target/bench/bench.json. --no-build: use the
+  bench          release build, then sizes against xtask/budgets.toml, and the Worker's latency,
+                 throughput, token economy, cold start, scale and sign-in time in Chromium
+                 (workerd direct; ports 19785-19787 and 19790); prints a table and writes
+                 target/bench/bench.json; fails only over a budget. --no-build: use the
                  existing builds
 
 options for dev and test:
