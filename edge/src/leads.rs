@@ -58,7 +58,10 @@ impl ListQuery {
                     }
                     query.search = (!term.is_empty()).then(|| term.to_owned());
                 }
-                other => return Err(format!("unknown parameter `{other}` (page, per_page, q)")),
+                other => {
+                    let name: String = other.chars().take(40).collect();
+                    return Err(format!("unknown parameter `{name}` (page, per_page, q)"));
+                }
             }
         }
         if u64::from(query.page) * u64::from(query.per_page) > u64::from(MAX_PAGED_RECORDS)
@@ -318,6 +321,8 @@ mod tests {
         }
         assert!(ListQuery::parse(&pairs(&format!("q={}", "a".repeat(101)))).is_err());
         assert!(ListQuery::parse(&pairs("q=a%00b")).is_err());
+        let long = ListQuery::parse(&pairs(&format!("{}=1", "k".repeat(5000)))).unwrap_err();
+        assert!(long.len() < 100, "the unknown name is not echoed at length");
         assert!(
             ListQuery::parse(&pairs("page=10&per_page=200")).is_ok(),
             "record 2000 is reachable"
