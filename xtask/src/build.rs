@@ -64,7 +64,8 @@ pub(crate) fn app(tools: &Tools) -> Result<(), String> {
         tools
             .trunk()
             .args(["build", "--release", "--offline", "--dist", "dist"]),
-    )
+    )?;
+    crate::headers::write(&crate::root().join("dist"))
 }
 
 /// The deployable Worker bundle (`wrangler deploy --dry-run`) in `target/edge-bundle/`.

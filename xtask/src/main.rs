@@ -9,6 +9,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod headers;
 mod stack;
 mod tools;
 

@@ -163,6 +163,11 @@ pub fn test(ports: Ports) -> Result<(), String> {
     )?;
     phase("unit and simulator tests", &mut since);
 
+    // The release app in dist/ (with its _headers): the Workers serve it as static assets, as
+    // in production, beside trunk serve's development build.
+    build::app(&tools)?;
+    phase("release build of the app", &mut since);
+
     // Tier 2: the Worker in workerd and the app in Chromium, against the simulator.
     let stack = Stack::start(&tools, ports, Mode::Test, &stop)?;
     phase("build and start the stack", &mut since);
@@ -215,6 +220,9 @@ pub fn test(ports: Ports) -> Result<(), String> {
     let result = cmd::run(&mut tests).and_then(|()| cmd::run(&mut after_all));
     phase("black-box and browser tests", &mut since);
     drop(stack);
+    // The deployable bundle, as `wrangler deploy` would upload it (no account needed).
+    let result = result.and_then(|()| build::bundle(&tools).map(drop));
+    phase("deploy dry-run", &mut since);
     if let Err(e) = result {
         eprintln!(
             "xtask: the stack's logs are in {}",
