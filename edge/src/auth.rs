@@ -382,38 +382,15 @@ async fn whoami(
 
 /// `POST {accounts}/oauth/v2/token` for `dc`, the body as a form (as Zoho's SDK sends it).
 async fn token_call(ctx: &Ctx, dc: DataCenter, request: TokenRequest) -> Result<Answer, Failure> {
-    let url = format!(
-        "{}{}",
-        ctx.config.endpoints.accounts_server(dc),
-        oauth::TOKEN_PATH
-    );
-    upstream::send(
-        &ctx.config,
-        Method::Post,
-        &url,
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Some(request.form_body()),
-    )
-    .await
-    .map_err(|e| upstream_failure(&ctx.log, "token", &e))
+    upstream::accounts_post(&ctx.config, dc, oauth::TOKEN_PATH, request.form_body())
+        .await
+        .map_err(|e| upstream_failure(&ctx.log, "token", &e))
 }
 
 /// Revokes a refresh token at Zoho; failures are logged, not fatal (the token is forgotten here).
 async fn revoke(ctx: &Ctx, dc: DataCenter, token: &RefreshToken) {
-    let url = format!(
-        "{}{}",
-        ctx.config.endpoints.accounts_server(dc),
-        oauth::REVOKE_PATH
-    );
     let body = zoho::form::build([("token", token.secret())]);
-    let result = upstream::send(
-        &ctx.config,
-        Method::Post,
-        &url,
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Some(body),
-    )
-    .await;
+    let result = upstream::accounts_post(&ctx.config, dc, oauth::REVOKE_PATH, body).await;
     match result {
         Ok(answer) if oauth::parse_revoke_response(answer.status, &answer.body).is_ok() => {
             ctx.log

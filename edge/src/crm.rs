@@ -300,23 +300,13 @@ impl Refresh {
             client_secret: self.config.client_secret.clone(),
             refresh_token,
         };
-        let url = format!(
-            "{}{}",
-            self.config.endpoints.accounts_server(dc),
-            oauth::TOKEN_PATH
-        );
-        let answer = upstream::send(
-            &self.config,
-            Method::Post,
-            &url,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Some(request.form_body()),
-        )
-        .await
-        .map_err(|e| match e {
-            UpstreamError::Timeout => RefreshError::Timeout,
-            UpstreamError::Network(detail) => RefreshError::Upstream(detail),
-        })?;
+        let answer =
+            upstream::accounts_post(&self.config, dc, oauth::TOKEN_PATH, request.form_body())
+                .await
+                .map_err(|e| match e {
+                    UpstreamError::Timeout => RefreshError::Timeout,
+                    UpstreamError::Network(detail) => RefreshError::Upstream(detail),
+                })?;
         let tokens = match oauth::parse_token_response(answer.status, &answer.body) {
             Ok(tokens) => tokens,
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::InvalidCode => {

@@ -31,6 +31,25 @@ pub struct Answer {
     pub body: String,
 }
 
+/// `POST {accounts server of dc}{path}` with a form body, as Zoho's SDK sends token calls. The
+/// accounts server comes from the data-centre table, never from input.
+pub async fn accounts_post(
+    config: &Config,
+    dc: zoho::DataCenter,
+    path: &str,
+    form_body: String,
+) -> Result<Answer, UpstreamError> {
+    let url = format!("{}{path}", config.endpoints.accounts_server(dc));
+    send(
+        config,
+        Method::Post,
+        &url,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(form_body),
+    )
+    .await
+}
+
 pub async fn send(
     config: &Config,
     method: Method,

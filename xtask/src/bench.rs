@@ -560,42 +560,10 @@ pub fn split_url(url: &str) -> Option<(u16, String)> {
     ))
 }
 
-/// The decoded query parameters of a URL.
+/// The decoded query parameters of a URL (the `zoho` crate's form parsing).
 pub fn query_pairs(url: &str) -> Vec<(String, String)> {
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let query = query.split('#').next().unwrap_or_default();
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    zoho::form::parse(query.split('#').next().unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1938,8 +1906,6 @@ const wasm = await init({ module_or_path: '/zcrm-app-86e5_bg.wasm' });
         assert_eq!(get("code"), Some("1000.x"));
         assert_eq!(get("e"), Some("%"));
         assert_eq!(get("f"), Some("a b"));
-        assert_eq!(percent_decode("%4"), "%4");
-        assert_eq!(percent_decode("%zz"), "%zz");
     }
 
     #[test]

@@ -178,6 +178,8 @@ pub fn test(ports: Ports) -> Result<(), String> {
             "--quiet",
             "-p",
             "zcrm-tests",
+            // Every failing suite is reported, not only the first.
+            "--no-fail-fast",
             "--",
             "--ignored",
             "--skip",
