@@ -3,8 +3,13 @@
 //! Every call returns [`Failure`] on error: either the request never got an answer (network), or
 //! the edge answered with an [`ApiError`] body (or something that is not one).
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::window;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::js_sys::encode_uri_component;
+use web_sys::{Headers, RequestInit, Response};
 use zcrm_api::students::{Student, StudentInput, StudentsMeta, StudentsPage};
 use zcrm_api::{
     ApiError, CSRF_HEADER, CSRF_VALUE, CallbackRequest, ErrorBody, Health, SessionInfo, codes,
@@ -51,36 +56,74 @@ impl Failure {
     }
 }
 
-async fn send(builder: Result<Request, gloo_net::Error>) -> Result<Response, Failure> {
-    let request = builder.map_err(|_| Failure::Network)?;
-    let response = request.send().await.map_err(|_| Failure::Network)?;
-    if response.ok() {
-        Ok(response)
-    } else {
-        let status = response.status();
-        let error = match response.json::<ApiError>().await {
-            Ok(e) => e.error,
-            Err(_) => ErrorBody {
-                code: if status == 401 {
-                    codes::UNAUTHENTICATED.to_owned()
-                } else {
-                    format!("http_{status}")
-                },
-                message: String::new(),
-                field: None,
-                fields: Vec::new(),
-            },
-        };
-        Err(Failure::Api { status, error })
+/// The one place that talks to the network: `fetch` on the page's own origin, the whole body
+/// read as text. Not generic, so every call shares it (JSON is parsed by the small [`json`]).
+/// Written on `web_sys` directly: an HTTP client crate would bring streams and I/O code the
+/// app never uses into the Wasm.
+async fn send(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
+) -> Result<String, Failure> {
+    let (status, body) = fetch(method, url, body, idempotency_key)
+        .await
+        .map_err(|_| Failure::Network)?;
+    if (200..300).contains(&status) {
+        return Ok(body);
     }
+    let error = match serde_json::from_str::<ApiError>(&body) {
+        Ok(e) => e.error,
+        Err(_) => ErrorBody {
+            code: if status == 401 {
+                codes::UNAUTHENTICATED.to_owned()
+            } else {
+                format!("http_{status}")
+            },
+            message: String::new(),
+            field: None,
+            fields: Vec::new(),
+        },
+    };
+    Err(Failure::Api { status, error })
+}
+
+async fn fetch(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
+) -> Result<(u16, String), JsValue> {
+    let headers = Headers::new()?;
+    if method != "GET" {
+        headers.set(CSRF_HEADER, CSRF_VALUE)?;
+    }
+    if let Some(key) = idempotency_key {
+        headers.set("idempotency-key", key)?;
+    }
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        headers.set("content-type", "application/json")?;
+        init.set_body(&JsValue::from_str(&body));
+    }
+    init.set_headers(&headers);
+    let response: Response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
+        .await?
+        .dyn_into()?;
+    let text = JsFuture::from(response.text()?).await?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
 async fn json<T: DeserializeOwned>(
-    builder: Result<Request, gloo_net::Error>,
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
 ) -> Result<T, Failure> {
-    let response = send(builder).await?;
-    response.json::<T>().await.map_err(|_| Failure::Api {
-        status: response.status(),
+    let body = send(method, url, body, idempotency_key).await?;
+    serde_json::from_str(&body).map_err(|_| Failure::Api {
+        status: 200,
         error: ErrorBody {
             code: codes::UPSTREAM.to_owned(),
             message: "The portal service answered something unexpected.".to_owned(),
@@ -90,21 +133,20 @@ async fn json<T: DeserializeOwned>(
     })
 }
 
-/// A state-changing request: carries the CSRF header.
-fn write(builder: RequestBuilder) -> RequestBuilder {
-    builder.header(CSRF_HEADER, CSRF_VALUE)
+fn to_json(value: &impl Serialize) -> Option<String> {
+    serde_json::to_string(value).ok()
 }
 
 pub async fn health() -> Result<Health, Failure> {
-    json(Request::get("/api/health").build()).await
+    json("GET", "/api/health", None, None).await
 }
 
 pub async fn session() -> Result<SessionInfo, Failure> {
-    json(Request::get("/api/session").build()).await
+    json("GET", "/api/session", None, None).await
 }
 
 pub async fn callback(request: &CallbackRequest) -> Result<SessionInfo, Failure> {
-    json(write(Request::post("/auth/callback")).json(request)).await
+    json("POST", "/auth/callback", to_json(request), None).await
 }
 
 pub async fn logout(everywhere: bool) -> Result<(), Failure> {
@@ -113,21 +155,20 @@ pub async fn logout(everywhere: bool) -> Result<(), Failure> {
     } else {
         "/auth/logout"
     };
-    send(write(Request::post(url)).build()).await.map(drop)
+    send("POST", url, None, None).await.map(drop)
 }
 
 pub async fn students(page: u32, per_page: u32, q: &str) -> Result<StudentsPage, Failure> {
-    let page = page.to_string();
-    let per_page = per_page.to_string();
-    let mut params = vec![("page", page.as_str()), ("per_page", per_page.as_str())];
+    let mut url = format!("/api/students?page={page}&per_page={per_page}");
     if !q.is_empty() {
-        params.push(("q", q));
+        url.push_str("&q=");
+        url.push_str(&String::from(encode_uri_component(q)));
     }
-    json(Request::get("/api/students").query(params).build()).await
+    json("GET", &url, None, None).await
 }
 
 pub async fn students_meta() -> Result<StudentsMeta, Failure> {
-    json(Request::get("/api/students/meta").build()).await
+    json("GET", "/api/students/meta", None, None).await
 }
 
 pub async fn create_student(
@@ -135,27 +176,22 @@ pub async fn create_student(
     idempotency_key: &str,
 ) -> Result<Student, Failure> {
     json(
-        write(Request::post("/api/students"))
-            .header("idempotency-key", idempotency_key)
-            .json(input),
+        "POST",
+        "/api/students",
+        to_json(input),
+        Some(idempotency_key),
     )
     .await
 }
 
 pub async fn update_student(id: &str, input: &StudentInput) -> Result<Student, Failure> {
-    json(write(Request::put(&format!("/api/students/{}", path_segment(id)))).json(input)).await
+    let url = format!("/api/students/{}", path_segment(id));
+    json("PUT", &url, to_json(input), None).await
 }
 
 pub async fn delete_student(id: &str) -> Result<(), Failure> {
-    send(
-        write(Request::delete(&format!(
-            "/api/students/{}",
-            path_segment(id)
-        )))
-        .build(),
-    )
-    .await
-    .map(drop)
+    let url = format!("/api/students/{}", path_segment(id));
+    send("DELETE", &url, None, None).await.map(drop)
 }
 
 /// Ids are Zoho's digit strings; anything else is percent-encoded rather than trusted in a path.

@@ -1,23 +1,24 @@
-//! Add and edit a student (one form, in a modal `<dialog>`), and the delete confirmation.
+//! Add and edit a student: one form, in a modal `<dialog>`.
 //!
 //! The form runs the shared rules (`zcrm_api::students::check_field`) as the coordinator types;
 //! the edge's field errors land on their field. A create carries an `Idempotency-Key` that stays the
 //! same while the same values are submitted again. When the session ends mid-work, the form's
 //! content goes to sessionStorage and opens again after the same user signs back in.
 
+use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use zcrm_api::codes;
 use zcrm_api::students::{Student, StudentField, StudentInput, check_field};
 
 use crate::students::{StudentsCtx, focus_list};
 use crate::{Auth, Ctx, api, dom, use_ctx};
 
-const DRAFT_KEY: &str = "zcrm.draft";
+/// The kept form lives in sessionStorage under these keys (plain strings: no JSON code needed).
+const DRAFT: &str = "zcrm.draft.";
 
 /// What the form edits: a new student (`id: None`) or an existing one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FormTarget {
     pub id: Option<String>,
     /// The name when the form opened, for the title.
@@ -26,7 +27,6 @@ pub struct FormTarget {
     /// The last values submitted as a create, with their idempotency key.
     pub submitted: Option<(StudentInput, String)>,
     /// Opened again from a draft kept when the session ended.
-    #[serde(skip)]
     pub restored: bool,
 }
 
@@ -52,39 +52,67 @@ impl FormTarget {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Draft {
-    owner: String,
-    target: FormTarget,
+fn draft_key(name: &str) -> String {
+    format!("{DRAFT}{name}")
 }
 
+fn save_input(prefix: &str, input: &StudentInput) {
+    for f in StudentField::ALL {
+        dom::session_set(&draft_key(&format!("{prefix}{}", f.as_str())), input.get(f));
+    }
+}
+
+fn load_input(prefix: &str) -> StudentInput {
+    let mut input = StudentInput::default();
+    for f in StudentField::ALL {
+        *input.get_mut(f) =
+            dom::session_get(&draft_key(&format!("{prefix}{}", f.as_str()))).unwrap_or_default();
+    }
+    input
+}
+
+const DRAFT_NAMES: [&str; 4] = ["owner", "id", "name", "key"];
+
 fn save_draft(owner: &str, target: FormTarget) {
-    let draft = Draft {
-        owner: owner.to_owned(),
-        target,
-    };
-    if let Ok(json) = serde_json::to_string(&draft) {
-        dom::session_set(DRAFT_KEY, &json);
+    dom::session_set(&draft_key("owner"), owner);
+    if let Some(id) = &target.id {
+        dom::session_set(&draft_key("id"), id);
+    }
+    dom::session_set(&draft_key("name"), &target.name);
+    save_input("v.", &target.input);
+    if let Some((submitted, key)) = &target.submitted {
+        dom::session_set(&draft_key("key"), key);
+        save_input("s.", submitted);
     }
 }
 
 pub fn has_draft() -> bool {
-    dom::session_get(DRAFT_KEY).is_some()
+    dom::session_get(&draft_key("owner")).is_some()
 }
 
 pub fn clear_draft() {
-    dom::session_remove(DRAFT_KEY);
+    for name in DRAFT_NAMES {
+        dom::session_remove(&draft_key(name));
+    }
+    for prefix in ["v.", "s."] {
+        for f in StudentField::ALL {
+            dom::session_remove(&draft_key(&format!("{prefix}{}", f.as_str())));
+        }
+    }
 }
 
 /// The kept form of `owner`, removed from storage. Another user's draft is dropped, never shown.
 pub fn take_draft(owner: &str) -> Option<FormTarget> {
-    let json = dom::session_get(DRAFT_KEY)?;
-    clear_draft();
-    let draft: Draft = serde_json::from_str(&json).ok()?;
-    (draft.owner == owner).then_some(FormTarget {
+    let kept_for = dom::session_get(&draft_key("owner"))?;
+    let target = FormTarget {
+        id: dom::session_get(&draft_key("id")),
+        name: dom::session_get(&draft_key("name")).unwrap_or_default(),
+        input: load_input("v."),
+        submitted: dom::session_get(&draft_key("key")).map(|key| (load_input("s."), key)),
         restored: true,
-        ..draft.target
-    })
+    };
+    clear_draft();
+    (kept_for == owner).then_some(target)
 }
 
 fn field_from_str(name: &str) -> Option<StudentField> {
@@ -237,7 +265,7 @@ pub fn StudentForm() -> impl IntoView {
         _ => "Add a student".to_owned(),
     };
 
-    let course = Memo::new(move |_| values.with(|v| v.course.clone()));
+    let course = move || values.with(|v| v.course.clone());
     let fields = StudentField::ALL
         .into_iter()
         .map(|field| {
@@ -251,7 +279,7 @@ pub fn StudentForm() -> impl IntoView {
             };
             let invalid = move || if error_of(field).is_some() { "true" } else { "false" };
             let control = if field == StudentField::Course {
-                view! {
+                Either::Left(view! {
                     <select
                         id=id.clone()
                         name=field.as_str()
@@ -273,7 +301,7 @@ pub fn StudentForm() -> impl IntoView {
                                 _ => Vec::new(),
                             };
                             // A course no longer offered still shows (and fails validation).
-                            let current = course.get();
+                            let current = course();
                             if !current.is_empty() && !courses.contains(&current) {
                                 courses.push(current.clone());
                             }
@@ -286,8 +314,7 @@ pub fn StudentForm() -> impl IntoView {
                                 .collect_view()
                         }}
                     </select>
-                }
-                .into_any()
+                })
             } else {
                 let kind = match field {
                     StudentField::Email => "email",
@@ -301,7 +328,7 @@ pub fn StudentForm() -> impl IntoView {
                     StudentField::Phone => "tel",
                     _ => "organization",
                 };
-                view! {
+                Either::Right(view! {
                     <input
                         id=id.clone()
                         name=field.as_str()
@@ -314,8 +341,7 @@ pub fn StudentForm() -> impl IntoView {
                         prop:value=move || values.with(|v| v.get(field).to_owned())
                         on:input=move |ev| on_edit(field, event_target_value(&ev))
                     />
-                }
-                .into_any()
+                })
             };
             view! {
                 <div class="field">
@@ -415,89 +441,5 @@ fn on_submit_error(
         form_error.set(Some("Not saved: check the highlighted fields.".into()));
     } else {
         form_error.set(Some(format!("Not saved. {}", f.message())));
-    }
-}
-
-#[component]
-pub fn DeleteDialog() -> impl IntoView {
-    let ctx = use_ctx();
-    let sctx = expect_context::<StudentsCtx>();
-    let dialog = NodeRef::<html::Dialog>::new();
-    let busy = RwSignal::new(false);
-    let error: RwSignal<Option<String>> = RwSignal::new(None);
-
-    Effect::new(move |_| {
-        let open = sctx.deleting.with(Option::is_some);
-        if open {
-            busy.set(false);
-            error.set(None);
-        }
-        sync_dialog(dialog, open);
-        if open {
-            // The safe choice has the focus.
-            dom::focus_id_soon("cancel-delete");
-        }
-    });
-
-    let name = move || {
-        sctx.deleting
-            .with(|s| s.as_ref().map(|s| s.fields.full_name()).unwrap_or_default())
-    };
-
-    let confirm = move |_| {
-        let Some(student) = sctx.deleting.get_untracked() else {
-            return;
-        };
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let result = api::delete_student(&student.id).await;
-            busy.set(false);
-            let name = student.fields.full_name();
-            match result {
-                Ok(()) => {
-                    sctx.deleting.set(None);
-                    ctx.info(format!("Deleted {name}."));
-                    sctx.reload.update(|n| *n += 1);
-                    focus_list();
-                }
-                Err(f) if f.is_unauthenticated() => ctx.session_ended(&f),
-                Err(f) if f.code() == codes::NOT_FOUND => {
-                    sctx.deleting.set(None);
-                    ctx.info(format!("{name} was already deleted."));
-                    sctx.reload.update(|n| *n += 1);
-                    focus_list();
-                }
-                Err(f) => error.set(Some(format!("Not deleted. {}", f.message()))),
-            }
-        });
-    };
-
-    view! {
-        <dialog
-            node_ref=dialog
-            class="dialog dialog-small"
-            role="alertdialog"
-            aria-labelledby="delete-title"
-            aria-describedby="delete-text"
-            data-testid="delete-dialog"
-            on:close=move |_| {
-                if sctx.deleting.get_untracked().is_some() {
-                    sctx.deleting.set(None);
-                }
-            }
-        >
-            <h2 id="delete-title">{move || format!("Delete {}?", name())}</h2>
-            <p id="delete-text">"The student is deleted from Zoho CRM. This cannot be undone here."</p>
-            <p class="form-error" role="alert" data-testid="delete-error">{move || error.get()}</p>
-            <div class="dialog-actions">
-                <button type="button" class="danger" data-testid="confirm-delete" disabled=move || busy.get() on:click=confirm>
-                    {move || if busy.get() { "Deleting…" } else { "Delete" }}
-                </button>
-                <button type="button" id="cancel-delete" data-testid="cancel-delete" on:click=move |_| sctx.deleting.set(None)>
-                    "Cancel"
-                </button>
-            </div>
-        </dialog>
     }
 }

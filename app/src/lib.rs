@@ -13,6 +13,7 @@ mod form;
 mod signin;
 mod students;
 
+use leptos::either::EitherOf3 as Either3;
 use leptos::prelude::*;
 use zcrm_api::{SessionInfo, codes};
 
@@ -92,11 +93,11 @@ pub fn App() -> impl IntoView {
         <main id="main">
             <NoticeLine />
             {move || match ctx.auth.get() {
-                Auth::Checking => view! {
+                Auth::Checking => Either3::A(view! {
                     <p class="muted" data-testid="checking-session" role="status">"Checking whether you are signed in…"</p>
-                }.into_any(),
-                Auth::SignedOut => view! { <signin::SignIn /> }.into_any(),
-                Auth::SignedIn(_) => view! { <students::Students /> }.into_any(),
+                }),
+                Auth::SignedOut => Either3::B(view! { <signin::SignIn /> }),
+                Auth::SignedIn(_) => Either3::C(view! { <students::Students /> }),
             }}
         </main>
         <footer class="footer">
@@ -211,7 +212,8 @@ fn Header() -> impl IntoView {
 /// Shows whether the edge answers `GET /api/health`.
 #[component]
 fn ApiStatus() -> impl IntoView {
-    let health = LocalResource::new(api::health);
+    let health = RwSignal::new(None);
+    leptos::task::spawn_local(async move { health.set(Some(api::health().await)) });
     view! {
         <p class="api-status" data-testid="api-status">
             {move || match health.get() {

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use leptos::either::EitherOf3 as Either3;
 use leptos::ev;
 use leptos::prelude::*;
 use zcrm_api::{AUTH_START_PATH, CallbackRequest, codes, redirect_keys as keys};
@@ -213,15 +214,15 @@ pub fn SignIn() -> impl IntoView {
             </button>
             {move || match phase.get() {
                 Phase::Idle => None,
-                Phase::Waiting => Some(view! {
+                Phase::Waiting => Some(Either3::A(view! {
                     <p class="muted" role="status" data-testid="sign-in-waiting">
                         "Finish signing in in the Zoho window. If you cannot find it, press the button again."
                     </p>
-                }.into_any()),
-                Phase::Completing => Some(view! {
+                })),
+                Phase::Completing => Some(Either3::B(view! {
                     <p class="muted" role="status" data-testid="sign-in-completing">"Signing you in…"</p>
-                }.into_any()),
-                Phase::Blocked => Some(view! {
+                })),
+                Phase::Blocked => Some(Either3::C(view! {
                     <div class="blocked" role="alert" data-testid="popup-blocked">
                         <p>"Your browser blocked the Zoho sign-in window. Allow pop-ups for this site and try again, or sign in in this window instead (you come back here afterwards)."</p>
                         <button
@@ -233,7 +234,7 @@ pub fn SignIn() -> impl IntoView {
                             "Sign in in this window"
                         </button>
                     </div>
-                }.into_any()),
+                })),
             }}
         </section>
     }

@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use leptos::either::EitherOf3 as Either3;
 use leptos::prelude::*;
+use zcrm_api::codes;
 use zcrm_api::students::{DEFAULT_PER_PAGE, MAX_SEARCH_LEN, Student, StudentsMeta, StudentsPage};
 
-use crate::form::{DeleteDialog, FormTarget, StudentForm};
+use crate::form::{FormTarget, StudentForm};
 use crate::{Auth, Ctx, api, dom, form, use_ctx};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(350);
@@ -17,7 +19,6 @@ pub struct StudentsCtx {
     pub app: Ctx,
     pub meta: RwSignal<Option<Result<StudentsMeta, api::Failure>>>,
     pub form: RwSignal<Option<FormTarget>>,
-    pub deleting: RwSignal<Option<Student>>,
     /// Bumped to load the current page again.
     pub reload: RwSignal<u32>,
     pub page: RwSignal<u32>,
@@ -47,7 +48,6 @@ pub fn Students() -> impl IntoView {
         app: ctx,
         meta: RwSignal::new(None),
         form: RwSignal::new(None),
-        deleting: RwSignal::new(None),
         reload: RwSignal::new(0),
         page: RwSignal::new(1),
     };
@@ -100,7 +100,7 @@ pub fn Students() -> impl IntoView {
         sctx.form.set(Some(target));
     }
 
-    let debounce = StoredValue::new_local(None::<TimeoutHandle>);
+    let debounce = StoredValue::new(None::<TimeoutHandle>);
     let commit_search = move |text: String| {
         if let Some(h) = debounce.get_value() {
             h.clear();
@@ -160,15 +160,15 @@ pub fn Students() -> impl IntoView {
             </div>
             {move || match list.get() {
                 None => None,
-                Some(Err(f)) => Some(view! {
+                Some(Err(f)) => Some(Either3::A(view! {
                     <div class="error-box" role="alert" data-testid="students-error">
                         <p>{format!("Could not load the students: {}", f.message())}</p>
                         <button type="button" data-testid="students-retry" on:click=move |_| sctx.reload.update(|n| *n += 1)>
                             "Try again"
                         </button>
                     </div>
-                }.into_any()),
-                Some(Ok(r)) if r.students.is_empty() => Some(view! {
+                })),
+                Some(Ok(r)) if r.students.is_empty() => Some(Either3::B(view! {
                     <p class="empty" data-testid="students-empty">
                         {if query.get_untracked().is_empty() {
                             "No students yet. Add the first one with “Add student”.".to_owned()
@@ -176,8 +176,8 @@ pub fn Students() -> impl IntoView {
                             format!("No students match “{}”.", query.get_untracked())
                         }}
                     </p>
-                }.into_any()),
-                Some(Ok(r)) => Some(view! { <Table page=r busy=loading /> }.into_any()),
+                })),
+                Some(Ok(r)) => Some(Either3::C(view! { <Table page=r busy=loading /> })),
             }}
             <nav class="pager" aria-label="Pages of students">
                 <button
@@ -199,7 +199,6 @@ pub fn Students() -> impl IntoView {
                 </button>
             </nav>
             <StudentForm />
-            <DeleteDialog />
         </section>
     }
 }
@@ -238,7 +237,7 @@ fn Table(page: StudentsPage, busy: RwSignal<bool>) -> impl IntoView {
                             class="danger"
                             data-testid="delete-student"
                             aria-label=delete_label
-                            on:click=move |_| sctx.deleting.set(Some(for_delete.clone()))
+                            on:click=move |_| delete(sctx, &for_delete)
                         >
                             "Delete"
                         </button>
@@ -264,6 +263,33 @@ fn Table(page: StudentsPage, busy: RwSignal<bool>) -> impl IntoView {
             </table>
         </div>
     }
+}
+
+/// Asks (the browser's own confirmation: keyboard-accessible, focus comes back by itself), then
+/// deletes. Progress and the outcome go to the page's notice.
+fn delete(sctx: StudentsCtx, student: &Student) {
+    let ctx = sctx.app;
+    let name = student.fields.full_name();
+    let question = format!(
+        "Delete {name}?\n\nThe student is deleted from Zoho CRM. This cannot be undone here."
+    );
+    if !window().confirm_with_message(&question).unwrap_or(false) {
+        return;
+    }
+    ctx.info(format!("Deleting {name}…"));
+    let id = student.id.clone();
+    leptos::task::spawn_local(async move {
+        match api::delete_student(&id).await {
+            Ok(()) => ctx.info(format!("Deleted {name}.")),
+            Err(f) if f.is_unauthenticated() => return ctx.session_ended(&f),
+            Err(f) if f.code() == codes::NOT_FOUND => {
+                ctx.info(format!("{name} was already deleted."))
+            }
+            Err(f) => return ctx.error(format!("{name} was not deleted. {}", f.message())),
+        }
+        sctx.reload.update(|n| *n += 1);
+        focus_list();
+    });
 }
 
 /// After a save or a delete, focus goes back to the list's heading (the rows are redrawn).

@@ -19,6 +19,8 @@ const US_ADMIN: &str = "admin@zylker-academy.example";
 const EU_ADMIN: &str = "admin@eurotech-institute.example";
 const IN_ADMIN: &str = "admin@bharat-learning.example";
 const NORTHWIND_ADMIN: &str = "admin@northwind-college.example";
+const BULK_ADMIN: &str = "admin@bulk-university.example";
+const US_COORDINATOR: &str = "coordinator@zylker-academy.example";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -468,4 +470,272 @@ async fn signing_out_everywhere_ends_the_users_other_sessions() {
     second.client.refresh().await.unwrap();
     wait_for(&second, "[data-testid=sign-in]").await;
     tokio::join!(first.close(), second.close());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Students
+// ---------------------------------------------------------------------------------------------
+
+async fn count(b: &Browser, css: &str) -> usize {
+    b.client.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+/// Waits until no request of the list is under way and returns the rows' names.
+async fn row_names(b: &Browser) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while count(b, "[data-testid=students-loading]").await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the list kept loading"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut names = Vec::new();
+    for e in b
+        .client
+        .find_all(Locator::Css("[data-testid=student-name]"))
+        .await
+        .unwrap()
+    {
+        names.push(e.text().await.unwrap());
+    }
+    names
+}
+
+/// Types into a field of the student form (clearing it first).
+async fn fill(b: &Browser, field: &str, text: &str) {
+    let e = wait_for(b, &format!("[data-testid=field-{field}]")).await;
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn search(b: &Browser, term: &str) {
+    let e = wait_for(b, "[data-testid=search]").await;
+    // Select all and delete, as a person would (WebDriver's clear fires no `input` event).
+    e.send_keys("\u{E009}a\u{E009}\u{E003}").await.unwrap();
+    if !term.is_empty() {
+        e.send_keys(term).await.unwrap();
+    }
+    // Longer than the debounce: the list reloads.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+}
+
+fn unique() -> String {
+    format!(
+        "{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            % 100_000_000
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn students_are_listed_paged_and_searched_also_at_phone_width() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    sign_in(&b, BULK_ADMIN, "Bea Bulk").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    let first = row_names(&b).await;
+    assert_eq!(first.len(), 20, "a page of 20");
+    wait_text(&b, "[data-testid=page-number]", "Page 1").await;
+    let prev = wait_for(&b, "[data-testid=prev-page]").await;
+    assert!(!prev.is_enabled().await.unwrap());
+
+    click(&b, "[data-testid=next-page]").await;
+    wait_text(&b, "[data-testid=page-number]", "Page 2").await;
+    let second = row_names(&b).await;
+    assert_eq!(second.len(), 20);
+    assert_ne!(first, second, "page 2 shows other students");
+    click(&b, "[data-testid=prev-page]").await;
+    wait_text(&b, "[data-testid=page-number]", "Page 1").await;
+    assert_eq!(row_names(&b).await, first);
+
+    // Search by an email shown on the page: that student alone.
+    let email = wait_for(&b, "[data-testid=student-email]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    search(&b, &email).await;
+    let found = row_names(&b).await;
+    assert_eq!(found, [first[0].clone()], "searching {email}");
+    assert!(
+        !wait_for(&b, "[data-testid=next-page]")
+            .await
+            .is_enabled()
+            .await
+            .unwrap()
+    );
+    search(&b, "no-such-student-anywhere").await;
+    wait_text(&b, "[data-testid=students-empty]", "No students match").await;
+
+    // Phone width: the rows become cards, nothing scrolls sideways.
+    search(&b, "").await;
+    b.client.set_window_size(375, 800).await.unwrap();
+    assert_eq!(row_names(&b).await.len(), 20);
+    let overflow = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "horizontal overflow {overflow}"
+    );
+    assert!(
+        wait_for(&b, "[data-testid=sign-out]")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_student_is_added_edited_and_deleted_with_errors_from_both_sides() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    sign_in(&b, EU_ADMIN, "Elena Fischer").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    let tag = unique();
+    let last = format!("Tester{tag}");
+    let email = format!("e2e.{tag}@college.example.edu");
+
+    // The form opens with the focus on its first field; Cancel gives the focus back.
+    click(&b, "[data-testid=add-student]").await;
+    wait_for(&b, "[data-testid=student-form] h2").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(focused(&b).await, "f-first_name");
+    click(&b, "[data-testid=cancel-student]").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(focused(&b).await, "add-student");
+
+    // The app's own checks, as you type and on submit.
+    click(&b, "[data-testid=add-student]").await;
+    fill(&b, "email", "not-an-email").await;
+    wait_text(&b, "[data-testid=error-email]", "Enter an email address").await;
+    click(&b, "[data-testid=save-student]").await;
+    wait_text(&b, "[data-testid=error-last_name]", "Last name is required").await;
+    wait_text(&b, "[data-testid=error-course]", "Course is required").await;
+    assert_eq!(focused(&b).await, "f-last_name");
+
+    fill(&b, "first_name", "Ada").await;
+    fill(&b, "last_name", &last).await;
+    fill(&b, "college", "Zylker College").await;
+    wait_for(&b, "[data-testid=field-course]")
+        .await
+        .select_by_value("Data Science")
+        .await
+        .unwrap();
+    fill(&b, "email", &email).await;
+    fill(&b, "phone", "+49 30 1234567").await;
+    assert_eq!(
+        wait_for(&b, "[data-testid=error-email]")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        ""
+    );
+    click(&b, "[data-testid=save-student]").await;
+    wait_text(&b, "[data-testid=notice]", &format!("Added Ada {last}.")).await;
+    search(&b, &last).await;
+    assert_eq!(row_names(&b).await, [format!("Ada {last}")]);
+
+    // The edge's check: another student with the same email is refused, on the email field.
+    click(&b, "[data-testid=add-student]").await;
+    fill(&b, "last_name", &format!("{last}b")).await;
+    fill(&b, "college", "Zylker College").await;
+    wait_for(&b, "[data-testid=field-course]")
+        .await
+        .select_by_value("Data Science")
+        .await
+        .unwrap();
+    fill(&b, "email", &email.to_uppercase()).await;
+    click(&b, "[data-testid=save-student]").await;
+    let error = b
+        .wait_for_text("[data-testid=error-email]", WAIT, |t| !t.is_empty())
+        .await;
+    assert!(!error.is_empty());
+    wait_text(&b, "[data-testid=form-error]", "Not saved").await;
+    assert_eq!(focused(&b).await, "f-email");
+    click(&b, "[data-testid=cancel-student]").await;
+
+    // Edit.
+    click(&b, "[data-testid=edit-student]").await;
+    wait_text(
+        &b,
+        "[data-testid=student-form] h2",
+        &format!("Edit Ada {last}"),
+    )
+    .await;
+    fill(&b, "college", "Northwind College").await;
+    click(&b, "[data-testid=save-student]").await;
+    wait_text(&b, "[data-testid=notice]", "Saved the changes").await;
+    wait_text(&b, "[data-testid=students-table]", "Northwind College").await;
+
+    // Delete asks first (the browser's own confirmation); Cancel keeps the student.
+    click(&b, "[data-testid=delete-student]").await;
+    let question = b.client.get_alert_text().await.unwrap();
+    assert!(
+        question.contains(&format!("Delete Ada {last}?")),
+        "{question}"
+    );
+    b.client.dismiss_alert().await.unwrap();
+    assert_eq!(row_names(&b).await.len(), 1);
+    assert_eq!(focused(&b).await, "delete-student");
+    click(&b, "[data-testid=delete-student]").await;
+    b.client.accept_alert().await.unwrap();
+    wait_text(&b, "[data-testid=notice]", &format!("Deleted Ada {last}.")).await;
+    wait_text(&b, "[data-testid=students-empty]", "No students match").await;
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_session_that_ends_mid_work_keeps_what_was_typed_for_after_sign_in() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    sign_in(&b, US_COORDINATOR, "Carlos Rivera").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    let last = format!("Kept{}", unique());
+    click(&b, "[data-testid=add-student]").await;
+    fill(&b, "last_name", &last).await;
+    fill(&b, "college", "Zylker College").await;
+    wait_for(&b, "[data-testid=field-course]")
+        .await
+        .select_by_value("Cybersecurity Basics")
+        .await
+        .unwrap();
+    fill(
+        &b,
+        "email",
+        &format!("{}@college.example.edu", last.to_lowercase()),
+    )
+    .await;
+    // The session ends meanwhile (its cookie is gone, as after expiry).
+    b.client.delete_all_cookies().await.unwrap();
+    click(&b, "[data-testid=save-student]").await;
+    wait_text(&b, "[data-testid=notice]", "Sign in again to carry on").await;
+    wait_text(&b, "[data-testid=notice]", "What you typed").await;
+    // Sign in again: the form comes back as it was, and saves.
+    sign_in(&b, US_COORDINATOR, "Carlos Rivera").await;
+    wait_for(&b, "[data-testid=draft-restored]").await;
+    let value = wait_for(&b, "[data-testid=field-last_name]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(value.as_deref(), Some(last.as_str()));
+    click(&b, "[data-testid=save-student]").await;
+    wait_text(&b, "[data-testid=notice]", &format!("Added {last}.")).await;
+    b.close().await;
 }
