@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::log::Log;
 use crate::records::{UserRecord, access_purpose, refresh_purpose};
 use crate::reply::Failure;
+use crate::retry::{self, Attempt};
 use crate::routes::Ctx;
 use crate::store::Store;
 use crate::upstream::{self, Answer, UpstreamError};
@@ -136,9 +137,32 @@ impl<'a> Crm<'a> {
         if body.is_some() {
             headers.push(("content-type", "application/json"));
         }
-        upstream::send(&self.ctx.config, method, &url, &headers, body)
-            .await
-            .map_err(|e| upstream_failure(&self.ctx.log, "crm", &e))
+        let is_get = method == Method::Get;
+        let mut attempt = 0;
+        loop {
+            let result = upstream::send(
+                &self.ctx.config,
+                method.clone(),
+                &url,
+                &headers,
+                body.clone(),
+            )
+            .await;
+            let outcome = match &result {
+                Ok(answer) => Attempt::Status(answer.status),
+                Err(UpstreamError::Network(_)) => Attempt::Network,
+                Err(UpstreamError::Timeout) => Attempt::Timeout,
+            };
+            let Some(pause) = retry::pause_before_retry(is_get, outcome, attempt) else {
+                return result.map_err(|e| upstream_failure(&self.ctx.log, "crm", &e));
+            };
+            self.ctx.log.info(
+                "crm_retry",
+                json!({"attempt": attempt + 1, "after": format!("{outcome:?}")}),
+            );
+            worker::Delay::from(std::time::Duration::from_millis(pause)).await;
+            attempt += 1;
+        }
     }
 
     fn location(&self) -> Result<(zoho::DataCenter, zoho::Environment), Failure> {

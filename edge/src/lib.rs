@@ -10,6 +10,7 @@ pub mod config;
 pub mod cookies;
 pub mod leads;
 pub mod records;
+pub mod retry;
 pub mod seal;
 pub mod session;
 
