@@ -739,3 +739,55 @@ async fn a_session_that_ends_mid_work_keeps_what_was_typed_for_after_sign_in() {
     wait_text(&b, "[data-testid=notice]", &format!("Added {last}.")).await;
     b.close().await;
 }
+
+/// Not a check but a camera: `cargo xtask screenshots` runs this alone, with
+/// `ZCRM_SCREENSHOT_DIR`, to write a PNG of each main screen (shown in the README).
+#[tokio::test]
+#[ignore = "run by `cargo xtask screenshots`"]
+async fn screenshots_of_every_main_screen() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("ZCRM_SCREENSHOT_DIR").expect("run with `cargo xtask screenshots`"),
+    );
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    let shot = |name: &'static str| {
+        let b = &b;
+        let path = dir.join(format!("{name}.png"));
+        async move {
+            // Let fonts and the last render settle.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let png = b.client.screenshot().await.unwrap();
+            assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+            std::fs::write(&path, png).unwrap();
+            eprintln!("wrote {}", path.display());
+        }
+    };
+    wait_for(&b, "[data-testid=sign-in-screen]").await;
+    shot("1-sign-in").await;
+
+    let (main, popup) = open_popup(&b).await;
+    b.client.switch_to_window(popup.clone()).await.unwrap();
+    wait_for(&b, "#sim_user").await;
+    shot("2-zoho-consent-in-popup").await;
+    b.client.switch_to_window(main.clone()).await.unwrap();
+    answer_in_popup(&b, main, popup, US_ADMIN, true).await;
+    wait_text(&b, "[data-testid=user-name]", "Amelia Zylker").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    shot("3-students").await;
+
+    click(&b, "[data-testid=add-student]").await;
+    wait_for(&b, "[data-testid=student-form]").await;
+    shot("4-add-student").await;
+    click(&b, "[data-testid=save-student]").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shot("5-validation-errors").await;
+    b.client
+        .execute("document.querySelector('dialog[open]')?.close()", vec![])
+        .await
+        .unwrap();
+
+    b.client.set_window_size(390, 844).await.unwrap();
+    wait_for(&b, "[data-testid=student-row]").await;
+    shot("6-students-phone-width").await;
+    b.close().await;
+}

@@ -2,6 +2,7 @@
 //!
 //! - `dev`: install what is missing, build, and run the whole portal locally.
 //! - `test`: every test tier, from unit tests to the browser end-to-end tests.
+//! - `screenshots`: a PNG of each main screen in `docs/screenshots/`.
 //! - `build`: the release app in `dist/` and the deployable Worker bundle.
 //! - `tools`: only install the pinned tools (what `dev` and `test` do first).
 //! - `worker-build`: build the Worker for wrangler (its `[build] command`); skips when up to date.
@@ -23,6 +24,7 @@ usage: cargo xtask <command> [options]
 commands:
   dev            run the portal locally: simulator, Worker (wrangler dev) and app (trunk serve)
   test           run every test tier: unit, simulator, Worker black-box, browser end-to-end
+  screenshots    a PNG of each main screen of the app in docs/screenshots/
   build          release build: the app in dist/ and the Worker bundle (wrangler deploy --dry-run)
   tools          install the pinned tools that are missing, then print where they are
   worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
@@ -32,7 +34,7 @@ commands:
                  target/bench/bench.json; fails only over a budget. --no-build: use the
                  existing builds
 
-options for dev and test:
+options for dev, test and screenshots:
   --sim-port N     the Zoho simulator's port     (default 8790)
   --worker-port N  the Worker's port             (default 8787)
   --app-port N     the app's port (trunk serve)  (default 8080)
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "dev" => Ports::parse(rest).and_then(stack::dev),
         "test" => Ports::parse(rest).and_then(stack::test),
+        "screenshots" => Ports::parse(rest).and_then(stack::screenshots),
         "build" => no_options(rest).and_then(|()| build::release()),
         "bench" => bench::Options::parse(rest).and_then(bench::run),
         "tools" => no_options(rest).and_then(|()| tools::Tools::ensure().map(|t| t.print())),

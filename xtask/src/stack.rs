@@ -171,38 +171,21 @@ pub fn test(ports: Ports) -> Result<(), String> {
     // Tier 2: the Worker in workerd and the app in Chromium, against the simulator.
     let stack = Stack::start(&tools, ports, Mode::Test, &stop)?;
     phase("build and start the stack", &mut since);
-    let mut tests = Command::new("cargo");
-    tests
-        .args([
-            "test",
-            "--quiet",
-            "-p",
-            "zcrm-tests",
+    let mut tests = stack_tests(
+        &tools,
+        ports,
+        &stack,
+        &[
             // Every failing suite is reported, not only the first.
             "--no-fail-fast",
             "--",
             "--ignored",
             "--skip",
             "after_all_",
-        ])
-        .current_dir(crate::root())
-        .env("ZCRM_SIM_URL", ports.sim_url())
-        .env("ZCRM_WORKER_URL", ports.worker_url())
-        .env(
-            "ZCRM_WORKER_SANDBOX_URL",
-            Ports::url(ports.worker.wrapping_add(1)),
-        )
-        .env(
-            "ZCRM_WORKER_DEVELOPER_URL",
-            Ports::url(ports.worker.wrapping_add(2)),
-        )
-        .env("ZCRM_STATE_DIR", target_dir().join("xtask"))
-        .env("ZCRM_APP_URL", ports.app_url())
-        // A failing stack test's message matters, not the test harness's stack frames.
-        .env("RUST_BACKTRACE", "0")
-        .env("ZCRM_LOG_DIR", &stack.log_dir)
-        .env("CHROME", &tools.chromium)
-        .env("CHROMEDRIVER", &tools.chromedriver);
+            "--skip",
+            "screenshots_",
+        ],
+    );
     // Then what must run after everything else: the scan of what the Workers wrote.
     let mut after_all = Command::new("cargo");
     after_all
@@ -237,6 +220,63 @@ pub fn test(ports: Ports) -> Result<(), String> {
         eprintln!("  {name:28} {:6.1} s", took.as_secs_f64());
     }
     eprintln!("  {:28} {:6.1} s", "total", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `cargo test -p zcrm-tests <args>` against the running stack: its URLs in the environment.
+fn stack_tests(tools: &Tools, ports: Ports, stack: &Stack, args: &[&str]) -> Command {
+    let mut tests = Command::new("cargo");
+    tests
+        .args(["test", "--quiet", "-p", "zcrm-tests"])
+        .args(args)
+        .current_dir(crate::root())
+        .env("ZCRM_SIM_URL", ports.sim_url())
+        .env("ZCRM_WORKER_URL", ports.worker_url())
+        .env(
+            "ZCRM_WORKER_SANDBOX_URL",
+            Ports::url(ports.worker.wrapping_add(1)),
+        )
+        .env(
+            "ZCRM_WORKER_DEVELOPER_URL",
+            Ports::url(ports.worker.wrapping_add(2)),
+        )
+        .env("ZCRM_STATE_DIR", target_dir().join("xtask"))
+        .env("ZCRM_APP_URL", ports.app_url())
+        // A failing stack test's message matters, not the test harness's stack frames.
+        .env("RUST_BACKTRACE", "0")
+        .env("ZCRM_LOG_DIR", &stack.log_dir)
+        .env("CHROME", &tools.chromium)
+        .env("CHROMEDRIVER", &tools.chromedriver);
+    tests
+}
+
+/// `cargo xtask screenshots`: a PNG of each main screen in `docs/screenshots/`, taken by the
+/// browser tests' `screenshots_` test against the test stack.
+pub fn screenshots(ports: Ports) -> Result<(), String> {
+    let stop = stop_flag()?;
+    let tools = Tools::ensure()?;
+    build::app(&tools)?;
+    let stack = Stack::start(&tools, ports, Mode::Test, &stop)?;
+    let dir = crate::root().join("docs/screenshots");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut run = stack_tests(
+        &tools,
+        ports,
+        &stack,
+        &[
+            "--test",
+            "e2e",
+            "--",
+            "--ignored",
+            "--exact",
+            "screenshots_of_every_main_screen",
+        ],
+    );
+    run.env("ZCRM_SCREENSHOT_DIR", &dir);
+    let result = cmd::run(&mut run);
+    drop(stack);
+    result?;
+    println!("screenshots: {}", dir.display());
     Ok(())
 }
 
