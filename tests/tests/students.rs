@@ -753,3 +753,41 @@ async fn zoho_failing_during_sign_in_is_a_clear_error_and_the_next_try_works() {
     }
     env.sign_in(US_ADMIN).await;
 }
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn zohos_token_throttling_is_a_429_that_keeps_the_session() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let throttled = json!({
+        "error": "Access Denied",
+        "error_description": "You have made too many requests continuously. Please try again after some time.",
+        "status": "failure"
+    });
+    // During a refresh.
+    let admin = User::sign_in(&env, US_ADMIN).await;
+    env.sim_post("clock", json!({"advance_secs": 3700})).await;
+    let fault = json!({"path": "/us/accounts/oauth/v2/token", "method": "POST", "status": 400, "body": throttled, "times": 1});
+    env.sim_post("faults", fault.clone()).await;
+    let (status, e) = admin.err(Method::GET, "/api/students", None).await;
+    assert_eq!(
+        (status.as_u16(), e.error.code.as_str()),
+        (429, codes::RATE_LIMITED)
+    );
+    assert_eq!(
+        admin.list("").await.students.len(),
+        20,
+        "the session survives the throttling"
+    );
+
+    // During sign-in (Zoho answers throttling with HTTP 200 too).
+    let mut fault = fault;
+    fault["status"] = json!(200);
+    env.sim_post("faults", fault).await;
+    let started = env.start().await;
+    let callback = env.approve(&started, US_ADMIN).await;
+    let r = env.callback(&started.login_cookie, &callback).await;
+    assert_eq!(r.status(), 429);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.error.code, codes::RATE_LIMITED);
+}
