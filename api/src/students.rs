@@ -222,9 +222,12 @@ pub fn check_field(field: StudentField, value: &str, meta: &StudentsMeta) -> Res
             Ok(())
         };
     }
-    if value.chars().any(char::is_control) {
+    if value
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
         return Err(format!(
-            "{} cannot contain control characters.",
+            "{} cannot contain control or invisible formatting characters.",
             field.label()
         ));
     }
@@ -250,6 +253,12 @@ pub fn check_field(field: StudentField, value: &str, meta: &StudentsMeta) -> Res
         }
         _ => Ok(()),
     }
+}
+
+/// Invisible formatting characters that can disguise text: zero-width characters, bidirectional
+/// overrides and isolates, the byte-order mark, the soft hyphen.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A pragmatic email check: one `@`, a non-empty local part, a dotted domain, no spaces.
@@ -384,6 +393,21 @@ mod tests {
         let mut s = good();
         s.college = "Zylker\u{0}College".into();
         assert_eq!(fields_in_error(&s), [StudentField::College]);
+    }
+
+    #[test]
+    fn invisible_formatting_characters_are_refused() {
+        for c in ['\u{202E}', '\u{200B}', '\u{FEFF}', '\u{2066}', '\u{00AD}'] {
+            let mut s = good();
+            s.last_name = format!("Ra{c}o");
+            assert_eq!(fields_in_error(&s), [StudentField::LastName], "{:?}", c);
+        }
+        let mut s = good();
+        s.last_name = "Ráo Ölçer-Smith".into();
+        assert!(
+            s.validate(&meta()).is_ok(),
+            "accents are letters, not formatting"
+        );
     }
 
     #[test]
