@@ -19,7 +19,7 @@ use zoho::{DataCenter, Environment};
 
 use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
 use crate::crm::upstream_failure;
-use crate::records::{SessionRecord, UserRecord, access_purpose, refresh_purpose, user_key};
+use crate::records::{SessionRecord, UserRecord, user_key};
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
 use crate::session::{Login, is_token_shaped, random_token, session_key};
@@ -197,20 +197,21 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         zgid: org.zgid.clone(),
         location: dc.location().to_owned(),
         environment: env.as_str().to_owned(),
-        refresh_token: config
-            .keys
-            .seal(&refresh_purpose(&key), refresh_token.secret().as_bytes()),
-        access_token: config.keys.seal(
-            &access_purpose(&key),
-            tokens.access_token.secret().as_bytes(),
-        ),
-        access_expires_at: ctx.now_ms + tokens.expires_in_secs * 1000,
+        refresh_token: String::new(),
+        access_token: String::new(),
+        access_expires_at: 0,
         sessions: previous
             .as_ref()
             .map(|p| p.sessions.clone())
             .unwrap_or_default(),
         updated_at: ctx.now_ms,
     };
+    record.seal_tokens(
+        &config.keys,
+        &refresh_token,
+        &tokens.access_token,
+        ctx.now_ms + tokens.expires_in_secs * 1000,
+    );
     let pushed_out = record.add_session(session_key.clone());
     store.put_user(&record).await?;
     store
@@ -226,7 +227,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         store.delete(&old).await?;
     }
     // The newest refresh token wins; the one it replaces is revoked (Zoho keeps at most 20).
-    if let Some(old) = previous.as_ref().and_then(|p| open_refresh(ctx, p))
+    if let Some(old) = previous.as_ref().and_then(|p| p.open_refresh(&config.keys))
         && !constant_time_eq(old.secret().as_bytes(), refresh_token.secret().as_bytes())
     {
         revoke(ctx, dc, &old).await;
@@ -264,7 +265,9 @@ pub async fn logout(req: &Request, ctx: &Ctx) -> Outcome {
     if let Ok((session_key, mut user)) = current(req, ctx, &store).await {
         store.delete(&session_key).await?;
         if everywhere {
-            if let (Some(token), Some(dc)) = (open_refresh(ctx, &user), user.data_center()) {
+            if let (Some(token), Some(dc)) =
+                (user.open_refresh(&ctx.config.keys), user.data_center())
+            {
                 revoke(ctx, dc, &token).await;
             }
             for other in &user.sessions {
@@ -326,14 +329,6 @@ fn session_info(user: &UserRecord) -> SessionInfo {
         data_center: user.location.clone(),
         environment: user.environment.clone(),
     }
-}
-
-fn open_refresh(ctx: &Ctx, user: &UserRecord) -> Option<RefreshToken> {
-    let bytes = ctx
-        .config
-        .keys
-        .open(&refresh_purpose(&user.key), &user.refresh_token)?;
-    String::from_utf8(bytes).ok().map(RefreshToken::new)
 }
 
 /// Reads `users?type=CurrentUser` and `org` with a fresh access token, at the table's domain.

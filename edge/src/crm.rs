@@ -16,11 +16,11 @@ use worker::{Env, Method};
 use zcrm_api::codes;
 use zoho::crm::{ApiResponse, authorization_header, classify_response};
 use zoho::oauth::{self, TokenErrorKind, TokenRequest, TokenResponseError};
-use zoho::secret::{AccessToken, RefreshToken};
+use zoho::secret::AccessToken;
 
 use crate::config::Config;
 use crate::log::Log;
-use crate::records::{UserRecord, access_purpose, refresh_purpose};
+use crate::records::UserRecord;
 use crate::reply::Failure;
 use crate::retry::{self, Attempt};
 use crate::routes::Ctx;
@@ -181,14 +181,11 @@ impl<'a> Crm<'a> {
     /// The access token, refreshed first when it is about to expire, or when `stale` (Zoho
     /// refused it).
     async fn token(&mut self, stale: bool) -> Result<AccessToken, Failure> {
-        let keys = &self.ctx.config.keys;
         if !stale
             && self.user.access_expires_at > self.ctx.now_ms + REFRESH_AHEAD_MS
-            && let Some(token) = keys
-                .open(&access_purpose(&self.user.key), &self.user.access_token)
-                .and_then(|b| String::from_utf8(b).ok())
+            && let Some(token) = self.user.open_access(&self.ctx.config.keys)
         {
-            return Ok(AccessToken::new(token));
+            return Ok(token);
         }
         match refresh(self.ctx, &self.user, stale).await {
             Ok(fresh) => {
@@ -288,13 +285,8 @@ impl Refresh {
         if !still_fresh || (self.stale && user.access_token == self.seen_sealed) {
             return None;
         }
-        let token = self
-            .config
-            .keys
-            .open(&access_purpose(&self.key), &user.access_token)
-            .and_then(|b| String::from_utf8(b).ok())?;
         Some(Fresh {
-            token: AccessToken::new(token),
+            token: user.open_access(&self.config.keys)?,
             sealed: user.access_token.clone(),
             expires_at: user.access_expires_at,
         })
@@ -309,12 +301,8 @@ impl Refresh {
         if let Some(fresh) = self.usable(&user) {
             return Ok(fresh);
         }
-        let refresh_token = self
-            .config
-            .keys
-            .open(&refresh_purpose(&self.key), &user.refresh_token)
-            .and_then(|b| String::from_utf8(b).ok())
-            .map(RefreshToken::new)
+        let refresh_token = user
+            .open_refresh(&self.config.keys)
             .ok_or_else(|| RefreshError::Internal("the refresh token does not open".into()))?;
         let dc = user
             .data_center()
@@ -347,12 +335,11 @@ impl Refresh {
             }
             Err(e) => return Err(RefreshError::Upstream(e.to_string())),
         };
-        let sealed = self.config.keys.seal(
-            &access_purpose(&self.key),
-            tokens.access_token.secret().as_bytes(),
+        user.seal_access(
+            &self.config.keys,
+            &tokens.access_token,
+            self.now_ms + tokens.expires_in_secs * 1000,
         );
-        user.access_token = sealed.clone();
-        user.access_expires_at = self.now_ms + tokens.expires_in_secs * 1000;
         user.updated_at = self.now_ms;
         store.put_user(&user).await.map_err(internal)?;
         self.log.info(
@@ -361,7 +348,7 @@ impl Refresh {
         );
         Ok(Fresh {
             token: tokens.access_token,
-            sealed,
+            sealed: user.access_token,
             expires_at: user.access_expires_at,
         })
     }

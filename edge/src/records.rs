@@ -3,7 +3,10 @@
 //! Tokens are sealed ([`crate::seal`]) with the user's key as part of their purpose.
 
 use serde::{Deserialize, Serialize};
+use zoho::secret::{AccessToken, RefreshToken};
 use zoho::{DataCenter, Environment};
+
+use crate::seal::Keyring;
 
 /// `session:<sha256 of the session id>` → the user it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,6 +52,32 @@ impl UserRecord {
         self.environment.parse().ok()
     }
 
+    /// Seals `refresh` and `access` into the record, bound to this user's key.
+    pub fn seal_tokens(
+        &mut self,
+        keys: &Keyring,
+        refresh: &RefreshToken,
+        access: &AccessToken,
+        expires_at: u64,
+    ) {
+        self.refresh_token = keys.seal(&refresh_purpose(&self.key), refresh.secret().as_bytes());
+        self.seal_access(keys, access, expires_at);
+    }
+
+    /// Seals a new access token into the record.
+    pub fn seal_access(&mut self, keys: &Keyring, access: &AccessToken, expires_at: u64) {
+        self.access_token = keys.seal(&access_purpose(&self.key), access.secret().as_bytes());
+        self.access_expires_at = expires_at;
+    }
+
+    pub fn open_refresh(&self, keys: &Keyring) -> Option<RefreshToken> {
+        open_text(keys, &refresh_purpose(&self.key), &self.refresh_token).map(RefreshToken::new)
+    }
+
+    pub fn open_access(&self, keys: &Keyring) -> Option<AccessToken> {
+        open_text(keys, &access_purpose(&self.key), &self.access_token).map(AccessToken::new)
+    }
+
     /// Adds a session; returns the sessions pushed out by [`MAX_SESSIONS_PER_USER`].
     pub fn add_session(&mut self, session_key: String) -> Vec<String> {
         self.sessions.retain(|s| *s != session_key);
@@ -64,12 +93,16 @@ pub fn user_key(dc: DataCenter, env: Environment, org_id: &str, user_id: &str) -
     (is_id(org_id) && is_id(user_id)).then(|| format!("user:{dc}:{env}:{org_id}:{user_id}"))
 }
 
-pub fn refresh_purpose(user_key: &str) -> String {
+fn refresh_purpose(user_key: &str) -> String {
     format!("refresh:{user_key}")
 }
 
-pub fn access_purpose(user_key: &str) -> String {
+fn access_purpose(user_key: &str) -> String {
     format!("access:{user_key}")
+}
+
+fn open_text(keys: &Keyring, purpose: &str, sealed: &str) -> Option<String> {
+    String::from_utf8(keys.open(purpose, sealed)?).ok()
 }
 
 #[cfg(test)]
@@ -96,10 +129,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn sessions_are_capped_oldest_first() {
-        let mut r = UserRecord {
-            key: String::new(),
+    fn record(key: &str) -> UserRecord {
+        UserRecord {
+            key: key.to_owned(),
             email: String::new(),
             name: String::new(),
             user_id: String::new(),
@@ -113,7 +145,35 @@ mod tests {
             access_expires_at: 0,
             sessions: Vec::new(),
             updated_at: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn tokens_are_sealed_for_their_user_and_purpose() {
+        let keys = Keyring::parse("v1:emNybS1lZGdlLWxvY2FsLWRldi1rZXktMzItYnl0ZXM=").unwrap();
+        let mut a = record("user:us:production:1:2");
+        a.seal_tokens(
+            &keys,
+            &RefreshToken::new("1000.r"),
+            &AccessToken::new("1000.a"),
+            42,
+        );
+        assert_eq!(a.open_refresh(&keys).unwrap().secret(), "1000.r");
+        assert_eq!(a.open_access(&keys).unwrap().secret(), "1000.a");
+        assert_eq!(a.access_expires_at, 42);
+        assert!(!a.refresh_token.contains("1000.") && !a.access_token.contains("1000."));
+        // Moved to another user's record, or swapped between the two slots, they do not open.
+        let mut b = record("user:us:production:1:3");
+        b.refresh_token = a.refresh_token.clone();
+        b.access_token = a.access_token.clone();
+        assert!(b.open_refresh(&keys).is_none() && b.open_access(&keys).is_none());
+        std::mem::swap(&mut a.refresh_token, &mut a.access_token);
+        assert!(a.open_refresh(&keys).is_none() && a.open_access(&keys).is_none());
+    }
+
+    #[test]
+    fn sessions_are_capped_oldest_first() {
+        let mut r = record("");
         for i in 0..MAX_SESSIONS_PER_USER {
             assert!(r.add_session(format!("s{i}")).is_empty());
         }

@@ -546,13 +546,7 @@ async fn zohos_failures_become_clear_errors_and_leave_the_session_intact() {
             "{fault}"
         );
         assert!(!e.error.message.is_empty());
-        let r = env
-            .http
-            .delete(format!("{}/__sim/faults", env.stack.sim))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        env.clear_faults().await;
         // The fault has cleared: the same session works again.
         assert_eq!(admin.list("").await.students.len(), 20, "after {fault}");
     }
@@ -672,13 +666,7 @@ async fn every_call_to_zoho_fails_cleanly_and_the_session_survives() {
             (502, codes::UPSTREAM),
             "{method} {route}"
         );
-        let r = env
-            .http
-            .delete(format!("{}/__sim/faults", env.stack.sim))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        env.clear_faults().await;
     }
     // The student is untouched and the session works.
     let fetched: Student = admin.ok(Method::GET, &one, None).await;
@@ -743,13 +731,7 @@ async fn zoho_failing_during_sign_in_is_a_clear_error_and_the_next_try_works() {
         );
         let e: ApiError = r.json().await.unwrap();
         assert_eq!(e.error.code, codes::UPSTREAM, "{path}");
-        let r = env
-            .http
-            .delete(format!("{}/__sim/faults", env.stack.sim))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        env.clear_faults().await;
     }
     env.sign_in(US_ADMIN).await;
 }

@@ -78,6 +78,17 @@ impl Env {
         r.json().await.unwrap()
     }
 
+    /// Removes every fault from the simulator.
+    pub async fn clear_faults(&self) {
+        let r = self
+            .http
+            .delete(format!("{}/__sim/faults", self.stack.sim))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "DELETE /__sim/faults");
+    }
+
     /// `GET /auth/start`: the authorize URL and the login cookie.
     pub async fn start(&self) -> Started {
         let r = self
