@@ -2,7 +2,7 @@
 //!
 //! Variables (`wrangler.toml` `[vars]`, or `--var` locally): `ZOHO_ENVIRONMENT`, `ZOHO_CLIENT_ID`,
 //! `ZOHO_REDIRECT_URI`, `LOG_LEVEL`, `CONNECT_TIMEOUT_MS`, `READ_TIMEOUT_MS`, `ALLOWED_MODULES`,
-//! and, for local work only, `ZOHO_SIM_BASE` (the simulator's URL; refused unless loopback).
+//! `META_TTL_SECS` and, for local work only, `ZOHO_SIM_BASE` (the simulator's URL; refused unless loopback).
 //! Secrets (`wrangler secret put`, or `.dev.vars`/`--env-file` locally): `ZOHO_CLIENT_SECRET`,
 //! `TOKEN_KEYS` (`id:base64key,...`, the first one seals, all open: so keys can rotate).
 
@@ -27,6 +27,8 @@ pub struct Config {
     pub read_timeout_ms: u32,
     /// CRM modules the generic proxy allows.
     pub allowed_modules: Vec<String>,
+    /// How long an org's field metadata is used before it is fetched again (default an hour).
+    pub meta_ttl_secs: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -135,6 +137,15 @@ impl Config {
         };
         let connect_timeout_ms = millis("CONNECT_TIMEOUT_MS", 10_000)?;
         let read_timeout_ms = millis("READ_TIMEOUT_MS", 20_000)?;
+        let meta_ttl_secs = match get("META_TTL_SECS") {
+            None => 3600,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|s| (1..=86_400).contains(s))
+                .ok_or_else(|| invalid("META_TTL_SECS", "must be seconds between 1 and 86400"))?,
+        };
         let allowed_modules: Vec<String> = get("ALLOWED_MODULES")
             .unwrap_or_else(|| "Leads,Contacts".to_owned())
             .split(',')
@@ -161,6 +172,7 @@ impl Config {
             connect_timeout_ms,
             read_timeout_ms,
             allowed_modules,
+            meta_ttl_secs,
         })
     }
 }
@@ -309,6 +321,10 @@ mod tests {
         assert_eq!(e.variable, "ALLOWED_MODULES");
         let e = parse(&[("READ_TIMEOUT_MS", "5")]).err().unwrap();
         assert_eq!(e.variable, "READ_TIMEOUT_MS");
+        let e = parse(&[("META_TTL_SECS", "0")]).err().unwrap();
+        assert_eq!(e.variable, "META_TTL_SECS");
+        assert_eq!(parse(&[]).unwrap().meta_ttl_secs, 3600);
+        assert_eq!(parse(&[("META_TTL_SECS", "2")]).unwrap().meta_ttl_secs, 2);
     }
 
     #[test]

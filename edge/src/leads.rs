@@ -111,6 +111,28 @@ pub fn search_criteria(term: &str) -> Criteria {
     criteria
 }
 
+/// Where a create whose outcome is unknown (it timed out, or the answer was cut) is looked for
+/// before it is sent again: the Leads with the same last name and email.
+pub fn same_student_path(input: &StudentInput) -> String {
+    let mut criteria = Criteria::equals("Last_Name", &input.last_name);
+    if !input.email.is_empty() {
+        criteria = criteria.and(Criteria::equals("Email", &input.email));
+    }
+    format!(
+        "/{MODULE}/search?criteria={}&fields={LEAD_FIELDS}&per_page={}",
+        zoho::form::encode_component(&criteria.to_string()),
+        MAX_PER_PAGE
+    )
+}
+
+/// The student of a search answer whose fields are exactly `input`'s.
+pub fn find_same(list: &ListResponse, input: &StudentInput) -> Option<Student> {
+    list.data
+        .iter()
+        .filter_map(student_from_record)
+        .find(|s| s.fields == *input)
+}
+
 /// A Lead record as a student; `None` without an id.
 pub fn student_from_record(record: &Record) -> Option<Student> {
     let id = record.get("id")?.as_str()?.to_owned();
@@ -356,6 +378,50 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(Criteria::parse(&criteria).unwrap(), search_criteria("Rao"));
+    }
+
+    #[test]
+    fn an_unknown_create_is_found_by_its_exact_fields_only() {
+        let input = StudentInput {
+            first_name: "Asha".into(),
+            last_name: "Rao)or(Email:starts_with:".into(),
+            college: "Zylker College".into(),
+            course: "Data Science".into(),
+            email: "asha@college.example".into(),
+            phone: String::new(),
+        };
+        let path = same_student_path(&input);
+        let criteria = zoho::form::decode_component(
+            path.split("criteria=")
+                .nth(1)
+                .and_then(|c| c.split('&').next())
+                .unwrap(),
+        );
+        assert_eq!(
+            Criteria::parse(&criteria).unwrap(),
+            Criteria::equals("Last_Name", &input.last_name)
+                .and(Criteria::equals("Email", &input.email))
+        );
+        let record = |id: &str, course: &str| {
+            json!({"id": id, "First_Name": "Asha", "Last_Name": input.last_name,
+                "Company": "Zylker College", "Course": course, "Email": "asha@college.example",
+                "Phone": null})
+        };
+        let list: ListResponse = serde_json::from_value(json!({
+            "data": [record("5725767000000400001", "Web Development"),
+                     record("5725767000000400002", "Data Science")],
+            "info": {"per_page": 200, "count": 2, "page": 1, "more_records": false}
+        }))
+        .unwrap();
+        assert_eq!(
+            find_same(&list, &input).map(|s| s.id).as_deref(),
+            Some("5725767000000400002")
+        );
+        let other = StudentInput {
+            phone: "+1 555 0100".into(),
+            ..input
+        };
+        assert_eq!(find_same(&list, &other), None);
     }
 
     #[test]

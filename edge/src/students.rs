@@ -21,11 +21,15 @@ use crate::routes::Ctx;
 use crate::store::Store;
 use crate::upstream::Answer;
 
-/// Field metadata is fetched from Zoho at most once an hour per org.
-const META_TTL_MS: u64 = 3600 * 1000;
+/// How long field metadata is kept in KV past its freshness (`META_TTL_SECS`), to be used when
+/// Zoho fails to give a fresh copy.
+const META_KEEP_SECS: u64 = 24 * 3600;
 const MAX_STUDENT_BODY: usize = 8 * 1024;
 /// How long a create's idempotency key is remembered.
 const IDEMPOTENCY_TTL_SECS: u64 = 24 * 3600;
+/// An idempotency key's value while its create is under way or ended without a known outcome
+/// (otherwise the value is the created student's id).
+const PENDING: &str = "pending";
 
 thread_local! {
     /// Field metadata per org: memory first, then KV, then Zoho.
@@ -85,12 +89,27 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
             crate::session::hex(&zoho::pkce::sha256(key.as_bytes()))
         )
     });
-    if let Some(kv_key) = &remembered
-        && let Some(id) = store.text(kv_key).await?
-    {
-        ctx.log
-            .info("create_replayed", json!({"user": crm.user.key}));
-        return Ok(reply::json(201, &fetch_one(ctx, &mut crm, &id).await?));
+    if let Some(kv_key) = &remembered {
+        match store.text(kv_key).await? {
+            // An earlier submit whose outcome is unknown (Zoho did not answer in time, or the
+            // answer was cut): it may have created the student, so look before creating.
+            Some(state) if state == PENDING => {
+                if let Some(found) = find_same(ctx, &mut crm, &input).await? {
+                    store.put_text(kv_key, &found.id, IDEMPOTENCY_TTL_SECS).await?;
+                    ctx.log.info(
+                        "create_recovered",
+                        json!({"user": crm.user.key, "id": found.id}),
+                    );
+                    return Ok(reply::json(201, &found));
+                }
+            }
+            Some(id) => {
+                ctx.log
+                    .info("create_replayed", json!({"user": crm.user.key}));
+                return Ok(reply::json(201, &fetch_one(ctx, &mut crm, &id).await?));
+            }
+            None => store.put_text(kv_key, PENDING, IDEMPOTENCY_TTL_SECS).await?,
+        }
     }
     let answer = crm
         .call(
@@ -159,20 +178,75 @@ async fn fetch_one(ctx: &Ctx, crm: &mut Crm<'_>, id: &str) -> Result<Student, Fa
     }
 }
 
-/// The org's course choices and field limits, cached for an hour (memory, then KV).
+/// A student created by an earlier submit with the same key and values, if Zoho has one.
+async fn find_same(
+    ctx: &Ctx,
+    crm: &mut Crm<'_>,
+    input: &StudentInput,
+) -> Result<Option<Student>, Failure> {
+    let answer = crm
+        .call(Method::Get, &leads::same_student_path(input), None)
+        .await?;
+    match classify_response(answer.status, &answer.body) {
+        ApiResponse::NoContent => Ok(None),
+        ApiResponse::Json(200, body) => serde_json::from_value::<ListResponse>(body)
+            .map(|list| leads::find_same(&list, input))
+            .map_err(|_| Failure::upstream("Zoho's search answer is malformed.")),
+        other => Err(crm_failure(ctx, "search", other)),
+    }
+}
+
+/// The org's course choices and field limits, cached for `META_TTL_SECS` (memory, then KV).
+/// When Zoho fails to give fresh metadata, the last copy is used (kept in KV for a day past its
+/// freshness): an outage of the metadata call does not stop the portal's forms.
 async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
     let key = format!(
         "meta:{}:{}:{}",
         crm.user.location, crm.user.environment, crm.user.org_id
     );
-    let fresh = |c: &CachedMeta| ctx.now_ms.saturating_sub(c.fetched_at) < META_TTL_MS;
-    if let Some(cached) = META.with(|m| m.borrow().get(&key).cloned()).filter(fresh) {
-        return Ok(cached.meta);
+    let ttl_ms = u64::from(ctx.config.meta_ttl_secs) * 1000;
+    let fresh = |c: &CachedMeta| ctx.now_ms.saturating_sub(c.fetched_at) < ttl_ms;
+    let mut last = META.with(|m| m.borrow().get(&key).cloned());
+    if let Some(cached) = last.as_ref().filter(|c| fresh(c)) {
+        return Ok(cached.meta.clone());
     }
-    if let Some(cached) = store.json::<CachedMeta>(&key).await?.filter(fresh) {
-        META.with(|m| m.borrow_mut().insert(key, cached.clone()));
-        return Ok(cached.meta);
+    if let Some(cached) = store.json::<CachedMeta>(&key).await? {
+        if fresh(&cached) {
+            META.with(|m| m.borrow_mut().insert(key, cached.clone()));
+            return Ok(cached.meta);
+        }
+        if last.as_ref().is_none_or(|l| l.fetched_at < cached.fetched_at) {
+            last = Some(cached);
+        }
     }
+    let fetched = fetch_meta(ctx, crm).await;
+    let meta = match (fetched, last) {
+        (Ok(meta), _) => meta,
+        (Err(failure), Some(stale)) if failure.status != 401 => {
+            ctx.log.warn(
+                "field_metadata_stale",
+                json!({"org": crm.user.org_id, "age_secs": ctx.now_ms.saturating_sub(stale.fetched_at) / 1000}),
+            );
+            return Ok(stale.meta);
+        }
+        (Err(failure), _) => return Err(failure),
+    };
+    let cached = CachedMeta {
+        fetched_at: ctx.now_ms,
+        meta,
+    };
+    store
+        .put_json(&key, &cached, u64::from(ctx.config.meta_ttl_secs) + META_KEEP_SECS)
+        .await?;
+    META.with(|m| m.borrow_mut().insert(key, cached.clone()));
+    ctx.log.info(
+        "field_metadata_fetched",
+        json!({"org": crm.user.org_id, "courses": cached.meta.courses.len()}),
+    );
+    Ok(cached.meta)
+}
+
+async fn fetch_meta(ctx: &Ctx, crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
     let answer = crm
         .call(
             Method::Get,
@@ -180,22 +254,12 @@ async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<Student
             None,
         )
         .await?;
-    let fields = match classify_response(answer.status, &answer.body) {
+    match classify_response(answer.status, &answer.body) {
         ApiResponse::Json(200, body) => serde_json::from_value::<FieldsResponse>(body)
-            .map_err(|_| Failure::upstream("Zoho's field metadata is malformed."))?,
-        other => return Err(crm_failure(ctx, "fields", other)),
-    };
-    let cached = CachedMeta {
-        fetched_at: ctx.now_ms,
-        meta: leads::meta_from_fields(&fields),
-    };
-    store.put_json(&key, &cached, META_TTL_MS / 1000).await?;
-    META.with(|m| m.borrow_mut().insert(key, cached.clone()));
-    ctx.log.info(
-        "field_metadata_fetched",
-        json!({"org": crm.user.org_id, "courses": cached.meta.courses.len()}),
-    );
-    Ok(cached.meta)
+            .map(|fields| leads::meta_from_fields(&fields))
+            .map_err(|_| Failure::upstream("Zoho's field metadata is malformed.")),
+        other => Err(crm_failure(ctx, "fields", other)),
+    }
 }
 
 async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {

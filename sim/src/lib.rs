@@ -269,7 +269,13 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| handle(shared.clone(), req));
+            // Each request runs in a task of its own, so that a client giving up (a timeout,
+            // a closed connection) does not cancel it: as at Zoho, a create whose answer
+            // nobody waits for still creates.
+            let svc = service_fn(move |req| {
+                let work = tokio::spawn(handle(shared.clone(), req));
+                async move { work.await.unwrap_or(Err(Dropped)) }
+            });
             let _ = http1::Builder::new()
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), svc)

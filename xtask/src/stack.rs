@@ -75,6 +75,10 @@ impl Ports {
     pub fn app_url(&self) -> String {
         Ports::url(self.app)
     }
+    /// The redirect page of the app served on `port`.
+    fn redirect_uri(port: u16) -> String {
+        format!("{}/redirect.html", Ports::url(port))
+    }
     /// wrangler's devtools port: 9229 for the default Worker port, shifted with it.
     fn inspector(worker_port: u16) -> u16 {
         worker_port.wrapping_add(442)
@@ -381,6 +385,9 @@ impl Stack {
                 &format!("http://{host}:{}/redirect.html", ports.app),
             ]);
         }
+        for (_, _, port) in ports.workers(mode).into_iter().skip(1) {
+            sim.args(["--redirect-uri", &Ports::redirect_uri(port)]);
+        }
         stack.spawn("sim", &mut sim)?;
         stack.wait_ready(
             "sim",
@@ -426,7 +433,13 @@ impl Stack {
                 .args(["--var", &format!("ZOHO_CLIENT_ID:{DEV_CLIENT_ID}")])
                 .args([
                     "--var",
-                    &format!("ZOHO_REDIRECT_URI:{}/redirect.html", ports.app_url()),
+                    // The production Worker's app is Trunk's; the sandbox and developer Workers
+                    // of test runs are deployed as in production: they serve the app and its
+                    // redirect page on their own origin.
+                    &format!(
+                        "ZOHO_REDIRECT_URI:{}",
+                        Ports::redirect_uri(if port == ports.worker { ports.app } else { port })
+                    ),
                 ]);
             if mode == Mode::Test {
                 // Short timeouts, so that the tests of slow answers from Zoho stay quick.
@@ -436,6 +449,11 @@ impl Stack {
                     "--var",
                     "READ_TIMEOUT_MS:2000",
                 ]);
+            }
+            if environment == "developer" {
+                // Field metadata fresh for 2 s only, so that tests/tests/failures.rs sees it
+                // fetched again, and Zoho failing to give it.
+                worker.args(["--var", "META_TTL_SECS:2"]);
             }
             stack.spawn(name, &mut worker)?;
             stack.wait_ready(name, port, "/api/health", Duration::from_secs(180), stop)?;

@@ -221,6 +221,38 @@ async fn faults_answer_a_status_and_body_for_the_next_n_requests() {
 }
 
 #[tokio::test]
+async fn a_delayed_create_whose_client_gives_up_still_creates() {
+    let sim = start().await;
+    let t = sim.sign_in(ADMIN_A).await;
+    sim.control(
+        Method::POST,
+        "faults",
+        json!({"path": "/us/production/crm/v8/Leads", "method": "POST", "delay_ms": 400}),
+    )
+    .await;
+    let gave_up = sim
+        .http
+        .post(format!("{}/crm/v8/Leads", t.api_domain))
+        .header("Authorization", format!("Zoho-oauthtoken {}", t.access))
+        .body(json!({"data": [{"Last_Name": "Late", "Email": "late@student.example"}]}).to_string())
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "{gave_up:?}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let found = sim
+        .crm(
+            Method::GET,
+            &t,
+            "Leads/search?email=late@student.example",
+            None,
+        )
+        .await;
+    assert_eq!(found.status, 200, "{:?}", found.json);
+    assert_eq!(found.json["data"][0]["Last_Name"], "Late");
+}
+
+#[tokio::test]
 async fn faults_delay_and_drop_connections() {
     let sim = start().await;
     let t = sim.sign_in(ADMIN_A).await;
