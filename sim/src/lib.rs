@@ -331,7 +331,7 @@ async fn handle(
 
     if req.path == "/__sim" || req.path.starts_with("/__sim/") {
         let resp = control::handle(&shared, &req);
-        log(&shared, &req, resp.status, started);
+        log(&shared, &req, resp.status, started, "");
         return Ok(finish(resp));
     }
 
@@ -343,7 +343,7 @@ async fn handle(
         if f.drop {
             tokio::time::sleep(d).await;
             record(&shared, &req, &ctx, 0);
-            log(&shared, &req, 0, started);
+            log(&shared, &req, 0, started, FAULT_MARK);
             return Err(Dropped);
         }
         if let Some(status) = f.status {
@@ -364,7 +364,7 @@ async fn handle(
             };
             ctx.route = "fault".to_owned();
             record(&shared, &req, &ctx, status);
-            log(&shared, &req, status, started);
+            log(&shared, &req, status, started, FAULT_MARK);
             return Ok(finish(resp));
         }
         delay = d;
@@ -372,7 +372,8 @@ async fn handle(
 
     let resp = route(&shared, &req, &mut ctx, delay).await;
     record(&shared, &req, &ctx, resp.status);
-    log(&shared, &req, resp.status, started);
+    let mark = if delay.is_zero() { "" } else { SLOW_FAULT_MARK };
+    log(&shared, &req, resp.status, started, mark);
     Ok(finish(resp))
 }
 
@@ -442,10 +443,16 @@ fn record(shared: &Shared, req: &Req, ctx: &Ctx, status: u16) {
     }));
 }
 
-fn log(shared: &Shared, req: &Req, status: u16, started: Instant) {
+/// Ends the log line of an answer made (or a connection dropped) by a fault; `cargo xtask test`
+/// counts these.
+pub const FAULT_MARK: &str = " [fault]";
+/// Ends the log line of an answer a fault delayed.
+pub const SLOW_FAULT_MARK: &str = " [fault: slow]";
+
+fn log(shared: &Shared, req: &Req, status: u16, started: Instant, mark: &str) {
     if shared.cfg.log {
         eprintln!(
-            "INFO zoho_sim: {} {}{}{} -> {} ({} us)",
+            "INFO zoho_sim: {} {}{}{} -> {} ({} us){mark}",
             req.method,
             req.path,
             if req.query.is_empty() { "" } else { "?" },

@@ -224,7 +224,85 @@ pub fn test(ports: Ports) -> Result<(), String> {
         eprintln!("  {name:28} {:6.1} s", took.as_secs_f64());
     }
     eprintln!("  {:28} {:6.1} s", "total", started.elapsed().as_secs_f64());
+    if let Ok(log) = std::fs::read_to_string(target_dir().join("xtask/logs/sim.log")) {
+        eprintln!("\n{}", FaultCount::of_log(&log));
+    }
     Ok(())
+}
+
+/// The faults the simulator fired during a test run, counted from its log (whose lines of
+/// answers made, dropped or delayed by a fault end with `[fault]` or `[fault: slow]`).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct FaultCount {
+    total: usize,
+    by_call: std::collections::BTreeMap<&'static str, usize>,
+    by_kind: std::collections::BTreeMap<String, usize>,
+}
+
+impl FaultCount {
+    fn of_log(log: &str) -> FaultCount {
+        let mut count = FaultCount::default();
+        for line in log.lines() {
+            let kind = if line.ends_with(" [fault: slow]") {
+                "delayed".to_owned()
+            } else if line.ends_with(" [fault]") {
+                match line.split(" -> ").nth(1).and_then(|r| r.split(' ').next()) {
+                    Some("dropped") => "dropped connection".to_owned(),
+                    Some(status) => format!("HTTP {status}"),
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
+            let mut words = line.trim_start_matches("INFO zoho_sim: ").split(' ');
+            let (Some(method), Some(target)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let path = target.split('?').next().unwrap_or(target);
+            count.total += 1;
+            *count.by_call.entry(call_of(method, path)).or_default() += 1;
+            *count.by_kind.entry(kind).or_default() += 1;
+        }
+        count
+    }
+}
+
+impl std::fmt::Display for FaultCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |m: &mut dyn Iterator<Item = (&str, &usize)>| {
+            m.map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+        };
+        write!(
+            f,
+            "faults the simulator injected: {} in {} kinds of call ({})\n  by kind: {}",
+            self.total,
+            self.by_call.len(),
+            list(&mut self.by_call.iter().map(|(k, n)| (*k, n))),
+            list(&mut self.by_kind.iter().map(|(k, n)| (k.as_str(), n))),
+        )
+    }
+}
+
+/// Which of the Worker's calls to Zoho a simulator path is.
+fn call_of(method: &str, path: &str) -> &'static str {
+    let crm = path.split_once("/crm/v8/").map(|(_, rest)| rest);
+    match (method, crm) {
+        (_, None) if path.ends_with("/oauth/v2/token/revoke") => "revoke",
+        (_, None) if path.ends_with("/oauth/v2/token") => "token",
+        (_, None) => "other",
+        (_, Some("users")) => "users",
+        (_, Some("org")) => "org",
+        (_, Some(rest)) if rest.starts_with("settings/") => "fields",
+        (_, Some(rest)) if rest.ends_with("/search") => "search",
+        (method, Some(rest)) => match (method, rest.contains('/')) {
+            ("GET", false) => "list",
+            ("GET", true) => "get",
+            ("POST", _) => "create",
+            ("PUT", _) => "update",
+            ("DELETE", _) => "delete",
+            _ => "other",
+        },
+    }
 }
 
 /// `cargo test -p zcrm-tests <args>` against the running stack: its URLs in the environment.
@@ -689,6 +767,33 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faults_are_counted_from_the_simulators_log() {
+        let log = "\
+INFO zoho_sim: listening on http://127.0.0.1:8790
+INFO zoho_sim: GET /eu/developer/crm/v8/Leads?fields=Email -> 503 (20 us) [fault]
+INFO zoho_sim: GET /eu/developer/crm/v8/Leads?fields=Email -> 200 (90 us)
+INFO zoho_sim: POST /eu/developer/crm/v8/Leads -> 201 (2600100 us) [fault: slow]
+INFO zoho_sim: DELETE /us/production/crm/v8/Leads/5725767000000001001 -> dropped (5 us) [fault]
+INFO zoho_sim: POST /eu/accounts/oauth/v2/token -> 400 (5 us) [fault]
+INFO zoho_sim: GET /us/sandbox/crm/v8/settings/fields?module=Leads -> 500 (5 us) [fault]
+INFO zoho_sim: POST /__sim/faults -> 200 (5 us)
+";
+        let count = FaultCount::of_log(log);
+        assert_eq!(count.total, 5);
+        assert_eq!(
+            count.by_call.into_iter().collect::<Vec<_>>(),
+            [("create", 1), ("delete", 1), ("fields", 1), ("list", 1), ("token", 1)]
+        );
+        assert_eq!(count.by_kind["HTTP 503"], 1);
+        assert_eq!(count.by_kind["dropped connection"], 1);
+        assert_eq!(count.by_kind["delayed"], 1);
+        assert_eq!(call_of("PUT", "/in/production/crm/v8/Leads/1"), "update");
+        assert_eq!(call_of("GET", "/in/production/crm/v8/Leads/search"), "search");
+        assert_eq!(call_of("POST", "/in/accounts/oauth/v2/token/revoke"), "revoke");
+        assert_eq!(call_of("GET", "/in/production/crm/v8/users"), "users");
+    }
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_owned).collect()
