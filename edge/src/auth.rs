@@ -305,7 +305,13 @@ pub async fn current(
         .session(&key)
         .await?
         .ok_or_else(Failure::unauthenticated)?;
-    match store.user(&session.user).await? {
+    // The copy in memory may predate this session (signed in through another isolate): then
+    // KV decides.
+    let user = match store.recent_user(&session.user, ctx.now_ms).await? {
+        Some(user) if user.sessions.contains(&key) => Some(user),
+        _ => store.user(&session.user).await?,
+    };
+    match user {
         Some(user) if user.sessions.contains(&key) => Ok((key, user)),
         _ => {
             // The user signed out everywhere, or the grant was revoked: this session is over.

@@ -17,7 +17,7 @@ pub struct SessionRecord {
 
 /// `user:<dc>:<env>:<org id>:<user id>` → who the user is and their tokens (sealed).
 /// One per user: a second sign-in updates it in place (no duplicates).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UserRecord {
     pub key: String,
     pub email: String,
