@@ -101,7 +101,9 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
             // answer was cut): it may have created the student, so look before creating.
             Some(state) if state == PENDING => {
                 if let Some(found) = find_same(ctx, &mut crm, &input).await? {
-                    store.put_text(kv_key, &found.id, IDEMPOTENCY_TTL_SECS).await?;
+                    store
+                        .put_text(kv_key, &found.id, IDEMPOTENCY_TTL_SECS)
+                        .await?;
                     ctx.log.info(
                         "create_recovered",
                         json!({"user": crm.user.key, "id": found.id}),
@@ -114,7 +116,11 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
                     .info("create_replayed", json!({"user": crm.user.key}));
                 return Ok(reply::json(201, &fetch_one(ctx, &mut crm, &id).await?));
             }
-            None => store.put_text(kv_key, PENDING, IDEMPOTENCY_TTL_SECS).await?,
+            None => {
+                store
+                    .put_text(kv_key, PENDING, IDEMPOTENCY_TTL_SECS)
+                    .await?
+            }
         }
     }
     let answer = crm
@@ -221,7 +227,10 @@ async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<Student
             META.with(|m| m.borrow_mut().insert(key, cached.clone()));
             return Ok(cached.meta);
         }
-        if last.as_ref().is_none_or(|l| l.fetched_at < cached.fetched_at) {
+        if last
+            .as_ref()
+            .is_none_or(|l| l.fetched_at < cached.fetched_at)
+        {
             last = Some(cached);
         }
     }
@@ -242,7 +251,11 @@ async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<Student
         meta,
     };
     store
-        .put_json(&key, &cached, u64::from(ctx.config.meta_ttl_secs) + META_KEEP_SECS)
+        .put_json(
+            &key,
+            &cached,
+            u64::from(ctx.config.meta_ttl_secs) + META_KEEP_SECS,
+        )
         .await?;
     META.with(|m| m.borrow_mut().insert(key, cached.clone()));
     ctx.log.info(

@@ -77,7 +77,7 @@ pub async fn send(
     let sending = fetch.send_with_signal(&signal);
     let connect_timeout = Delay::from(Duration::from_millis(config.connect_timeout_ms.into()));
     pin_mut!(sending, connect_timeout);
-    let mut response = match select(sending, connect_timeout).await {
+    let response = match select(sending, connect_timeout).await {
         Either::Left((Ok(response), _)) => response,
         Either::Left((Err(e), _)) => return Err(UpstreamError::Network(e.to_string())),
         Either::Right(_) => {
@@ -86,7 +86,7 @@ pub async fn send(
         }
     };
     let status = response.status_code();
-    let reading = response.text();
+    let reading = body_text(response);
     let read_timeout = Delay::from(Duration::from_millis(config.read_timeout_ms.into()));
     pin_mut!(reading, read_timeout);
     match select(reading, read_timeout).await {
@@ -97,4 +97,14 @@ pub async fn send(
             Err(UpstreamError::Timeout)
         }
     }
+}
+
+/// The whole body as text, read by the runtime in one call. (`worker::Response::text` reads a
+/// fetched body chunk by chunk through a stream reader: in a profile of the list route that was
+/// a tenth of the Worker's time.)
+async fn body_text(response: worker::Response) -> Result<String, worker::Error> {
+    let response = worker::web_sys::Response::from(response);
+    let text = worker::wasm_bindgen_futures::JsFuture::from(response.text()?).await?;
+    text.as_string()
+        .ok_or_else(|| worker::Error::RustError("the body is not text".into()))
 }

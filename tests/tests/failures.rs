@@ -120,7 +120,11 @@ async fn each_way_zoho_fails_the_list_is_explained_and_try_again_recovers() {
         ),
         (
             "401 OAUTH_SCOPE_MISMATCH",
-            error_json(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL"),
+            error_json(
+                401,
+                "OAUTH_SCOPE_MISMATCH",
+                "invalid oauth scope to access this URL",
+            ),
             "Your Zoho sign-in does not allow this",
         ),
     ];
@@ -199,7 +203,11 @@ async fn a_save_that_fails_or_times_out_is_explained_and_sent_again_without_a_du
     tokio::time::sleep(Duration::from_millis(1500)).await;
     click(&b, "[data-testid=save-student]").await;
     wait_text(&b, "[data-testid=notice]", &format!("Added Ada {last}.")).await;
-    assert_eq!(creates().await - creates_before, 1, "one create reached Zoho");
+    assert_eq!(
+        creates().await - creates_before,
+        1,
+        "one create reached Zoho"
+    );
     search(&b, &last).await;
     assert_eq!(row_names(&b).await, [format!("Ada {last}")], "one student");
     b.close().await;
@@ -228,7 +236,12 @@ async fn failed_edits_and_deletes_are_explained_and_lose_nothing() {
     )
     .await;
     click(&b, "[data-testid=save-student]").await;
-    wait_text(&b, "[data-testid=form-error]", "Zoho says you may not do this").await;
+    wait_text(
+        &b,
+        "[data-testid=form-error]",
+        "Zoho says you may not do this",
+    )
+    .await;
     let kept = wait_for(&b, "[data-testid=field-college]")
         .await
         .prop("value")
@@ -287,11 +300,20 @@ async fn field_metadata_zoho_fails_to_give_is_explained_and_a_last_copy_is_used(
     let b = signed_in(&env, US_ADMIN, "Amelia Zylker").await;
     wait_for(&b, "[data-testid=student-row]").await;
     click(&b, "[data-testid=add-student]").await;
-    let error = wait_text(&b, "[data-testid=meta-error]", "course list could not be loaded").await;
+    let error = wait_text(
+        &b,
+        "[data-testid=meta-error]",
+        "course list could not be loaded",
+    )
+    .await;
     assert!(error.contains("Zoho failed"), "{error}");
     env.clear_faults().await;
     click(&b, "[data-testid=meta-error] button").await;
-    wait_for(&b, "[data-testid=field-course] option[value='Data Science']").await;
+    wait_for(
+        &b,
+        "[data-testid=field-course] option[value='Data Science']",
+    )
+    .await;
     b.close().await;
 
     // A copy older than the developer Worker's 2 s: Zoho failing to give a fresh one is
@@ -309,7 +331,11 @@ async fn field_metadata_zoho_fails_to_give_is_explained_and_a_last_copy_is_used(
     b.client.refresh().await.unwrap();
     wait_for(&b, "[data-testid=student-row]").await;
     click(&b, "[data-testid=add-student]").await;
-    wait_for(&b, "[data-testid=field-course] option[value='Data Science']").await;
+    wait_for(
+        &b,
+        "[data-testid=field-course] option[value='Data Science']",
+    )
+    .await;
     assert_eq!(count(&b, "[data-testid=meta-error]").await, 0);
     let stats = env.sim_get("stats").await;
     assert!(

@@ -1635,7 +1635,7 @@ impl Report {
                 );
             }
             println!(
-                "   the Worker alone: /api/health (no I/O) and /api/session (2 KV reads, no Zoho)"
+                "   the Worker alone: /api/health (no I/O) and /api/session (a KV read of the session; the user record from memory; no Zoho)"
             );
             for (c, health, session) in &self.floor {
                 for (name, x) in [("health", health), ("session", session)] {

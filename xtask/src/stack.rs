@@ -270,7 +270,9 @@ impl FaultCount {
 impl std::fmt::Display for FaultCount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let list = |m: &mut dyn Iterator<Item = (&str, &usize)>| {
-            m.map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+            m.map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         write!(
             f,
@@ -516,7 +518,11 @@ impl Stack {
                     // redirect page on their own origin.
                     &format!(
                         "ZOHO_REDIRECT_URI:{}",
-                        Ports::redirect_uri(if port == ports.worker { ports.app } else { port })
+                        Ports::redirect_uri(if port == ports.worker {
+                            ports.app
+                        } else {
+                            port
+                        })
                     ),
                 ]);
             if mode == Mode::Test {
@@ -784,14 +790,26 @@ INFO zoho_sim: POST /__sim/faults -> 200 (5 us)
         assert_eq!(count.total, 5);
         assert_eq!(
             count.by_call.into_iter().collect::<Vec<_>>(),
-            [("create", 1), ("delete", 1), ("fields", 1), ("list", 1), ("token", 1)]
+            [
+                ("create", 1),
+                ("delete", 1),
+                ("fields", 1),
+                ("list", 1),
+                ("token", 1)
+            ]
         );
         assert_eq!(count.by_kind["HTTP 503"], 1);
         assert_eq!(count.by_kind["dropped connection"], 1);
         assert_eq!(count.by_kind["delayed"], 1);
         assert_eq!(call_of("PUT", "/in/production/crm/v8/Leads/1"), "update");
-        assert_eq!(call_of("GET", "/in/production/crm/v8/Leads/search"), "search");
-        assert_eq!(call_of("POST", "/in/accounts/oauth/v2/token/revoke"), "revoke");
+        assert_eq!(
+            call_of("GET", "/in/production/crm/v8/Leads/search"),
+            "search"
+        );
+        assert_eq!(
+            call_of("POST", "/in/accounts/oauth/v2/token/revoke"),
+            "revoke"
+        );
         assert_eq!(call_of("GET", "/in/production/crm/v8/users"), "users");
     }
 
