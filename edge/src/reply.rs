@@ -77,6 +77,18 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
     }
 }
 
+/// A body that is JSON text already (the caller checked it), sent as it is.
+pub fn json_text(status: u16, body: String) -> Response {
+    let headers = Headers::new();
+    match (
+        headers.set("content-type", "application/json"),
+        Response::ok(body),
+    ) {
+        (Ok(()), Ok(response)) => response.with_status(status).with_headers(headers),
+        _ => plain_500(),
+    }
+}
+
 pub fn empty(status: u16) -> Response {
     Response::empty().map_or_else(|_| plain_500(), |r| r.with_status(status))
 }

@@ -41,6 +41,8 @@ const WORKER_PORT: u16 = 19787;
 /// `/auth/*` handed to the Worker (what Cloudflare's routing does in production).
 const APP_PORT: u16 = 19786;
 const CHROMEDRIVER_PORT: u16 = 19785;
+/// workerd's inspector, for `--profile`.
+const INSPECTOR_PORT: u16 = 19784;
 /// The redirect page of the portal's origin, registered at the simulator. The headless sign-ins
 /// never load it: they take the code from the redirect's `Location`.
 const REDIRECT_URI: &str = "http://127.0.0.1:19786/redirect.html";
@@ -805,9 +807,21 @@ impl Bench {
 
     /// Starts workerd and returns `(time to the first answered request, that request's own time)`.
     fn start_workerd(&mut self, dir: &Path) -> Result<(Duration, Duration), String> {
+        self.start_workerd_with(dir, &[])
+    }
+
+    fn start_workerd_with(
+        &mut self,
+        dir: &Path,
+        args: &[String],
+    ) -> Result<(Duration, Duration), String> {
         self.stack.stop("workerd");
         let mut workerd = Command::new(self.tools.workerd());
-        workerd.arg("serve").arg("config.capnp").current_dir(dir);
+        workerd
+            .arg("serve")
+            .arg("config.capnp")
+            .args(args)
+            .current_dir(dir);
         let started = Instant::now();
         self.stack.spawn("workerd", &mut workerd)?;
         let deadline = started + Duration::from_secs(60);
@@ -1141,14 +1155,20 @@ fn browser_run(chromium: &Path, email: &str, profile: &Path) -> Result<BrowserRu
 
 pub struct Options {
     pub build: bool,
+    /// A CPU profile of the Worker instead of the figures.
+    pub profile: bool,
 }
 
 impl Options {
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options { build: true };
+        let mut options = Options {
+            build: true,
+            profile: false,
+        };
         for arg in args {
             match arg.as_str() {
                 "--no-build" => options.build = false,
+                "--profile" => options.profile = true,
                 other => return Err(format!("unknown option `{other}` (see `cargo xtask help`)")),
             }
         }
@@ -1206,6 +1226,11 @@ pub fn run(options: Options) -> Result<(), String> {
         stop,
         dir: dir.clone(),
     };
+    if options.profile {
+        let profiled = profile(&mut bench);
+        drop(bench);
+        return profiled;
+    }
     let measured = measure(&mut bench, &mut report);
     drop(bench);
     if let Err(e) = &measured {
@@ -1244,6 +1269,38 @@ pub fn run(options: Options) -> Result<(), String> {
     } else {
         Err(format!("over budget: {}", over.join("; ")))
     }
+}
+
+/// `--profile`: the Worker's CPU profile (V8's sampling profiler through workerd's inspector,
+/// driven by `xtask/tools/profile.mjs`) on the hot routes, as self time per function.
+fn profile(bench: &mut Bench) -> Result<(), String> {
+    if std::net::TcpListener::bind(("127.0.0.1", INSPECTOR_PORT)).is_err() {
+        return Err(format!(
+            "port {INSPECTOR_PORT} (workerd's inspector) is taken"
+        ));
+    }
+    bench.start_sim(None)?;
+    let dir = bench.prepare_workerd()?;
+    bench.start_workerd_with(
+        &dir,
+        &[format!("--inspector-addr=127.0.0.1:{INSPECTOR_PORT}")],
+    )?;
+    let session = sign_in("admin@zylker-academy.example")?;
+    let paths = [
+        "/api/students?page=1&per_page=20".to_owned(),
+        "/api/session".to_owned(),
+        format!("/api/crm/Leads?fields={LEAD_FIELDS}&per_page=200"),
+    ];
+    println!(
+        "== cargo xtask bench --profile: workerd direct, V8's sampling profiler on the Worker's thread"
+    );
+    let mut node = Command::new(bench.tools.node());
+    node.arg(crate::root().join("xtask/tools/profile.mjs"))
+        .env("WORKER", format!("http://127.0.0.1:{WORKER_PORT}"))
+        .env("INSPECTOR", format!("127.0.0.1:{INSPECTOR_PORT}"))
+        .env("COOKIE", format!("__Host-zcrm-session={session}"))
+        .env("PATHS", paths.join("\n"));
+    crate::cmd::run(&mut node)
 }
 
 const C1_WINDOW: Duration = Duration::from_secs(3);

@@ -32,7 +32,8 @@ commands:
                  throughput, token economy, cold start, scale and sign-in time in Chromium
                  (workerd direct; ports 19785-19787 and 19790); prints a table and writes
                  target/bench/bench.json; fails only over a budget. --no-build: use the
-                 existing builds
+                 existing builds. --profile: instead, a CPU profile of the Worker on its hot
+                 routes (self time per function; workerd's inspector on port 19784)
 
 options for dev, test and screenshots:
   --sim-port N     the Zoho simulator's port     (default 8790)
