@@ -261,7 +261,8 @@ pub fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// A pragmatic email check: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// A pragmatic email check: one `@`, a non-empty local part, a dotted domain, no spaces or
+/// control characters.
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -272,9 +273,9 @@ pub fn is_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '"' | '<' | '>'))
+        && !s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '(' | ')' | ',' | '"' | '<' | '>')
+        })
 }
 
 /// Digits and phone punctuation only, with at least 6 digits.
@@ -376,7 +377,18 @@ mod tests {
             assert!(is_email(ok), "{ok}");
         }
         for bad in [
-            "", "a", "a@b", "@b.co", "a@@b.co", "a@.b", "a@b.", "a b@c.de", "a@b..c", "a)@b.co",
+            "",
+            "a",
+            "a@b",
+            "@b.co",
+            "a@@b.co",
+            "a@.b",
+            "a@b.",
+            "a b@c.de",
+            "a@b..c",
+            "a)@b.co",
+            // Found by the property tests: DEL is a control character, not whitespace.
+            "\u{7f}@b.co",
         ] {
             assert!(!is_email(bad), "{bad}");
         }
