@@ -413,6 +413,36 @@ async fn an_expired_token_is_refreshed_once_for_twenty_concurrent_requests() {
 
 #[tokio::test]
 #[ignore = "needs the running stack: cargo xtask test"]
+async fn a_token_about_to_expire_is_refreshed_before_zoho_refuses_it() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    // Tokens that live 306 s: fresh for 6 s, then inside the Worker's five-minute refresh window.
+    env.sim_post("limits", json!({"access_token_lifetime_secs": 306}))
+        .await;
+    let admin = User::sign_in(&env, US_ADMIN).await;
+    admin.list("").await;
+    assert_eq!(env.sim_user_stats(US_ADMIN).await["refreshes"], 0);
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+    admin.list("").await;
+    let stats = env.sim_get("stats").await;
+    assert_eq!(
+        stats["users"][US_ADMIN]["refreshes"], 1,
+        "refreshed ahead of expiry: {stats}"
+    );
+    // Ahead, not after: Zoho never had to refuse the old token.
+    assert_eq!(
+        stats["by_status"].get("401"),
+        None,
+        "no call was refused: {}",
+        stats["by_status"]
+    );
+    // The new token is used from now on.
+    admin.list("?page=2").await;
+    assert_eq!(env.sim_user_stats(US_ADMIN).await["refreshes"], 1);
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
 async fn a_revoked_grant_ends_the_session_with_a_clear_401() {
     let _turn = SERIAL.lock().await;
     let env = Env::new().await;
