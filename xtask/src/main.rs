@@ -11,6 +11,7 @@ mod bench;
 mod build;
 mod cmd;
 mod headers;
+mod http;
 mod stack;
 mod tools;
 

@@ -5,7 +5,7 @@
 //! tiers, starts the same stack and runs the black-box and browser tests against it.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -375,7 +375,10 @@ pub(crate) fn stop_flag() -> Result<Arc<AtomicBool>, String> {
 }
 
 fn demo_users(ports: &Ports) -> Vec<String> {
-    let Some((200, body)) = http_get(ports.sim, "/__sim/users") else {
+    let Some(body) = crate::http::get(ports.sim, "/__sim/users", Duration::from_secs(10))
+        .filter(|r| r.status == 200)
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+    else {
         return vec!["(the simulator did not list its users)".into()];
     };
     // A few fields of the simulator's JSON, without a JSON dependency in xtask.
@@ -644,7 +647,9 @@ impl Stack {
     ) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some((200, _)) = http_get(port, path) {
+            if crate::http::get(port, path, Duration::from_secs(10))
+                .is_some_and(|r| r.status == 200)
+            {
                 eprintln!("xtask: {name} is ready (GET 127.0.0.1:{port}{path} answered 200)");
                 return Ok(());
             }
@@ -745,29 +750,6 @@ fn trunk_config_for(worker_port: u16) -> Result<PathBuf, String> {
     )
     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
-}
-
-/// A minimal `GET` on loopback, for readiness checks: status code and body.
-pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let response = String::from_utf8_lossy(&response);
-    let status = response.split(' ').nth(1)?.parse().ok()?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Some((status, body))
 }
 
 #[cfg(test)]
