@@ -305,9 +305,9 @@ pub async fn current(
         .session(&key)
         .await?
         .ok_or_else(Failure::unauthenticated)?;
-    // The copy in memory may predate this session (signed in through another isolate): then
-    // KV decides.
-    let user = match store.recent_user(&session.user, ctx.now_ms).await? {
+    // The copy in memory may be missing, old, or predate this session (signed in through
+    // another isolate): then KV decides.
+    let user = match store.remembered_user(&session.user, ctx.now_ms) {
         Some(user) if user.sessions.contains(&key) => Some(user),
         _ => store.user(&session.user).await?,
     };

@@ -1,7 +1,7 @@
 //! Sessions and users in Workers KV (binding `KV`). The records and keys are in
 //! [`crate::records`]; this module only moves them in and out.
 //!
-//! User records are also kept in the isolate's memory for a minute ([`Store::recent_user`]),
+//! User records are also kept in the isolate's memory for a minute ([`Store::remembered_user`]),
 //! which takes one of the two KV reads off most requests. Sessions are always read from KV, so
 //! signing out (and out everywhere, which deletes every session of the user) takes effect at
 //! once; a token that a copy in memory holds and another isolate has replaced is still valid at
@@ -81,18 +81,14 @@ impl Store {
     }
 
     /// The user's record as this isolate last read or wrote it, if that was less than
-    /// [`USER_MEMORY_MS`] ago; else as KV has it now.
-    pub async fn recent_user(&self, key: &str, now_ms: u64) -> StoreResult<Option<UserRecord>> {
-        let recent = USERS.with(|m| {
+    /// [`USER_MEMORY_MS`] ago (no I/O; [`Store::user`] reads KV).
+    pub fn remembered_user(&self, key: &str, now_ms: u64) -> Option<UserRecord> {
+        USERS.with(|m| {
             m.borrow()
                 .get(key)
                 .filter(|(at, _)| now_ms.saturating_sub(*at) < USER_MEMORY_MS)
                 .map(|(_, r)| r.clone())
-        });
-        match recent {
-            Some(record) => Ok(Some(record)),
-            None => self.user(key).await,
-        }
+        })
     }
 
     pub async fn put_user(&self, record: &UserRecord) -> StoreResult<()> {

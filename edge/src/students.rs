@@ -57,15 +57,14 @@ pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
     {
         return Ok(reply::json(200, &leads::page(Some(list), &query)));
     }
-    let list = match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => None,
-        ApiResponse::Json(200, body) => Some(
-            serde_json::from_value::<ListResponse>(body)
-                .map_err(|_| Failure::upstream("Zoho's list of students is malformed."))?,
-        ),
-        other => return Err(crm_failure(ctx, "list", other)),
-    };
-    Ok(reply::json(200, &leads::page(list, &query)))
+    match classify_response(answer.status, &answer.body) {
+        ApiResponse::NoContent => Ok(reply::json(200, &leads::page(None, &query))),
+        // JSON, but not a page of records.
+        ApiResponse::Json(200, _) => {
+            Err(Failure::upstream("Zoho's list of students is malformed."))
+        }
+        other => Err(crm_failure(ctx, "list", other)),
+    }
 }
 
 pub async fn meta(req: &Request, ctx: &Ctx) -> Outcome {
@@ -216,8 +215,8 @@ async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<Student
         "meta:{}:{}:{}",
         crm.user.location, crm.user.environment, crm.user.org_id
     );
-    let ttl_ms = u64::from(ctx.config.meta_ttl_secs) * 1000;
-    let fresh = |c: &CachedMeta| ctx.now_ms.saturating_sub(c.fetched_at) < ttl_ms;
+    let ttl_secs = u64::from(ctx.config.meta_ttl_secs);
+    let fresh = |c: &CachedMeta| ctx.now_ms.saturating_sub(c.fetched_at) < ttl_secs * 1000;
     let mut last = META.with(|m| m.borrow().get(&key).cloned());
     if let Some(cached) = last.as_ref().filter(|c| fresh(c)) {
         return Ok(cached.meta.clone());
@@ -251,11 +250,7 @@ async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<Student
         meta,
     };
     store
-        .put_json(
-            &key,
-            &cached,
-            u64::from(ctx.config.meta_ttl_secs) + META_KEEP_SECS,
-        )
+        .put_json(&key, &cached, ttl_secs + META_KEEP_SECS)
         .await?;
     META.with(|m| m.borrow_mut().insert(key, cached.clone()));
     ctx.log.info(
