@@ -193,6 +193,20 @@ impl Summary {
         }
     }
 
+    /// A row of the latency tables: concurrency, what, p50, p99, req/s, requests, errors.
+    fn print_row(&self, concurrency: usize, name: &str) {
+        println!(
+            "   {:>3} {:10} {:>9.2} {:>9.2} {:>9.0} {:>8} {:>7}",
+            concurrency,
+            name,
+            ms(self.p50_us),
+            ms(self.p99_us),
+            self.rps,
+            self.requests,
+            self.errors
+        );
+    }
+
     fn json(&self) -> Value {
         json!({
             "requests": self.requests,
@@ -1516,16 +1530,7 @@ impl Report {
             );
             for (c, w, s) in &self.proxy {
                 for (name, x) in [("Worker", w), ("direct", s)] {
-                    println!(
-                        "   {:>3} {:10} {:>9.2} {:>9.2} {:>9.0} {:>8} {:>7}",
-                        c,
-                        name,
-                        ms(x.p50_us),
-                        ms(x.p99_us),
-                        x.rps,
-                        x.requests,
-                        x.errors
-                    );
+                    x.print_row(*c, name);
                 }
                 println!(
                     "   {:>3} {:10} {:>8.2}x {:>8.2}x {:>8.2}x   (Worker / direct)",
@@ -1541,16 +1546,7 @@ impl Report {
             );
             for (c, health, session) in &self.floor {
                 for (name, x) in [("health", health), ("session", session)] {
-                    println!(
-                        "   {:>3} {:10} {:>9.2} {:>9.2} {:>9.0} {:>8} {:>7}",
-                        c,
-                        name,
-                        ms(x.p50_us),
-                        ms(x.p99_us),
-                        x.rps,
-                        x.requests,
-                        x.errors
-                    );
+                    x.print_row(*c, name);
                 }
             }
         }
