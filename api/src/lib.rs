@@ -2,6 +2,7 @@
 //! `/api/*` and `/auth/*`, and the validation rules both sides apply. Knows nothing of Zoho's wire
 //! format (that is the `zoho` crate) and does no I/O.
 
+pub mod csv;
 pub mod students;
 
 use serde::{Deserialize, Serialize};
