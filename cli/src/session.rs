@@ -213,9 +213,9 @@ impl<'a> Session<'a> {
         Ok(session)
     }
 
-    /// Refreshes under the lock, unless the store already has a usable token: one fresh for
-    /// a while (`after_rejection` false), or any unexpired one other than the token Zoho just
-    /// rejected (`after_rejection` true).
+    /// Refreshes under the lock, unless the store already has a usable token: an unexpired one
+    /// other than the one this command holds (another command refreshed it), or, ahead of
+    /// expiry (`after_rejection` false), one with more than the refresh-ahead time left.
     async fn refresh(&mut self, after_rejection: bool) -> Result<()> {
         let store = &self.ctx.store;
         let lock = store.lock()?;
@@ -230,11 +230,9 @@ impl<'a> Session<'a> {
         let stored = store::open(&self.keys, "access", &current.key, &current.access_token)?;
         let now = now_secs();
         let other_token = !constant_time_eq(stored.as_bytes(), self.access.secret().as_bytes());
-        let usable = if after_rejection {
-            other_token && current.expires_at > now
-        } else {
-            current.expires_at > now + REFRESH_AHEAD_SECS
-        };
+        // Another command refreshed since this one read the store: its token is the one to use.
+        let usable = (other_token && current.expires_at > now)
+            || (!after_rejection && current.expires_at > now + REFRESH_AHEAD_SECS);
         if usable {
             self.access = AccessToken::new(stored);
             self.entry = current;

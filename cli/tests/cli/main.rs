@@ -1,0 +1,7 @@
+//! `zcrm` driven as a binary against the simulator started in-process.
+
+mod common;
+mod import_export;
+mod login;
+mod students;
+mod tokens;
