@@ -2,8 +2,9 @@
 //!
 //! Sign-in follows the backend-for-frontend pattern: `state` and the PKCE verifier live in a
 //! sealed, HttpOnly login cookie; the code is exchanged here, at the accounts server the table
-//! gives for the user's data centre; the tokens are sealed into KV; the browser gets a random
-//! session id in an HttpOnly cookie and nothing else.
+//! gives for the user's data centre; the tokens are sealed and handed to the grant's Durable
+//! Object (`grant_object.rs`), which keeps the sessions and writes the record to KV; the browser
+//! gets a random session id (and the name of its grant) in an HttpOnly cookie and nothing else.
 
 use futures_util::future::join;
 use serde_json::json;
@@ -19,11 +20,12 @@ use zoho::{DataCenter, Environment};
 
 use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
 use crate::crm::upstream_failure;
-use crate::records::{SessionRecord, UserRecord, user_key};
+use crate::grant::{GrantCall, UserView};
+use crate::grant_object;
+use crate::records::{UserRecord, user_key};
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
-use crate::session::{Login, is_token_shaped, random_token, session_key};
-use crate::store::Store;
+use crate::session::{Login, parse_session_cookie, random_token, session_cookie, session_hash};
 use crate::upstream::{self, Answer};
 
 /// What the portal asks Zoho for: records, field metadata, and who the user and org are.
@@ -182,11 +184,9 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         ));
     };
 
-    // 6. One record per user: a new sign-in replaces the tokens in place.
-    let store = Store::new(&ctx.env)?;
-    let previous = store.user(&key).await?;
+    // 6. One record per user: the grant's object replaces the tokens in place, adds the
+    //    session and revokes the refresh token it replaces.
     let session_id = random_token();
-    let session_key = session_key(&session_id);
     let mut record = UserRecord {
         key: key.clone(),
         email: user.email.clone(),
@@ -200,11 +200,8 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         refresh_token: String::new(),
         access_token: String::new(),
         access_expires_at: 0,
-        sessions: previous
-            .as_ref()
-            .map(|p| p.sessions.clone())
-            .unwrap_or_default(),
         updated_at: ctx.now_ms,
+        version: 0,
     };
     record.seal_tokens(
         &config.keys,
@@ -212,47 +209,37 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         &tokens.access_token,
         ctx.now_ms + tokens.expires_in_secs * 1000,
     );
-    let pushed_out = record.add_session(session_key.clone());
-    store.put_user(&record).await?;
-    store
-        .put_session(
-            &session_key,
-            &SessionRecord {
-                user: key.clone(),
-                created_at: ctx.now_ms,
-            },
-        )
-        .await?;
-    for old in pushed_out {
-        store.delete(&old).await?;
-    }
-    // The newest refresh token wins; the one it replaces is revoked (Zoho keeps at most 20).
-    if let Some(old) = previous.as_ref().and_then(|p| p.open_refresh(&config.keys))
-        && !constant_time_eq(old.secret().as_bytes(), refresh_token.secret().as_bytes())
-    {
-        revoke(ctx, dc, &old).await;
-    }
+    let call = GrantCall::SignIn {
+        session: session_hash(&session_id),
+        record,
+    };
+    let (view, _) = grant_object::call(ctx, &call).await?;
+    let view = view.ok_or_else(Failure::internal)?;
     ctx.log.info(
         "signed_in",
-        json!({"user": key, "dc": dc.location(), "environment": env.as_str(), "replaced": record.sessions.len() > 1}),
+        json!({"user": key, "dc": dc.location(), "environment": env.as_str()}),
     );
-    let mut response = reply::json(200, &session_info(&record));
+    let mut response = reply::json(200, &session_info(&view));
     reply::add_cookie(
         &mut response,
-        &cookies::set(SESSION, &session_id, SESSION_MAX_AGE_SECS),
+        &cookies::set(
+            SESSION,
+            &session_cookie(&session_id, &key),
+            SESSION_MAX_AGE_SECS,
+        ),
     );
     Ok(response)
 }
 
 /// `GET /api/session`: who is signed in, or 401.
 pub async fn session(req: &Request, ctx: &Ctx) -> Outcome {
-    let store = Store::new(&ctx.env)?;
-    let (_, user) = current(req, ctx, &store).await?;
-    Ok(reply::json(200, &session_info(&user)))
+    let signed_in = current(req, ctx, false, None).await?;
+    Ok(reply::json(200, &session_info(&signed_in.user)))
 }
 
 /// `POST /auth/logout[?everywhere=1]`: ends this session; with `everywhere`, also revokes the
-/// refresh token at Zoho and ends every session of the user. Always clears the cookie.
+/// refresh token at Zoho and ends every session of the user. Always clears the cookie. Once
+/// this has answered, no isolate anywhere serves the session again: the grant's object ended it.
 pub async fn logout(req: &Request, ctx: &Ctx) -> Outcome {
     let everywhere = req
         .url()
@@ -261,28 +248,16 @@ pub async fn logout(req: &Request, ctx: &Ctx) -> Outcome {
                 .any(|(k, v)| k == "everywhere" && (v == "1" || v == "true"))
         })
         .unwrap_or(false);
-    let store = Store::new(&ctx.env)?;
-    if let Ok((session_key, mut user)) = current(req, ctx, &store).await {
-        store.delete(&session_key).await?;
-        if everywhere {
-            if let (Some(token), Some(dc)) =
-                (user.open_refresh(&ctx.config.keys), user.data_center())
-            {
-                revoke(ctx, dc, &token).await;
-            }
-            for other in &user.sessions {
-                store.delete(other).await?;
-            }
-            store.delete(&user.key).await?;
-            ctx.log.info(
-                "signed_out_everywhere",
-                json!({"user": user.key, "sessions": user.sessions.len()}),
-            );
-        } else {
-            user.sessions.retain(|s| *s != session_key);
-            user.updated_at = ctx.now_ms;
-            store.put_user(&user).await?;
-            ctx.log.info("signed_out", json!({"user": user.key}));
+    if let Some((id, key)) = session_of(req) {
+        let call = GrantCall::SignOut {
+            key,
+            session: session_hash(&id),
+            everywhere,
+        };
+        match grant_object::call(ctx, &call).await {
+            // Not signed in (any more): there is nothing to end.
+            Ok(_) | Err(Failure { status: 401, .. }) => {}
+            Err(other) => return Err(other),
         }
     }
     let mut response = reply::empty(204);
@@ -290,43 +265,59 @@ pub async fn logout(req: &Request, ctx: &Ctx) -> Outcome {
     Ok(response)
 }
 
-/// The session's KV key and its user, or 401.
+/// A request's session, as its grant's object vouches for it.
+pub struct SignedIn {
+    pub user: UserView,
+    /// The session's hash, as the object knows it.
+    pub session: String,
+    /// The sealed access token and when it expires (ms), when one was asked for.
+    pub access: Option<(String, u64)>,
+}
+
+/// The session id and user key in the request's session cookie.
+fn session_of(req: &Request) -> Option<(String, String)> {
+    let cookie = cookie_header(req);
+    let value = cookies::get(cookie.as_deref(), SESSION)?;
+    parse_session_cookie(value).map(|(id, key)| (id.to_owned(), key))
+}
+
+/// The request's session and its user, or 401: one round trip to the grant's object. With
+/// `token`, also a usable access token (refreshed first if due, or if `refused` is the sealed
+/// token Zoho just refused).
 pub async fn current(
     req: &Request,
     ctx: &Ctx,
-    store: &Store,
-) -> Result<(String, UserRecord), Failure> {
-    let cookie = cookie_header(req);
-    let session_id = cookies::get(cookie.as_deref(), SESSION)
-        .filter(|id| is_token_shaped(id))
-        .ok_or_else(Failure::unauthenticated)?;
-    let key = session_key(session_id);
-    let session = store
-        .session(&key)
-        .await?
-        .ok_or_else(Failure::unauthenticated)?;
-    // The copy in memory may be missing, old, or predate this session (signed in through
-    // another isolate): then KV decides.
-    let user = match store.remembered_user(&session.user, ctx.now_ms) {
-        Some(user) if user.sessions.contains(&key) => Some(user),
-        _ => store.user(&session.user).await?,
-    };
-    match user {
-        Some(user) if user.sessions.contains(&key) => Ok((key, user)),
-        _ => {
-            // The user signed out everywhere, or the grant was revoked: this session is over.
-            store.delete(&key).await?;
-            ctx.log.info("session_ended", json!({"user": session.user}));
-            Err(Failure::new(
-                401,
-                codes::SESSION_EXPIRED,
-                "Your session has ended. Sign in again.",
-            ))
-        }
-    }
+    token: bool,
+    refused: Option<String>,
+) -> Result<SignedIn, Failure> {
+    let (id, key) = session_of(req).ok_or_else(Failure::unauthenticated)?;
+    let session = session_hash(&id);
+    again(ctx, key, session, token, refused).await
 }
 
-fn session_info(user: &UserRecord) -> SessionInfo {
+/// [`current`] for a session already parsed.
+pub async fn again(
+    ctx: &Ctx,
+    key: String,
+    session: String,
+    token: bool,
+    refused: Option<String>,
+) -> Result<SignedIn, Failure> {
+    let call = GrantCall::Session {
+        key,
+        session: session.clone(),
+        token,
+        refused,
+    };
+    let (user, access) = grant_object::call(ctx, &call).await?;
+    Ok(SignedIn {
+        user: user.ok_or_else(Failure::internal)?,
+        session,
+        access,
+    })
+}
+
+fn session_info(user: &UserView) -> SessionInfo {
     SessionInfo {
         name: user.name.clone(),
         email: user.email.clone(),
@@ -389,7 +380,7 @@ async fn token_call(ctx: &Ctx, dc: DataCenter, request: TokenRequest) -> Result<
 }
 
 /// Revokes a refresh token at Zoho; failures are logged, not fatal (the token is forgotten here).
-async fn revoke(ctx: &Ctx, dc: DataCenter, token: &RefreshToken) {
+pub(crate) async fn revoke(ctx: &Ctx, dc: DataCenter, token: &RefreshToken) {
     let body = zoho::form::build([("token", token.secret())]);
     let result = upstream::accounts_post(&ctx.config, dc, oauth::REVOKE_PATH, body).await;
     match result {

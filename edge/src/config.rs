@@ -2,7 +2,7 @@
 //!
 //! Variables (`wrangler.toml` `[vars]`, or `--var` locally): `ZOHO_ENVIRONMENT`, `ZOHO_CLIENT_ID`,
 //! `ZOHO_REDIRECT_URI`, `LOG_LEVEL`, `CONNECT_TIMEOUT_MS`, `READ_TIMEOUT_MS`, `ALLOWED_MODULES`,
-//! `META_TTL_SECS` and, for local work only, `ZOHO_SIM_BASE` (the simulator's URL; refused unless loopback).
+//! `META_TTL_SECS`, `ZOHO_TOKEN_WINDOW_SECS` and, for local work only, `ZOHO_SIM_BASE` (the simulator's URL; refused unless loopback).
 //! Secrets (`wrangler secret put`, or `.dev.vars`/`--env-file` locally): `ZOHO_CLIENT_SECRET`,
 //! `TOKEN_KEYS` (`id:base64key,...`, the first one seals, all open: so keys can rotate).
 
@@ -29,6 +29,8 @@ pub struct Config {
     pub allowed_modules: Vec<String>,
     /// How long an org's field metadata is used before it is fetched again (default an hour).
     pub meta_ttl_secs: u32,
+    /// Zoho's token window (10 minutes; shorter only for tests, whose simulator clock moves).
+    pub token_window_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -146,6 +148,18 @@ impl Config {
                 .filter(|s| (1..=86_400).contains(s))
                 .ok_or_else(|| invalid("META_TTL_SECS", "must be seconds between 1 and 86400"))?,
         };
+        let token_window_ms = match get("ZOHO_TOKEN_WINDOW_SECS") {
+            None => crate::grant::ZOHO_WINDOW_MS,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=600).contains(s))
+                .ok_or_else(|| {
+                    invalid("ZOHO_TOKEN_WINDOW_SECS", "must be seconds between 1 and 600")
+                })?
+                * 1000,
+        };
         let allowed_modules: Vec<String> = get("ALLOWED_MODULES")
             .unwrap_or_else(|| "Leads,Contacts".to_owned())
             .split(',')
@@ -173,6 +187,7 @@ impl Config {
             read_timeout_ms,
             allowed_modules,
             meta_ttl_secs,
+            token_window_ms,
         })
     }
 }
@@ -325,6 +340,17 @@ mod tests {
         assert_eq!(e.variable, "META_TTL_SECS");
         assert_eq!(parse(&[]).unwrap().meta_ttl_secs, 3600);
         assert_eq!(parse(&[("META_TTL_SECS", "2")]).unwrap().meta_ttl_secs, 2);
+        assert_eq!(parse(&[]).unwrap().token_window_ms, 600_000);
+        assert_eq!(
+            parse(&[("ZOHO_TOKEN_WINDOW_SECS", "15")])
+                .unwrap()
+                .token_window_ms,
+            15_000
+        );
+        for bad in ["0", "601", "x"] {
+            let e = parse(&[("ZOHO_TOKEN_WINDOW_SECS", bad)]).err().unwrap();
+            assert_eq!(e.variable, "ZOHO_TOKEN_WINDOW_SECS");
+        }
     }
 
     #[test]

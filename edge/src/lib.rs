@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod cookies;
+pub mod grant;
 pub mod leads;
 pub mod records;
 pub mod retry;
@@ -20,6 +21,8 @@ mod auth;
 mod crm;
 #[cfg(target_arch = "wasm32")]
 mod entry;
+#[cfg(target_arch = "wasm32")]
+mod grant_object;
 #[cfg(target_arch = "wasm32")]
 mod log;
 #[cfg(target_arch = "wasm32")]

@@ -12,7 +12,6 @@ use crate::auth::read_body;
 use crate::crm::Crm;
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
-use crate::store::Store;
 
 const MAX_BODY: usize = 64 * 1024;
 
@@ -109,8 +108,7 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
             query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         ));
     }
-    let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(&req, ctx, &store).await?;
+    let mut crm = Crm::for_request(&req, ctx).await?;
     let answer = crm.call(method, &path, body).await?;
     if answer.status == 401 {
         // After the one refresh-and-retry, Zoho still refuses: the session is of no use.

@@ -1,6 +1,7 @@
-//! What the Worker keeps in KV, and under which keys. Keys hold no secret: sessions are keyed
-//! by a hash of their id, users by data centre, environment, org id and user id.
-//! Tokens are sealed ([`crate::seal`]) with the user's key as part of their purpose.
+//! The user record the Worker keeps in KV, and its key. Keys hold no secret: users are keyed by
+//! data centre, environment, org id and user id. Tokens are sealed ([`crate::seal`]) with the
+//! user's key as part of their purpose. Only the grant's Durable Object writes a user record
+//! (see [`crate::grant`]); sessions are kept by that object, not in KV.
 
 use serde::{Deserialize, Serialize};
 use zoho::secret::{AccessToken, RefreshToken};
@@ -8,15 +9,9 @@ use zoho::{DataCenter, Environment};
 
 use crate::seal::Keyring;
 
-/// `session:<sha256 of the session id>` → the user it belongs to.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SessionRecord {
-    pub user: String,
-    pub created_at: u64,
-}
-
 /// `user:<dc>:<env>:<org id>:<user id>` → who the user is and their tokens (sealed).
 /// One per user: a second sign-in updates it in place (no duplicates).
+/// The key is also the name of the grant's Durable Object.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UserRecord {
     pub key: String,
@@ -35,13 +30,11 @@ pub struct UserRecord {
     pub access_token: String,
     /// Milliseconds since the epoch.
     pub access_expires_at: u64,
-    /// Hashed KV keys of the user's live sessions (oldest first), for "sign out everywhere".
-    pub sessions: Vec<String>,
     pub updated_at: u64,
+    /// Counts every write; the grant's object knows the current one, so a stale read is seen.
+    #[serde(default)]
+    pub version: u64,
 }
-
-/// At most this many sessions per user; signing in once more ends the oldest.
-pub const MAX_SESSIONS_PER_USER: usize = 20;
 
 impl UserRecord {
     pub fn data_center(&self) -> Option<DataCenter> {
@@ -75,22 +68,20 @@ impl UserRecord {
     }
 
     pub fn open_access(&self, keys: &Keyring) -> Option<AccessToken> {
-        open_text(keys, &access_purpose(&self.key), &self.access_token).map(AccessToken::new)
+        open_access(keys, &self.key, &self.access_token)
     }
 
-    /// Adds a session; returns the sessions pushed out by [`MAX_SESSIONS_PER_USER`].
-    pub fn add_session(&mut self, session_key: String) -> Vec<String> {
-        self.sessions.retain(|s| *s != session_key);
-        self.sessions.push(session_key);
-        let excess = self.sessions.len().saturating_sub(MAX_SESSIONS_PER_USER);
-        self.sessions.drain(..excess).collect()
-    }
 }
 
 /// The KV key of a user, if Zoho's ids look like ids (digits only).
 pub fn user_key(dc: DataCenter, env: Environment, org_id: &str, user_id: &str) -> Option<String> {
     let is_id = |s: &str| !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit());
     (is_id(org_id) && is_id(user_id)).then(|| format!("user:{dc}:{env}:{org_id}:{user_id}"))
+}
+
+/// Opens an access token sealed for `user_key` (as the grant's object hands it out).
+pub fn open_access(keys: &Keyring, user_key: &str, sealed: &str) -> Option<AccessToken> {
+    open_text(keys, &access_purpose(user_key), sealed).map(AccessToken::new)
 }
 
 fn refresh_purpose(user_key: &str) -> String {
@@ -143,8 +134,8 @@ mod tests {
             refresh_token: String::new(),
             access_token: String::new(),
             access_expires_at: 0,
-            sessions: Vec::new(),
             updated_at: 0,
+            version: 0,
         }
     }
 
@@ -172,19 +163,8 @@ mod tests {
     }
 
     #[test]
-    fn sessions_are_capped_oldest_first() {
-        let mut r = record("");
-        for i in 0..MAX_SESSIONS_PER_USER {
-            assert!(r.add_session(format!("s{i}")).is_empty());
-        }
-        assert_eq!(
-            r.add_session("s0".into()),
-            Vec::<String>::new(),
-            "re-adding moves it last"
-        );
-        assert_eq!(r.add_session("new".into()), ["s1"]);
-        assert_eq!(r.sessions.len(), MAX_SESSIONS_PER_USER);
-        assert_eq!(r.sessions.last().map(String::as_str), Some("new"));
+    fn records_know_their_place() {
+        let r = record("");
         assert_eq!(r.data_center(), Some(DataCenter::Us));
         assert_eq!(r.env(), Some(Environment::Production));
     }

@@ -16,6 +16,8 @@ pub struct Failure {
     pub fields: Vec<FieldError>,
     /// What went wrong inside, for the logs only (never sent).
     pub internal: Option<String>,
+    /// Seconds, sent as `Retry-After` (a 429 or 503 that knows when to try again).
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
@@ -27,6 +29,7 @@ impl Failure {
             field: None,
             fields: Vec::new(),
             internal: None,
+            retry_after: None,
         }
     }
 
@@ -54,7 +57,13 @@ impl Failure {
         let mut body = ApiError::new(self.code, self.message.clone());
         body.error.field = self.field.clone();
         body.error.fields = self.fields.clone();
-        json(self.status, &body)
+        let mut response = json(self.status, &body);
+        if let Some(secs) = self.retry_after {
+            let _ = response
+                .headers_mut()
+                .set("retry-after", &secs.to_string());
+        }
+        response
     }
 }
 

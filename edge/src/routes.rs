@@ -15,6 +15,7 @@ use crate::reply::{self, Failure, Outcome};
 use crate::{auth, proxy, students};
 
 /// What a handler needs besides the request.
+#[derive(Clone)]
 pub struct Ctx {
     pub config: Rc<Config>,
     pub env: Env,
@@ -27,7 +28,7 @@ thread_local! {
     static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
 }
 
-fn config(env: &Env) -> Result<Rc<Config>, crate::config::ConfigError> {
+pub(crate) fn config(env: &Env) -> Result<Rc<Config>, crate::config::ConfigError> {
     if let Some(config) = CONFIG.with(|c| c.get().cloned()) {
         return Ok(config);
     }
@@ -44,7 +45,7 @@ fn config(env: &Env) -> Result<Rc<Config>, crate::config::ConfigError> {
 }
 
 pub async fn handle(req: Request, env: Env) -> Response {
-    let request_id = request_id(&req);
+    let request_id = request_id(&req, "cf-ray");
     let config = match config(&env) {
         Ok(config) => config,
         Err(e) => {
@@ -217,10 +218,11 @@ fn health(ctx: &Ctx) -> Response {
     )
 }
 
-/// Cloudflare names each request (`cf-ray`); locally there is none, so make one up.
-fn request_id(req: &Request) -> String {
+/// Cloudflare names each request (`cf-ray`); locally there is none, so make one up. (The grant's
+/// object takes the id its caller sends in [`zcrm_api::REQUEST_ID_HEADER`].)
+pub(crate) fn request_id(req: &Request, header: &str) -> String {
     req.headers()
-        .get("cf-ray")
+        .get(header)
         .ok()
         .flatten()
         .filter(|id| {

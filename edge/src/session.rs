@@ -1,5 +1,6 @@
-//! Random ids and what is derived from them: session ids, login `state`, PKCE verifiers, and
-//! the hashes under which sessions are kept (KV never sees a session id itself).
+//! Random ids and what is derived from them: session ids, login `state`, PKCE verifiers, the
+//! hashes under which sessions are kept (no store ever sees a session id itself), and the
+//! session cookie's value.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,12 +25,31 @@ pub fn is_token_shaped(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The KV key of a session: a hash of its id, so a KV dump yields no usable session.
-pub fn session_key(session_id: &str) -> String {
-    format!(
-        "session:{}",
-        hex(&zoho::pkce::sha256(session_id.as_bytes()))
-    )
+/// What a session is kept under: a hash of its id, so a dump of the store yields no session.
+pub fn session_hash(session_id: &str) -> String {
+    hex(&zoho::pkce::sha256(session_id.as_bytes()))
+}
+
+/// The session cookie's value: the session id, then the grant it belongs to
+/// (`<dc>-<environment>-<org id>-<user id>`), so that the Worker goes straight to the grant's
+/// object without a lookup. Tampering with the grant part only points at an object that does
+/// not know the session.
+pub fn session_cookie(session_id: &str, user_key: &str) -> String {
+    let grant = user_key.strip_prefix("user:").unwrap_or(user_key);
+    format!("{session_id}{}", grant.replace(':', "-"))
+}
+
+/// The session id and the user key in a session cookie's value, if it is one.
+pub fn parse_session_cookie(value: &str) -> Option<(&str, String)> {
+    let id = value.get(..43).filter(|id| is_token_shaped(id))?;
+    let mut parts = value[43..].split('-');
+    let dc = zoho::DataCenter::from_location(parts.next()?)?;
+    let env: zoho::Environment = parts.next()?.parse().ok()?;
+    let (org, user) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((id, crate::records::user_key(dc, env, org, user)?))
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -75,12 +95,33 @@ mod tests {
     }
 
     #[test]
-    fn session_keys_hide_the_id() {
+    fn session_hashes_hide_the_id() {
         let id = random_token();
-        let key = session_key(&id);
-        assert!(key.starts_with("session:") && key.len() == 8 + 64);
-        assert!(!key.contains(&id));
-        assert_eq!(key, session_key(&id));
+        let hash = session_hash(&id);
+        assert!(hash.len() == 64 && !hash.contains(&id));
+        assert_eq!(hash, session_hash(&id));
+    }
+
+    #[test]
+    fn session_cookies_name_their_grant() {
+        let id = random_token();
+        let value = session_cookie(&id, "user:eu:sandbox:123:456");
+        assert_eq!(value, format!("{id}eu-sandbox-123-456"));
+        assert!(crate::cookies::get(Some(&format!("a=b; __Host-zcrm-session={value}")), crate::cookies::SESSION).is_some());
+        let (back, key) = parse_session_cookie(&value).unwrap();
+        assert_eq!((back, key.as_str()), (id.as_str(), "user:eu:sandbox:123:456"));
+        for bad in [
+            id.clone(),
+            format!("{id}eu-sandbox-123"),
+            format!("{id}eu-sandbox-123-456-7"),
+            format!("{id}xx-sandbox-123-456"),
+            format!("{id}eu-staging-123-456"),
+            format!("{id}eu-sandbox-12a-456"),
+            format!("{}eu-sandbox-123-456", &id[..42]),
+            "é".repeat(30),
+        ] {
+            assert!(parse_session_cookie(&bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -48,8 +48,7 @@ pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
     let query = ListQuery::parse(&pairs).map_err(Failure::bad_request)?;
-    let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    let mut crm = Crm::for_request(req, ctx).await?;
     let answer = crm.call(Method::Get, &query.zoho_path(), None).await?;
     // The usual answer, a page of records, is decoded straight into its type (one pass).
     if answer.status == 200
@@ -69,13 +68,12 @@ pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
 
 pub async fn meta(req: &Request, ctx: &Ctx) -> Outcome {
     let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    let mut crm = Crm::for_request(req, ctx).await?;
     Ok(reply::json(200, &org_meta(ctx, &store, &mut crm).await?))
 }
 
 pub async fn get(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
-    let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    let mut crm = Crm::for_request(req, ctx).await?;
     let student = fetch_one(ctx, &mut crm, id).await?;
     Ok(reply::json(200, &student))
 }
@@ -84,7 +82,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
     let idempotency = idempotency_key(&req)?;
     let input = read_input(&mut req).await?;
     let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(&req, ctx, &store).await?;
+    let mut crm = Crm::for_request(&req, ctx).await?;
     let input = validate(ctx, &store, &mut crm, &input).await?;
     // A retried submit (same key) answers with the student the first one created.
     let remembered = idempotency.as_ref().map(|key| {
@@ -141,7 +139,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
 pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
     let input = read_input(&mut req).await?;
     let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(&req, ctx, &store).await?;
+    let mut crm = Crm::for_request(&req, ctx).await?;
     let input = validate(ctx, &store, &mut crm, &input).await?;
     let answer = crm
         .call(
@@ -157,8 +155,7 @@ pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
 }
 
 pub async fn delete(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
-    let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(req, ctx, &store).await?;
+    let mut crm = Crm::for_request(req, ctx).await?;
     let answer = crm
         .call(Method::Delete, &format!("/{MODULE}/{id}"), None)
         .await?;

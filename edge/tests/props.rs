@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 use zcrm_api::students::{FieldLimits, Student, StudentField, StudentInput};
 use zcrm_edge::config::{Config, is_loopback_url};
 use zcrm_edge::leads::{self, ListQuery, WriteOutcome};
-use zcrm_edge::records::{UserRecord, user_key};
+use zcrm_edge::grant::{GrantState, MAX_LIVE_TOKENS, MAX_SESSIONS_PER_USER, SessionStatus, TOKENS_PER_WINDOW, ZOHO_WINDOW_MS};
+use zcrm_edge::records::user_key;
 use zcrm_edge::seal::Keyring;
 use zcrm_edge::{cookies, session};
 use zoho::criteria::Criteria;
@@ -543,10 +544,15 @@ proptest! {
         if session::is_token_shaped(&s) {
             prop_assert_eq!(s.len(), 43);
         }
-        let key = session::session_key(&s);
-        prop_assert_eq!(key.len(), 8 + 64);
-        prop_assert!(key.starts_with("session:") && key[8..].bytes().all(|b| b.is_ascii_hexdigit()));
-        prop_assert!(s.len() < 8 || !key.contains(&s));
+        let hash = session::session_hash(&s);
+        prop_assert_eq!(hash.len(), 64);
+        prop_assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        prop_assert!(s.len() < 8 || !hash.contains(&s));
+        // A cookie value that parses names a valid user key, whatever follows the id.
+        if let Some((id, key)) = session::parse_session_cookie(&s) {
+            prop_assert!(session::is_token_shaped(id));
+            prop_assert_eq!(session::session_cookie(id, &key), s.clone());
+        }
         let login = session::Login { state: s.clone(), verifier: s, started_at: started };
         let fresh = login.is_fresh(now);
         prop_assert_eq!(fresh, now >= started && now - started <= 600_000);
@@ -597,26 +603,52 @@ proptest! {
 proptest! {
     #![proptest_config(config(500))]
 
+    /// Sign-ins and sign-outs in any order: never more than the cap, never a session twice,
+    /// the newest always live, a signed-out one never.
     #[test]
-    fn sessions_per_user_are_capped(adds in prop::collection::vec("[a-c]{1,2}|s[0-9]{1,2}", 0..60)) {
-        let mut r = UserRecord {
-            key: String::new(), email: String::new(), name: String::new(), user_id: String::new(),
-            org_id: String::new(), org_name: String::new(), zgid: String::new(),
-            location: "eu".into(), environment: "sandbox".into(), refresh_token: String::new(),
-            access_token: String::new(), access_expires_at: 0, sessions: Vec::new(), updated_at: 0,
-        };
-        for s in adds {
-            let before = r.sessions.clone();
-            let out = r.add_session(s.clone());
-            prop_assert!(r.sessions.len() <= 20);
-            prop_assert_eq!(r.sessions.last(), Some(&s));
-            let mut all = r.sessions.clone();
+    fn sessions_per_user_are_capped(ops in prop::collection::vec(("[a-c]{1,2}|s[0-9]{1,2}", any::<bool>()), 0..60)) {
+        let day = 24 * 3600 * 1000;
+        let mut g = GrantState::default();
+        for (i, (s, sign_in)) in ops.into_iter().enumerate() {
+            let now = 1_000 + i as u64;
+            if sign_in {
+                let v = g.version;
+                prop_assert_eq!(g.sign_in(s.clone(), now, day, 0), v + 1);
+                prop_assert_eq!(g.session_status(&s, now, day), SessionStatus::Live);
+            } else {
+                g.sign_out(&s);
+                prop_assert_eq!(g.session_status(&s, now, day), SessionStatus::Unknown);
+            }
+            prop_assert!(g.sessions.len() <= MAX_SESSIONS_PER_USER);
+            let mut all: Vec<&str> = g.sessions.iter().map(|e| e.hash.as_str()).collect();
             all.sort();
             all.dedup();
-            prop_assert_eq!(all.len(), r.sessions.len(), "no session twice");
-            for o in &out {
-                prop_assert!(before.contains(o) && !r.sessions.contains(o));
+            prop_assert_eq!(all.len(), g.sessions.len(), "no session twice");
+        }
+    }
+
+    /// Whatever the timing of the requests, minting only when `may_mint` allows never exceeds
+    /// Zoho's 10 tokens per rolling window nor its 15 live tokens.
+    #[test]
+    fn the_token_budget_holds(gaps in prop::collection::vec(0u64..200_000, 1..120), window in prop::sample::select(&[15_000u64, ZOHO_WINDOW_MS][..])) {
+        let lifetime = 3_600_000;
+        let mut g = GrantState::default();
+        let mut now = 0;
+        g.sign_in("s".into(), now, u64::MAX, lifetime);
+        let mut minted = vec![now];
+        for gap in gaps {
+            now += gap;
+            match g.may_mint(now, window) {
+                Ok(()) => {
+                    g.minted(now, lifetime, window);
+                    minted.push(now);
+                }
+                Err(wait) => prop_assert!(wait > 0 && wait <= lifetime.max(window)),
             }
+            let in_window = minted.iter().filter(|&&t| t + window > now).count();
+            let live = minted.iter().filter(|&&t| t + lifetime > now).count();
+            prop_assert!(in_window <= TOKENS_PER_WINDOW, "{in_window} in the window at {now}");
+            prop_assert!(live <= MAX_LIVE_TOKENS, "{live} live at {now}");
         }
     }
 }

@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 
 use crate::build::{self, target_dir};
 use crate::http::{Conn, once, request_bytes};
+use crate::isolates::{WASM_MODULE, compatibility_date};
 use crate::stack::{self, DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TOKEN_KEY, Stack};
 use crate::tools::Tools;
 
@@ -48,8 +49,6 @@ const REDIRECT_URI: &str = "http://127.0.0.1:19786/redirect.html";
 /// The Worker's fields and order of a students list, as `edge/src/leads.rs` asks Zoho for them.
 const LEADS_QUERY: &str = "fields=First_Name,Last_Name,Company,Course,Email,Phone&page=1&per_page=20&sort_by=Modified_Time&sort_order=desc";
 const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
-/// The Worker module's Wasm, as worker-build's `index.js` imports it.
-const WASM_MODULE: &str = "index_bg.wasm";
 
 /// A Workers KV namespace in memory, speaking the HTTP protocol workerd uses for a
 /// `kvNamespace` binding (the same one miniflare's KV service answers): `GET /<key>`,
@@ -507,8 +506,13 @@ const edge :Workerd.Worker = (
     (name = "{WASM_MODULE}", wasm = embed "{WASM_MODULE}"),
   ],
   compatibilityDate = "{compatibility_date}",
+  durableObjectNamespaces = [
+    (className = "Grant", uniqueKey = "zcrm-edge-grant", enableSql = true),
+  ],
+  durableObjectStorage = (inMemory = void),
   bindings = [
     (name = "KV", kvNamespace = "kv"),
+    (name = "GRANTS", durableObjectNamespace = (className = "Grant")),
 {bindings}  ],
 );
 
@@ -528,18 +532,6 @@ const front :Workerd.Worker = (
 "#,
         dist = dist.display()
     )
-}
-
-/// `compatibility_date` of `edge/wrangler.toml`.
-fn compatibility_date() -> Result<String, String> {
-    let toml = std::fs::read_to_string(crate::root().join("edge/wrangler.toml"))
-        .map_err(|e| format!("edge/wrangler.toml: {e}"))?;
-    toml.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            (k.trim() == "compatibility_date").then(|| v.trim().trim_matches('"').to_owned())
-        })
-        .ok_or_else(|| "edge/wrangler.toml has no compatibility_date".into())
 }
 
 struct Bench {

@@ -12,6 +12,7 @@ mod build;
 mod cmd;
 mod headers;
 mod http;
+mod isolates;
 mod stack;
 mod tools;
 
@@ -27,6 +28,9 @@ commands:
   test           run every test tier: unit, simulator, Worker black-box, browser end-to-end
   screenshots    a PNG of each main screen of the app in docs/screenshots/
   build          release build: the app in dist/ and the Worker bundle (wrangler deploy --dry-run)
+  isolates       only the 4 isolates of the Worker that test runs start (one workerd, one
+                 Durable Object namespace, KV views 60 s stale; ports 8791-8794) and their
+                 simulator (8796), until Ctrl-C
   tools          install the pinned tools that are missing, then print where they are
   worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
   bench          release build, then sizes against xtask/budgets.toml, and the Worker's latency,
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "dev" => Ports::parse(rest).and_then(stack::dev),
         "test" => Ports::parse(rest).and_then(stack::test),
+        "isolates" => Ports::parse(rest).and_then(stack::isolates),
         "screenshots" => Ports::parse(rest).and_then(stack::screenshots),
         "build" => no_options(rest).and_then(|()| build::release()),
         "bench" => bench::Options::parse(rest).and_then(bench::run),

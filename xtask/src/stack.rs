@@ -25,6 +25,11 @@ pub(crate) const DEV_CLIENT_SECRET: &str = "zcrm-edge-dev-secret";
 /// A fixed key for encrypting tokens in the local KV (32 bytes, base64). Development only.
 pub(crate) const DEV_TOKEN_KEY: &str = "v1:emNybS1lZGdlLWxvY2FsLWRldi1rZXktMzItYnl0ZXM=";
 
+/// The isolates of test runs, and how long their KV views lag behind each other.
+const ISOLATES: usize = 4;
+const ISOLATES_STALE_KV_SECS: u64 = 60;
+const ISOLATES_TOKEN_WINDOW_SECS: u64 = 20;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ports {
     pub sim: u16,
@@ -79,6 +84,25 @@ impl Ports {
     fn redirect_uri(port: u16) -> String {
         format!("{}/redirect.html", Ports::url(port))
     }
+    /// Test runs' several isolates of the Worker (`xtask/src/isolates.rs`): 4 isolates on the
+    /// four ports after the Worker's three (8791-8794 by default), with their own simulator on
+    /// the sixth port after the simulator's (8796), so that its clock and faults are theirs.
+    pub fn isolates(&self) -> crate::isolates::Isolates {
+        let first_port = self.worker.wrapping_add(4);
+        crate::isolates::Isolates {
+            isolates: ISOLATES,
+            stale_kv_secs: ISOLATES_STALE_KV_SECS,
+            first_port,
+            sim_url: Ports::url(self.isolates_sim()),
+            redirect_uri: Ports::redirect_uri(first_port),
+            // Zoho's 10-minute token window, shortened so that the throttle test sees it pass.
+            vars: vec![("ZOHO_TOKEN_WINDOW_SECS", ISOLATES_TOKEN_WINDOW_SECS.to_string())],
+        }
+    }
+    fn isolates_sim(&self) -> u16 {
+        self.sim.wrapping_add(6)
+    }
+
     /// wrangler's devtools port: 9229 for the default Worker port, shifted with it.
     fn inspector(worker_port: u16) -> u16 {
         worker_port.wrapping_add(442)
@@ -134,6 +158,31 @@ pub fn dev(ports: Ports) -> Result<(), String> {
     println!("  Logs: {}", stack.log_dir.display());
     println!("  Ctrl-C stops everything.");
     println!();
+    let result = stack.watch(&stop);
+    drop(stack);
+    result
+}
+
+/// `cargo xtask isolates`: only the several isolates of test runs and their simulator (see
+/// [`Ports::isolates`]), from the Worker's current build, until Ctrl-C: for running
+/// `tests/tests/isolates.rs` by hand, or looking at the Worker across isolates.
+pub fn isolates(ports: Ports) -> Result<(), String> {
+    let stop = stop_flag()?;
+    let tools = Tools::ensure()?;
+    let state = target_dir().join("xtask");
+    let mut stack = Stack::empty(state.join("logs"))?;
+    cmd::run(
+        Command::new("cargo")
+            .args(["build", "--quiet", "-p", "zoho-sim"])
+            .current_dir(crate::root()),
+    )?;
+    build::worker(&tools, build::Profile::Release)?;
+    stack.start_isolates(&tools, &ports, &stop)?;
+    println!();
+    println!("  Isolates:  {}", ports.isolates().urls().join(" "));
+    println!("  Simulator: {}", Ports::url(ports.isolates_sim()));
+    println!("  Logs: {}", stack.log_dir.display());
+    println!("  Ctrl-C stops everything.");
     let result = stack.watch(&stop);
     drop(stack);
     result
@@ -328,6 +377,16 @@ fn stack_tests(tools: &Tools, ports: Ports, stack: &Stack, args: &[&str]) -> Com
         )
         .env("ZCRM_STATE_DIR", target_dir().join("xtask"))
         .env("ZCRM_APP_URL", ports.app_url())
+        .env("ZCRM_ISOLATE_URLS", ports.isolates().urls().join(","))
+        .env("ZCRM_ISOLATE_SIM_URL", Ports::url(ports.isolates_sim()))
+        .env(
+            "ZCRM_ISOLATE_STALE_KV_SECS",
+            ISOLATES_STALE_KV_SECS.to_string(),
+        )
+        .env(
+            "ZCRM_ISOLATE_TOKEN_WINDOW_SECS",
+            ISOLATES_TOKEN_WINDOW_SECS.to_string(),
+        )
         // A failing stack test's message matters, not the test harness's stack frames.
         .env("RUST_BACKTRACE", "0")
         .env("ZCRM_LOG_DIR", &stack.log_dir)
@@ -432,6 +491,10 @@ impl Stack {
 
     fn start(tools: &Tools, ports: Ports, mode: Mode, stop: &AtomicBool) -> Result<Stack, String> {
         let mut needed = vec![("simulator", ports.sim), ("app", ports.app)];
+        if mode == Mode::Test {
+            needed.push(("isolates' simulator", ports.isolates_sim()));
+            needed.extend(ports.isolates().ports().into_iter().map(|p| ("isolates", p)));
+        }
         needed.extend(
             ports
                 .workers(mode)
@@ -548,6 +611,10 @@ impl Stack {
             stack.wait_ready(name, port, "/api/health", Duration::from_secs(180), stop)?;
         }
 
+        if mode == Mode::Test {
+            stack.start_isolates(tools, &ports, stop)?;
+        }
+
         // The app, served by Trunk with /api and /auth proxied to the Worker.
         let mut app = tools.trunk();
         app.args(["serve", "--offline", "--port", &ports.app.to_string()])
@@ -576,6 +643,37 @@ impl Stack {
             }
         }
         Ok(stack)
+    }
+
+    /// The several isolates of test runs and their own simulator (see [`Ports::isolates`]).
+    fn start_isolates(
+        &mut self,
+        tools: &Tools,
+        ports: &Ports,
+        stop: &AtomicBool,
+    ) -> Result<(), String> {
+        let isolates = ports.isolates();
+        let mut sim = Command::new(target_dir().join("debug/zoho-sim"));
+        sim.args(["--addr", &format!("127.0.0.1:{}", ports.isolates_sim())])
+            .args(["--redirect-uri", &isolates.redirect_uri]);
+        self.spawn("sim-isolates", &mut sim)?;
+        self.wait_ready(
+            "sim-isolates",
+            ports.isolates_sim(),
+            "/__sim/users",
+            Duration::from_secs(30),
+            stop,
+        )?;
+        let dir = target_dir().join("xtask/isolates");
+        let _ = std::fs::remove_dir_all(&dir);
+        isolates.prepare(&dir)?;
+        let mut workerd = Command::new(tools.workerd());
+        workerd.arg("serve").arg("config.capnp").current_dir(&dir);
+        self.spawn("isolates", &mut workerd)?;
+        for port in isolates.ports() {
+            self.wait_ready("isolates", port, "/api/health", Duration::from_secs(60), stop)?;
+        }
+        Ok(())
     }
 
     /// Starts `command` in its own process group, its output prefixed on the terminal and
