@@ -3,8 +3,9 @@
 //! id, paging past record 2,000 with `page_token`. A file is written whole or not at all
 //! (temporary file, then rename), `0600`: it holds people's contact details.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
 
 use serde_json::json;
 use zcrm_api::csv;
@@ -24,32 +25,39 @@ pub async fn export(session: &mut Session<'_>, mut args: Args, json: bool) -> Re
         ));
     }
     let started = std::time::Instant::now();
-    let mut text = csv::export_header();
+    let mut sink = match &out {
+        None => Sink::Stdout(BufWriter::new(std::io::stdout().lock())),
+        Some(path) => Sink::file(path)?,
+    };
     let mut progress = Progress::new("exporting", None);
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let count = all_pages(session, None, "sort_by=id&sort_order=asc", |page, seen| {
-        for s in page {
-            text.push_str(&csv::export_row(s));
-        }
-        if bar {
-            progress.update(seen, "students");
-        }
-        Ok(())
-    })
-    .await?;
+    let result = async {
+        sink.write(csv::export_header().as_bytes())?;
+        all_pages(session, None, "sort_by=id&sort_order=asc", |page, seen| {
+            for s in page {
+                sink.write(csv::export_row(s).as_bytes())?;
+            }
+            if bar {
+                progress.update(seen, "students");
+            }
+            Ok(())
+        })
+        .await
+    }
+    .await;
     if bar {
         progress.finish();
     }
-    match &out {
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Error::failure(format!("Cannot write the CSV: {e}")))?;
+    let count = match result {
+        Ok(count) => {
+            sink.finish()?;
+            count
         }
-        Some(path) => write_whole(path, &text)?,
-    }
+        Err(e) => {
+            sink.abandon();
+            return Err(e);
+        }
+    };
     let secs = started.elapsed().as_secs_f64();
     if json {
         output::json(&json!({"exported": count, "out": out}));
@@ -64,29 +72,84 @@ pub async fn export(session: &mut Session<'_>, mut args: Args, json: bool) -> Re
     Ok(())
 }
 
-fn write_whole(path: &str, text: &str) -> Result<()> {
-    let target = std::path::Path::new(path);
-    let name = target
-        .file_name()
-        .ok_or_else(|| Error::usage("--out must name a file."))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = target.with_file_name(tmp_name);
-    let shown = printable(path, 200);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
+/// Where the CSV goes as it is read: stdout, or a temporary file renamed over `--out` once
+/// complete.
+enum Sink {
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+    File {
+        file: BufWriter<std::fs::File>,
+        tmp: PathBuf,
+        target: PathBuf,
+        shown: String,
+    },
+}
+
+impl Sink {
+    fn file(path: &str) -> Result<Sink> {
+        let target = PathBuf::from(path);
+        let name = target
+            .file_name()
+            .ok_or_else(|| Error::usage("--out must name a file."))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".tmp{}", std::process::id()));
+        let tmp = target.with_file_name(tmp_name);
+        let shown = printable(path, 200);
+        let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(true)
             .write(true)
             .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, target)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::failure(format!("Cannot write {shown}: {e}"))
-    })
+            .open(&tmp)
+            .map_err(|e| Error::usage(format!("Cannot write {shown}: {e}")))?;
+        Ok(Sink::File {
+            file: BufWriter::new(file),
+            tmp,
+            target,
+            shown,
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        match self {
+            Sink::Stdout(out) => out
+                .write_all(bytes)
+                .map_err(|e| Error::failure(format!("Cannot write the CSV to stdout: {e}"))),
+            Sink::File { file, shown, .. } => file
+                .write_all(bytes)
+                .map_err(|e| Error::failure(format!("Cannot write {shown}: {e}"))),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::Stdout(mut out) => out
+                .flush()
+                .map_err(|e| Error::failure(format!("Cannot write the CSV to stdout: {e}"))),
+            Sink::File {
+                file,
+                tmp,
+                target,
+                shown,
+            } => {
+                let result = file
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .and_then(|()| std::fs::rename(&tmp, &target));
+                result.map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    Error::failure(format!("Cannot write {shown}: {e}"))
+                })
+            }
+        }
+    }
+
+    /// After a failure: no half-written file is left under the name asked for.
+    fn abandon(self) {
+        if let Sink::File { tmp, file, .. } = self {
+            drop(file);
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
 }

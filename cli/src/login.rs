@@ -95,11 +95,38 @@ async fn finish(
             ));
         }
     };
-    let Some(refresh_token) = tokens.refresh_token else {
+    let Some(refresh_token) = tokens.refresh_token.clone() else {
         return Err(Error::failure(
             "Zoho gave no refresh token (the grant was made for online access). Make a new code and log in again.",
         ));
     };
+    let result = store_login(
+        ctx,
+        dc,
+        env,
+        &tokens,
+        &refresh_token,
+        client_id,
+        client_secret,
+    )
+    .await;
+    if result.is_err() {
+        // Nothing will use these tokens: don't leave a live grant behind at Zoho.
+        let _ = ctx.revoke(dc, &refresh_token).await;
+    }
+    result
+}
+
+/// Reads who the tokens belong to and stores them, replacing that user's entry.
+async fn store_login(
+    ctx: &Ctx,
+    dc: DataCenter,
+    env: Environment,
+    tokens: &TokenSuccess,
+    refresh_token: &RefreshToken,
+    client_id: String,
+    client_secret: ClientSecret,
+) -> Result<Entry> {
     let base = ctx.endpoints.api_domain(dc, env);
     let get = |path: &'static str| {
         let url = format!("{base}{}{path}", zoho::crm::API_PREFIX);
@@ -141,7 +168,7 @@ async fn finish(
         refresh_token: store::seal(&keys, "refresh", &key, refresh_token.secret()),
         access_token: store::seal(&keys, "access", &key, tokens.access_token.secret()),
         expires_at: now + tokens.expires_in_secs,
-        scope: tokens.scope.unwrap_or_default(),
+        scope: tokens.scope.clone().unwrap_or_default(),
         updated_at: now,
     };
     let previous = {
