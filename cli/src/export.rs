@@ -4,7 +4,6 @@
 //! (temporary file, then rename), `0600`: it holds people's contact details.
 
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -95,12 +94,7 @@ impl Sink {
         tmp_name.push(format!(".tmp{}", std::process::id()));
         let tmp = target.with_file_name(tmp_name);
         let shown = printable(path, 200);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .mode(0o600)
-            .open(&tmp)
+        let file = crate::store::create_private(&tmp)
             .map_err(|e| Error::usage(format!("Cannot write {shown}: {e}")))?;
         Ok(Sink::File {
             file: BufWriter::new(file),

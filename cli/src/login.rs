@@ -19,7 +19,7 @@ use crate::error::{Error, Result, printable};
 use crate::http::Method;
 use crate::output;
 use crate::session::{Ctx, crm_error, now_secs, token_error};
-use crate::store::{self, Entry};
+use crate::store::Entry;
 
 /// Exchanges a self-client grant code and stores the tokens.
 pub async fn with_grant(
@@ -154,7 +154,7 @@ async fn store_login(
 
     let keys = ctx.store.keys(true)?;
     let now = now_secs();
-    let entry = Entry {
+    let mut entry = Entry {
         key: key.clone(),
         email: user.email,
         name: user.full_name,
@@ -164,13 +164,14 @@ async fn store_login(
         data_center: dc.location().to_owned(),
         environment: env.as_str().to_owned(),
         client_id,
-        client_secret: store::seal(&keys, "secret", &key, client_secret.secret()),
-        refresh_token: store::seal(&keys, "refresh", &key, refresh_token.secret()),
-        access_token: store::seal(&keys, "access", &key, tokens.access_token.secret()),
+        client_secret: String::new(),
+        refresh_token: String::new(),
+        access_token: String::new(),
         expires_at: now + tokens.expires_in_secs,
         scope: tokens.scope.clone().unwrap_or_default(),
         updated_at: now,
     };
+    entry.seal(&keys, refresh_token, &tokens.access_token, &client_secret);
     let previous = {
         let lock = ctx.store.lock()?;
         let mut entries = ctx.store.read()?;
@@ -183,9 +184,9 @@ async fn store_login(
         previous
     };
     if let Some(old) = previous
-        && let Ok(old) = store::open(&keys, "refresh", &key, &old.refresh_token)
-        && !constant_time_eq(old.as_bytes(), refresh_token.secret().as_bytes())
-        && ctx.revoke(dc, &RefreshToken::new(old)).await.is_err()
+        && let Ok(old) = old.refresh_token(&keys)
+        && !constant_time_eq(old.secret().as_bytes(), refresh_token.secret().as_bytes())
+        && ctx.revoke(dc, &old).await.is_err()
     {
         eprintln!("warning: the previous refresh token of this user could not be revoked at Zoho.");
     }
@@ -273,12 +274,7 @@ pub fn users(ctx: &Ctx) -> Result<()> {
 pub async fn logout(ctx: &Ctx, dc: Option<DataCenter>, env: Option<Environment>) -> Result<()> {
     let entry = ctx.select(&ctx.store.read()?, dc, env)?;
     let keys = ctx.store.keys(false)?;
-    let refresh = RefreshToken::new(store::open(
-        &keys,
-        "refresh",
-        &entry.key,
-        &entry.refresh_token,
-    )?);
+    let refresh = entry.refresh_token(&keys)?;
     let known = ctx.revoke(entry.data_center()?, &refresh).await?;
     {
         let lock = ctx.store.lock()?;

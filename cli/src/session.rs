@@ -18,7 +18,7 @@ use zoho::{DataCenter, Endpoints, Environment};
 
 use crate::error::{Error, Result, printable};
 use crate::http::{Answer, Body, Http, Method};
-use crate::store::{self, Entry, Store};
+use crate::store::{Entry, Store};
 
 /// Refresh when the access token has less than this left (the Worker's five minutes).
 pub const REFRESH_AHEAD_SECS: u64 = 300;
@@ -193,12 +193,7 @@ impl<'a> Session<'a> {
     ) -> Result<Session<'a>> {
         let entry = ctx.select(&ctx.store.read()?, dc, env)?;
         let keys = ctx.store.keys(false)?;
-        let access = AccessToken::new(store::open(
-            &keys,
-            "access",
-            &entry.key,
-            &entry.access_token,
-        )?);
+        let access = entry.access_token(&keys)?;
         let mut session = Session {
             ctx,
             keys,
@@ -227,14 +222,15 @@ impl<'a> Session<'a> {
             )));
         };
         let current = entries[at].clone();
-        let stored = store::open(&self.keys, "access", &current.key, &current.access_token)?;
+        let stored = current.access_token(&self.keys)?;
         let now = now_secs();
-        let other_token = !constant_time_eq(stored.as_bytes(), self.access.secret().as_bytes());
+        let other_token =
+            !constant_time_eq(stored.secret().as_bytes(), self.access.secret().as_bytes());
         // Another command refreshed since this one read the store: its token is the one to use.
         let usable = (other_token && current.expires_at > now)
             || (!after_rejection && current.expires_at > now + REFRESH_AHEAD_SECS);
         if usable {
-            self.access = AccessToken::new(stored);
+            self.access = stored;
             self.entry = current;
             return Ok(());
         }
@@ -248,22 +244,12 @@ impl<'a> Session<'a> {
             {
                 s.clone()
             }
-            _ => ClientSecret::new(store::open(
-                &self.keys,
-                "secret",
-                &current.key,
-                &current.client_secret,
-            )?),
+            _ => current.client_secret(&self.keys)?,
         };
         let request = TokenRequest::RefreshToken {
             client_id: current.client_id.clone(),
             client_secret: secret,
-            refresh_token: RefreshToken::new(store::open(
-                &self.keys,
-                "refresh",
-                &current.key,
-                &current.refresh_token,
-            )?),
+            refresh_token: current.refresh_token(&self.keys)?,
         };
         let tokens = self
             .ctx
@@ -276,12 +262,7 @@ impl<'a> Session<'a> {
             ));
         }
         let mut updated = current;
-        updated.access_token = store::seal(
-            &self.keys,
-            "access",
-            &updated.key,
-            tokens.access_token.secret(),
-        );
+        updated.seal_access(&self.keys, &tokens.access_token);
         updated.expires_at = now + tokens.expires_in_secs;
         updated.updated_at = now;
         entries[at] = updated.clone();

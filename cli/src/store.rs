@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zcrm_edge::seal::Keyring;
+use zoho::secret::{AccessToken, ClientSecret, RefreshToken};
 use zoho::{DataCenter, Environment};
 
 use crate::error::{Error, Result};
@@ -61,6 +62,38 @@ impl Entry {
     pub fn data_center(&self) -> Result<DataCenter> {
         DataCenter::from_location(&self.data_center)
             .ok_or_else(|| Error::failure("The token store names an unknown data centre."))
+    }
+
+    /// The refresh token, opened.
+    pub fn refresh_token(&self, keys: &Keyring) -> Result<RefreshToken> {
+        open(keys, "refresh", &self.key, &self.refresh_token).map(RefreshToken::new)
+    }
+
+    /// The access token, opened.
+    pub fn access_token(&self, keys: &Keyring) -> Result<AccessToken> {
+        open(keys, "access", &self.key, &self.access_token).map(AccessToken::new)
+    }
+
+    /// The client secret, opened.
+    pub fn client_secret(&self, keys: &Keyring) -> Result<ClientSecret> {
+        open(keys, "secret", &self.key, &self.client_secret).map(ClientSecret::new)
+    }
+
+    /// Seals the three secrets into the entry, bound to its key.
+    pub fn seal(
+        &mut self,
+        keys: &Keyring,
+        refresh: &RefreshToken,
+        access: &AccessToken,
+        secret: &ClientSecret,
+    ) {
+        self.refresh_token = seal(keys, "refresh", &self.key, refresh.secret());
+        self.client_secret = seal(keys, "secret", &self.key, secret.secret());
+        self.seal_access(keys, access);
+    }
+
+    pub fn seal_access(&mut self, keys: &Keyring, access: &AccessToken) {
+        self.access_token = seal(keys, "access", &self.key, access.secret());
     }
 
     pub fn environment(&self) -> Result<Environment> {
@@ -199,13 +232,7 @@ impl Store {
         .map_err(|_| Error::failure("Cannot encode the token store."))?;
         let tmp = self.sibling(&format!(".tmp{}", std::process::id()));
         let result = (|| {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .truncate(true)
-                .write(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+            let mut file = create_private(&tmp)?;
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
             fs::rename(&tmp, &self.path)?;
@@ -265,12 +292,7 @@ impl Store {
         );
         let tmp = self.sibling(&format!(".key.tmp{}", std::process::id()));
         let result = (|| {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .truncate(true)
-                .write(true)
-                .mode(0o600)
-                .open(&tmp)?;
+            let mut file = create_private(&tmp)?;
             file.write_all(spec.as_bytes())?;
             file.sync_all()?;
             match fs::hard_link(&tmp, path) {
@@ -285,16 +307,29 @@ impl Store {
     }
 }
 
+/// Creates (or truncates) a file only its owner can read and write.
+pub fn create_private(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    // The mode given applies only to a new file.
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
 /// Purposes of sealed values: what and whose.
-pub fn purpose(what: &str, key: &str) -> String {
+fn purpose(what: &str, key: &str) -> String {
     format!("zcrm:{what}:{key}")
 }
 
-pub fn seal(keys: &Keyring, what: &str, key: &str, secret: &str) -> String {
+fn seal(keys: &Keyring, what: &str, key: &str, secret: &str) -> String {
     keys.seal(&purpose(what, key), secret.as_bytes())
 }
 
-pub fn open(keys: &Keyring, what: &str, key: &str, sealed: &str) -> Result<String> {
+fn open(keys: &Keyring, what: &str, key: &str, sealed: &str) -> Result<String> {
     keys.open(&purpose(what, key), sealed)
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
