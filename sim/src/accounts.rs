@@ -42,15 +42,6 @@ pub(crate) fn handle(
     }
 }
 
-/// Query and form body merged; the query comes first.
-fn params(req: &Req) -> Vec<(String, String)> {
-    let mut p = req.query_pairs();
-    if !req.body.is_empty() {
-        p.extend(form::parse(&String::from_utf8_lossy(&req.body)));
-    }
-    p
-}
-
 fn get<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
     p.iter()
         .find(|(key, _)| key == k)
@@ -85,7 +76,7 @@ fn redirect_with(redirect_uri: &str, pairs: Vec<(&str, String)>) -> Resp {
 
 fn authorize(shared: &Arc<Shared>, req: &Req, _dc: DataCenter) -> Resp {
     let cfg = &shared.cfg;
-    let p = params(req);
+    let p = crate::params::merged(req);
     let client_id = get(&p, "client_id").unwrap_or("");
     if client_id != cfg.client_id {
         return error_page(400, "Invalid Client", "The client_id is not registered.");
@@ -276,7 +267,7 @@ fn token_error(shared: &Shared, st: &mut State, kind: TokenErrorKind) -> Resp {
 
 fn token(shared: &Arc<Shared>, req: &Req, ctx: &mut Ctx, dc: DataCenter) -> Resp {
     let cfg = &shared.cfg;
-    let p = params(req);
+    let p = crate::params::merged(req);
     let parsed = TokenRequest::from_params(p.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let mut st = shared.lock();
     let treq = match parsed {
@@ -331,9 +322,10 @@ fn token(shared: &Arc<Shared>, req: &Req, ctx: &mut Ctx, dc: DataCenter) -> Resp
                     return token_error(shared, &mut st, TokenErrorKind::InvalidCode);
                 }
             }
-            // Zoho's limit on grant codes: counted per client and user.
+            // Zoho's limit on grant codes counts per client, whoever the users (Zoho Accounts'
+            // OAuth documentation, "Token limits").
             let limit = st.limits.code_exchanges_per_window;
-            let window = st.exchanges.entry((c_user, client_id.clone())).or_default();
+            let window = st.exchanges.entry(client_id.clone()).or_default();
             while window
                 .front()
                 .is_some_and(|t| *t <= now - REFRESH_WINDOW_SECS)
@@ -409,7 +401,7 @@ fn token(shared: &Arc<Shared>, req: &Req, ctx: &mut Ctx, dc: DataCenter) -> Resp
 }
 
 fn revoke(shared: &Arc<Shared>, req: &Req, ctx: &mut Ctx, dc: DataCenter) -> Resp {
-    let p = params(req);
+    let p = crate::params::merged(req);
     let token = get(&p, "token").unwrap_or("").to_owned();
     let mut st = shared.lock();
     let user = if let Some(r) = st.refresh.get(&token).filter(|r| r.dc == dc) {

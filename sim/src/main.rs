@@ -18,7 +18,7 @@ USAGE: zoho-sim [OPTIONS]
   --code-lifetime SECS      grant code lifetime (default 120)
   --token-lifetime SECS     access token lifetime (default 3600)
   --org-concurrency N       concurrent CRM calls per org before 429 (default 25)
-  --grant-code-limit N      code exchanges per client and user per 10 min; 0 = off (default 10)
+  --grant-code-limit N      code exchanges per client (all users) per 10 min; 0 = off (default 10)
   --refresh-limit N         refreshes per refresh token per 10 min (default 10)
   --throttle-status CODE    HTTP status of the token endpoint's throttling answer (default 400)
   --public-base URL         base URL to put in api_domain and accounts-server (default: from Host)

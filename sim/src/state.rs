@@ -30,7 +30,7 @@ pub struct Limits {
     pub live_access_tokens: usize,
     /// Refresh tokens per user and client (the next one deletes the oldest).
     pub refresh_tokens_per_user: usize,
-    /// Code exchanges per client and user per 10 minutes (0 = no limit).
+    /// Code exchanges per client per 10 minutes, all users together (0 = no limit).
     pub code_exchanges_per_window: usize,
     /// Lifetime of a grant code, seconds.
     pub code_lifetime_secs: i64,
@@ -162,8 +162,8 @@ pub struct State {
     pub refresh: HashMap<String, Refresh>,
     /// Refresh tokens per (user, client), oldest first.
     pub refresh_by_user: HashMap<(usize, String), VecDeque<String>>,
-    /// Successful code exchanges per (user, client) in the window.
-    pub exchanges: HashMap<(usize, String), VecDeque<i64>>,
+    /// Successful code exchanges per client in the window.
+    pub exchanges: HashMap<String, VecDeque<i64>>,
     pub faults: Vec<Fault>,
     pub next_fault_id: u64,
     pub stats: Stats,

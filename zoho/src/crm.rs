@@ -31,7 +31,9 @@ pub fn token_from_authorization(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case(AUTH_SCHEME) && !token.is_empty()).then_some(token)
 }
 
-/// An error code Zoho sends for a whole request, and its usual HTTP status and message.
+/// An error code Zoho sends, for a whole request or for one record of a write, and its usual
+/// HTTP status and message (Zoho CRM API v8 "Status codes" and each API's error table; the codes
+/// of `v8.0/record.json`'s `API_Exception` in GitHub zoho/crm-oas).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidToken,
@@ -50,6 +52,12 @@ pub enum ErrorCode {
     InternalError,
     InvalidRequestMethod,
     MandatoryNotFound,
+    /// A record's unique field (a Lead's `Email`) is taken: `details.duplicate_record`.
+    DuplicateData,
+    /// Search without any of `criteria`, `email`, `phone`, `word`: `details.param_names`
+    /// (`v8.0/module_search.json`, `Mandatory_Param_Missing`).
+    ExpectedParamMissing,
+    NotFound,
 }
 
 impl ErrorCode {
@@ -71,6 +79,9 @@ impl ErrorCode {
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::InvalidRequestMethod => "INVALID_REQUEST_METHOD",
             ErrorCode::MandatoryNotFound => "MANDATORY_NOT_FOUND",
+            ErrorCode::DuplicateData => "DUPLICATE_DATA",
+            ErrorCode::ExpectedParamMissing => "EXPECTED_PARAM_MISSING",
+            ErrorCode::NotFound => "NOT_FOUND",
         }
     }
 
@@ -80,7 +91,7 @@ impl ErrorCode {
             | ErrorCode::AuthenticationFailure
             | ErrorCode::OauthScopeMismatch => 401,
             ErrorCode::NoPermission => 403,
-            ErrorCode::InvalidUrlPattern => 404,
+            ErrorCode::InvalidUrlPattern | ErrorCode::NotFound => 404,
             ErrorCode::InvalidRequestMethod => 405,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::InternalError => 500,
@@ -110,10 +121,14 @@ impl ErrorCode {
             ErrorCode::InternalError => "Internal Server Error",
             ErrorCode::InvalidRequestMethod => "The http request method type is not a valid one",
             ErrorCode::MandatoryNotFound => "required field not found",
+            ErrorCode::DuplicateData => "duplicate data",
+            ErrorCode::ExpectedParamMissing => "One of the expected parameter is missing",
+            ErrorCode::NotFound => "the requested resource was not found",
         }
     }
 
-    pub fn parse(code: &str) -> Option<ErrorCode> {
+    /// Every code, once.
+    pub const ALL: [ErrorCode; 19] = {
         use ErrorCode::*;
         [
             InvalidToken,
@@ -132,9 +147,14 @@ impl ErrorCode {
             InternalError,
             InvalidRequestMethod,
             MandatoryNotFound,
+            DuplicateData,
+            ExpectedParamMissing,
+            NotFound,
         ]
-        .into_iter()
-        .find(|c| c.as_str() == code)
+    };
+
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
     }
 }
 
@@ -176,6 +196,11 @@ impl ApiError {
     /// `REQUIRED_PARAM_MISSING` for `param`.
     pub fn required_param_missing(param: &str) -> ApiError {
         ApiError::new(ErrorCode::RequiredParamMissing).with("param_name", param)
+    }
+
+    /// `EXPECTED_PARAM_MISSING`: none of `params` was given (`details.param_names`).
+    pub fn expected_param_missing(params: &[&str]) -> ApiError {
+        ApiError::new(ErrorCode::ExpectedParamMissing).with("param_names", params.to_vec())
     }
 
     /// The code, if it is one this crate knows.
@@ -415,13 +440,24 @@ mod tests {
             404
         );
         assert_eq!(ApiError::new(ErrorCode::TooManyRequests).http_status(), 429);
-        for c in [
-            ErrorCode::InvalidModule,
-            ErrorCode::LimitExceeded,
-            ErrorCode::InternalError,
-        ] {
+        for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
+            assert!(!c.message().is_empty());
         }
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        assert_eq!(
+            ErrorCode::parse("DUPLICATE_DATA"),
+            Some(ErrorCode::DuplicateData)
+        );
+        assert_eq!(ErrorCode::parse("NOT_A_CODE"), None);
+        assert_eq!(
+            ApiError::expected_param_missing(&["criteria", "email"]).to_json(),
+            json!({"code": "EXPECTED_PARAM_MISSING", "details": {"param_names": ["criteria", "email"]},
+                   "message": "One of the expected parameter is missing", "status": "error"})
+        );
     }
 
     #[test]

@@ -58,7 +58,9 @@ async fn current_user_and_org_as_the_sdk_reads_them() {
     let org: zoho::crm::OrgResponse = serde_json::from_value(a.json.clone()).unwrap();
     assert_eq!(org.org[0].company_name, "Zylker Academy");
     assert!(a.json["org"][0]["zgid"].is_string());
-    assert_eq!(org.org[0].org_type, "production");
+    // Capitalized, as Zoho's OpenAPI description (v8.0/org.json, `type` enum) and both SDKs
+    // (the Node.js SDK's json_details.json, org `type` values) have it.
+    assert_eq!(org.org[0].org_type, "Production");
     assert_eq!(org.org[0].primary_email, ADMIN_A);
     // Different orgs, different zgids.
     let b = sim.sign_in(ADMIN_B).await;
@@ -142,7 +144,34 @@ async fn field_metadata_of_leads_and_contacts() {
         .iter()
         .map(|m| m.api_name.as_str())
         .collect();
-    assert_eq!(names, ["Leads", "Contacts"]);
+    // The standard modules of an org, as Zoho lists them (the simulator listed only the two
+    // modules it keeps records of before).
+    assert_eq!(names[..2], ["Leads", "Contacts"]);
+    for standard in [
+        "Accounts",
+        "Deals",
+        "Tasks",
+        "Events",
+        "Calls",
+        "Products",
+        "Campaigns",
+    ] {
+        assert!(names.contains(&standard), "{standard} missing: {names:?}");
+    }
+    // Each listed module has field metadata.
+    for name in &names {
+        let f = sim
+            .crm(
+                Method::GET,
+                &t,
+                &format!("settings/fields?module={name}"),
+                None,
+            )
+            .await;
+        assert_eq!(f.status, 200, "{name}: {}", f.text);
+        let fields: zoho::fields::FieldsResponse = serde_json::from_value(f.json).unwrap();
+        assert!(fields.fields.iter().any(|f| f.system_mandatory), "{name}");
+    }
     assert!(
         modules
             .modules
@@ -653,10 +682,13 @@ async fn search_by_criteria_email_phone_and_word() {
         .await;
     assert_eq!(a.status, 204);
     assert!(a.text.is_empty());
-    assert_error(
-        &sim.crm(Method::GET, &t, "Leads/search", None).await,
-        400,
-        "REQUIRED_PARAM_MISSING",
+    // Zoho's search documentation and v8.0/module_search.json: EXPECTED_PARAM_MISSING naming
+    // the four parameters (the simulator said REQUIRED_PARAM_MISSING before).
+    let none = sim.crm(Method::GET, &t, "Leads/search", None).await;
+    assert_error(&none, 400, "EXPECTED_PARAM_MISSING");
+    assert_eq!(
+        none.json["details"]["param_names"],
+        json!(["criteria", "email", "phone", "word"])
     );
     assert_error(
         &sim.crm(
@@ -1235,4 +1267,44 @@ async fn an_org_over_its_concurrency_limit_gets_429() {
     assert_eq!(sim.stats().await["concurrency_rejections"], 2);
     // Once the calls are over, the org is served again.
     assert_eq!(sim.crm(Method::GET, &a, "org", None).await.status, 200);
+}
+
+/// `If-Modified-Since` on the metadata APIs: 304 with no body when nothing changed since
+/// (Zoho CRM API v8, "Modules API" and "Fields Metadata"); the full answer otherwise.
+#[tokio::test]
+async fn metadata_answers_304_when_not_modified_since() {
+    let sim = start().await;
+    let t = sim.sign_in(ADMIN_A).await;
+    let modules = sim.crm(Method::GET, &t, "settings/modules", None).await;
+    let modified = modules.json["modules"][0]["modified_time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let get = |path: &'static str, since: String| {
+        let (sim, t) = (&sim, &t);
+        async move {
+            answer(
+                sim.http
+                    .get(format!("{}/crm/v8/{path}", t.api_domain))
+                    .header("Authorization", format!("Zoho-oauthtoken {}", t.access))
+                    .header("If-Modified-Since", since)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    for path in ["settings/modules", "settings/fields?module=Leads"] {
+        for since in [modified.clone(), "Thu, 15 Jan 2026 10:00:00 GMT".to_owned()] {
+            let a = get(path, since).await;
+            assert_eq!(a.status, 304, "{path}: {}", a.text);
+            assert!(a.text.is_empty() && a.content_type.is_none(), "{path}");
+        }
+        for since in ["2025-12-31T23:59:59+00:00", "not a date"] {
+            let a = get(path, since.to_owned()).await;
+            assert_eq!(a.status, 200, "{path} since {since}");
+            assert!(a.json.is_object());
+        }
+    }
 }

@@ -543,18 +543,22 @@ async fn the_twenty_first_refresh_token_deletes_the_oldest_with_its_access_token
 }
 
 #[tokio::test]
-async fn ten_code_exchanges_per_client_and_user_per_ten_minutes() {
+async fn ten_code_exchanges_per_client_per_ten_minutes() {
+    // Zoho counts grant codes per client, whichever users they are for (the simulator counted
+    // per client and user before).
     let sim = start().await;
-    for _ in 0..10 {
-        sim.sign_in(COORD_A).await;
+    for user in [COORD_A, ADMIN_A, ADMIN_B, ADMIN_EU, ADMIN_IN].repeat(2) {
+        sim.sign_in(user).await;
     }
-    let (code, loc) = sim.code_for(COORD_A, &[]).await;
-    let a = sim.exchange(&loc, &code).await;
-    assert_eq!(a.json["error"], "Access Denied", "{}", a.text);
-    // Another user of the same client is not affected.
-    sim.sign_in(ADMIN_A).await;
+    for user in [COORD_A, ADMIN_BULK] {
+        let (code, loc) = sim.code_for(user, &[]).await;
+        let a = sim.exchange(&loc, &code).await;
+        assert_eq!(a.json["error"], "Access Denied", "{user}: {}", a.text);
+    }
+    assert_eq!(sim.stats().await["token"]["throttled"], 2);
+    // Ten minutes later the window has moved on.
     sim.advance(601).await;
-    let (code, loc) = sim.code_for(COORD_A, &[]).await;
+    let (code, loc) = sim.code_for(ADMIN_BULK, &[]).await;
     assert!(sim.exchange(&loc, &code).await.json["access_token"].is_string());
     // The limit can be switched off.
     sim.limits(json!({"code_exchanges_per_window": 0})).await;
@@ -652,10 +656,10 @@ async fn environments_have_their_own_tokens_and_api_domains() {
         .await;
     assert_eq!(sandbox.api_domain, format!("{}/us/sandbox", sim.base));
     let org = sim.crm(Method::GET, &sandbox, "org", None).await;
-    assert_eq!(org.json["org"][0]["type"], "sandbox");
+    assert_eq!(org.json["org"][0]["type"], "Sandbox");
     let prod = sim.sign_in(ADMIN_A).await;
     let prod_org = sim.crm(Method::GET, &prod, "org", None).await;
-    assert_eq!(prod_org.json["org"][0]["type"], "production");
+    assert_eq!(prod_org.json["org"][0]["type"], "Production");
     assert_ne!(prod_org.json["org"][0]["id"], org.json["org"][0]["id"]);
     // A production token at the sandbox domain (and the other way round) is invalid.
     let a = sim
@@ -685,7 +689,7 @@ async fn environments_have_their_own_tokens_and_api_domains() {
     assert_eq!(dev.api_domain, format!("{}/eu/developer", sim.base));
     assert_eq!(
         sim.crm(Method::GET, &dev, "org", None).await.json["org"][0]["type"],
-        "developer"
+        "Developer"
     );
 }
 
@@ -717,4 +721,95 @@ async fn api_domain_follows_the_public_base() {
             .unwrap()
             .starts_with("http://sim.test:9999")
     );
+}
+
+/// A `multipart/form-data` body as the `form-data` package (Zoho's Node.js SDK) writes it.
+fn multipart(fields: &[(&str, &str)]) -> (String, String) {
+    let boundary = "--------------------------834162731903581234567890";
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(sim: &Sim, url: &str, fields: &[(&str, &str)]) -> Answer {
+    let (content_type, body) = multipart(fields);
+    answer(
+        sim.http
+            .post(url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Zoho takes the token endpoint's parameters from a multipart body too (its Node.js SDK sends
+/// the exchange, the refresh and the revoke so), merged with the query string.
+#[tokio::test]
+async fn the_token_endpoint_reads_multipart_bodies_merged_with_the_query() {
+    let sim = start().await;
+    let (code, loc) = sim.code_for(ADMIN_EU, &[]).await;
+    let token_url = format!("{}/oauth/v2/token", sim.accounts(&loc));
+    let a = post_multipart(
+        &sim,
+        &format!("{token_url}?grant_type=authorization_code"),
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("redirect_uri", REDIRECT),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let t = tokens(a.json);
+    let refresh = t.refresh.clone().expect("a refresh token");
+    let r = post_multipart(
+        &sim,
+        &token_url,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+        ],
+    )
+    .await;
+    assert!(r.json["access_token"].is_string(), "{}", r.text);
+    // A wrong secret in the multipart body is read, and refused.
+    let bad = post_multipart(
+        &sim,
+        &token_url,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", "wrong"),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+        ],
+    )
+    .await;
+    assert_eq!(bad.json["error"], "invalid_client_secret", "{}", bad.text);
+    let revoked =
+        post_multipart(&sim, &format!("{token_url}/revoke"), &[("token", &refresh)]).await;
+    assert_eq!(revoked.json, json!({"status": "success"}));
+    let again = post_multipart(
+        &sim,
+        &token_url,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+        ],
+    )
+    .await;
+    assert_eq!(again.json["error"], "invalid_code", "{}", again.text);
+    assert_eq!(sim.stats().await["users"][ADMIN_EU]["refreshes"], 1);
 }
