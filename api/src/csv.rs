@@ -10,8 +10,9 @@
 //!   quotes may hold `,`, quotes (doubled) and line breaks. A UTF-8 byte-order mark is skipped.
 //! - Spreadsheet formula injection (OWASP "CSV Injection"): on export a cell starting with
 //!   `=`, `+`, `-`, `@` (or a tab or carriage return) gets a leading `'`, so a spreadsheet shows
-//!   text instead of running a formula; on import one leading `'` before such a character is
-//!   removed again, so an export imports back to the same values.
+//!   text instead of running a formula (as does a cell starting with `'` itself); on import one
+//!   leading `'` before such a character or another `'` is removed again, so an export imports
+//!   back to the same values.
 //! - Every row is checked with [`StudentInput::validate`], the portal's own rules.
 //!
 //! Rows are numbered from 1, the first row after the header; blank rows are skipped but keep
@@ -239,18 +240,27 @@ fn is_formula_start(c: char) -> bool {
     matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
 }
 
-/// The cell as written on export: `'` before a leading formula character.
+/// The cell as written on export: `'` before a leading formula character, and before a
+/// leading `'` (so that a value that itself starts with `'` comes back unchanged).
 pub fn neutralise(cell: &str) -> String {
     match cell.chars().next() {
-        Some(c) if is_formula_start(c) => format!("'{cell}"),
+        Some(c) if is_formula_start(c) || c == '\'' => format!("'{cell}"),
         _ => cell.to_owned(),
     }
 }
 
-/// The value of a cell as read on import: a `'` that [`neutralise`] added is dropped.
+/// The value of a cell as read on import: the `'` that [`neutralise`] added is dropped (a
+/// leading `'` before a formula character or another `'`); any other `'` is the value's own.
 pub fn unneutralise(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.chars().next().is_some_and(is_formula_start) => rest,
+        Some(rest)
+            if rest
+                .chars()
+                .next()
+                .is_some_and(|c| is_formula_start(c) || c == '\'') =>
+        {
+            rest
+        }
         _ => cell,
     }
 }
@@ -491,5 +501,64 @@ mod tests {
             "'plain",
             "only the export's own quote goes"
         );
+        for own in ["'plain", "'=x", "''"] {
+            assert_eq!(unneutralise(&neutralise(own)), own);
+        }
+    }
+
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => any::<String>(),
+            3 => "[ -~]{0,30}",
+            2 => "['=+@-]{0,2}[a-zA-Z ,\"']{0,20}",
+            1 => "[,\"\r\n a]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// No file makes the reader panic, and every row it reports is numbered within the file.
+        #[test]
+        fn any_text_reads_without_panicking(body in text(), header in prop::bool::ANY) {
+            let text = if header {
+                format!("name,college,course,email,phone\n{body}")
+            } else {
+                body
+            };
+            if let Ok(rows) = read_students(&text, &meta()) {
+                let records = text.matches(['\n', '\r']).count() + 1;
+                prop_assert!(rows.iter().all(|r| r.row >= 1 && r.row <= records));
+            }
+        }
+
+        /// Whatever the portal accepts is exported and imported back unchanged.
+        #[test]
+        fn valid_students_round_trip(
+            first in text(),
+            last in text(),
+            college in text(),
+            email_local in "[a-z0-9.+=-]{1,12}",
+            phone in prop_oneof![Just(String::new()), "[+]?[0-9 ()-]{6,16}"],
+            course in prop::sample::select(vec!["Data Science", "Rust Fundamentals"]),
+        ) {
+            let input = StudentInput {
+                first_name: first,
+                last_name: last,
+                college,
+                course: course.to_owned(),
+                email: format!("{email_local}@college.example"),
+                phone,
+            };
+            if let Ok(valid) = input.validate(&meta()) {
+                let student = Student { id: "5725767000000412001".into(), fields: valid };
+                let text = format!("{}{}", export_header(), export_row(&student));
+                let rows = read_students(&text, &meta()).unwrap();
+                prop_assert_eq!(rows.len(), 1);
+                prop_assert_eq!(rows[0].student.as_ref().unwrap(), &student.fields);
+            }
+        }
     }
 }

@@ -29,7 +29,8 @@ pub async fn export(session: &mut Session<'_>, mut args: Args, json: bool) -> Re
         Some(path) => Sink::file(path)?,
     };
     let mut progress = Progress::new("exporting", None);
-    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Progress on a terminal only: a job's log gets the one line at the end.
+    let bar = output::on_terminal();
     let result = async {
         sink.write(csv::export_header().as_bytes())?;
         all_pages(session, None, "sort_by=id&sort_order=asc", |page, seen| {

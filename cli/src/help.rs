@@ -118,7 +118,7 @@ Usage: zcrm students export [--out FILE.csv] [--json]
 
 Every student of the org as CSV: id, first_name, last_name, college, course, email, phone,
 sorted by id, all records (past Zoho's 2,000 with page_token). Cells starting with = + - @
-get a leading ' so that spreadsheets do not run them as formulas (import removes it).
+(and ') get a leading ' so that spreadsheets do not run them as formulas (import removes it).
 Without --out the CSV goes to stdout; with --out it is written whole or not at all (0600).
 --json (needs --out): {\"exported\":N,\"out\":FILE}
 ";

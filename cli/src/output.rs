@@ -91,6 +91,12 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// Whether progress is drawn as a bar: stdout and stderr are both a terminal (a report or CSV
+/// redirected to a file gets plain progress lines, as does a job's log).
+pub fn on_terminal() -> bool {
+    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// Progress of a long command on stderr.
 pub struct Progress {
     what: &'static str,
@@ -103,7 +109,7 @@ impl Progress {
         Progress {
             what,
             total,
-            bar: std::io::stderr().is_terminal(),
+            bar: on_terminal(),
         }
     }
 

@@ -30,6 +30,8 @@ use zoho::{DataCenter, Environment};
 use crate::error::{Error, Result};
 
 const VERSION: u32 = 1;
+/// How long a command waits for another to release the store's lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 /// A store file larger than this is not read (a store of 1,000 users is about 1.5 MB).
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
@@ -176,9 +178,27 @@ impl Store {
             .mode(0o600)
             .open(self.sibling(".lock"))
             .map_err(|e| self.describe("Cannot open the lock of the token store", &e))?;
-        file.lock()
-            .map_err(|e| self.describe("Cannot lock the token store", &e))?;
-        Ok(Lock { _file: file })
+        // Another command holds it while it refreshes or writes (a second or so at most);
+        // a command stuck for minutes is not waited for forever.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Lock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::failure(format!(
+                        "Another zcrm has held the lock of the token store {} for {} s; is one stuck?",
+                        self.path.display(),
+                        LOCK_WAIT.as_secs()
+                    )));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(self.describe("Cannot lock the token store", &e));
+                }
+            }
+        }
     }
 
     /// Every entry (none when the file does not exist yet).
