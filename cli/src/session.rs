@@ -2,7 +2,7 @@
 //! fresh, and sends calls to the API domain the data-centre table gives for it.
 //!
 //! Refresh follows Zoho's token rules (<https://www.zoho.com/crm/developer/docs/api/v8/refresh.html>,
-//! <https://www.zoho.com/accounts/protocol/oauth/limits.html>): an access token lives an hour; it
+//! <https://www.zoho.com/crm/developer/docs/api/v8/token-validity.html>): an access token lives an hour; it
 //! is refreshed ahead, when less than [`REFRESH_AHEAD_SECS`] are left, and once when Zoho answers
 //! `INVALID_TOKEN` (then the call is sent once more). Each refresh happens under the store's lock
 //! and only after reading the store again: a token another command refreshed meanwhile is used
@@ -120,7 +120,7 @@ impl Ctx {
     }
 
     /// Revokes a refresh token at `dc` (`POST {accounts}/oauth/v2/token/revoke`,
-    /// <https://www.zoho.com/accounts/protocol/oauth/web-apps/revoke-token.html>). `Ok(false)`:
+    /// <https://www.zoho.com/crm/developer/docs/api/v8/revoke-tokens.html>). `Ok(false)`:
     /// Zoho did not know it (already revoked).
     pub async fn revoke(&self, dc: DataCenter, token: &RefreshToken) -> Result<bool> {
         let url = format!(

@@ -1,6 +1,6 @@
 //! The token store: one JSON file, like the token store of Zoho's SDKs ("FileStore": one entry per
 //! user and org with the client id and secret, refresh and access tokens and expiry;
-//! <https://www.zoho.com/crm/developer/docs/sdk/server-side/python-sdk/token-persistence.html>).
+//! <https://www.zoho.com/crm/developer/docs/python-sdk/v1/token-persistence.html>).
 //!
 //! - Where: `--store PATH`, else `ZCRM_STORE`, else `$XDG_CONFIG_HOME/zcrm/tokens.json`
 //!   (`~/.config/zcrm/tokens.json`). The directory is made `0700`, the file `0600`.
