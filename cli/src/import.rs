@@ -6,7 +6,8 @@
 //! 3. Batches of up to 100 rows (Zoho's most per insert,
 //!    <https://www.zoho.com/crm/developer/docs/api/v8/insert-records.html>): first a search for
 //!    the batch's emails (`(Email:in:…)`, <https://www.zoho.com/crm/developer/docs/api/v8/search-records.html>)
-//!    so that students already in Zoho are skipped even where Email is not a unique field;
+//!    so that students already in Zoho are skipped even where Email is not a unique field (in
+//!    groups of ten `equals` conditions where Zoho refuses `in` for Email);
 //!    then one insert of the rest, whose per-record answers say created, `DUPLICATE_DATA`
 //!    (Zoho's duplicate check on Email caught one) or the field refused. A re-run of the same
 //!    file therefore creates nothing twice.
@@ -19,7 +20,7 @@ use zcrm_api::csv::{self, Row};
 use zcrm_api::students::StudentInput;
 use zcrm_edge::leads::{self, LEAD_FIELDS, MODULE, WriteOutcome};
 use zoho::criteria::{Criteria, Operator};
-use zoho::crm::{ApiResponse, ListResponse, MAX_RECORDS_PER_WRITE, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, classify_response};
 
 use crate::args::Args;
 use crate::error::{self, Error, Result, printable};
@@ -238,20 +239,60 @@ fn read_file(path: &str) -> Result<String> {
     })
 }
 
-/// The ids of the Leads that have any of `emails`, by lower-case email.
+/// The ids of the Leads that have any of `emails`, by lower-case email: one search with `in`;
+/// where Zoho does not take `in` for Email (`INVALID_QUERY`), searches of `equals` conditions,
+/// ten at a time (Zoho's most conditions in one criteria).
 async fn existing(session: &mut Session<'_>, emails: &[&str]) -> Result<HashMap<String, String>> {
-    let criteria = Criteria::cond_many("Email", Operator::In, emails).to_string();
     let mut found = HashMap::new();
+    let all_at_once = Criteria::cond_many("Email", Operator::In, emails);
+    match search_into(session, &all_at_once, &mut found).await? {
+        Searched::Done => return Ok(found),
+        Searched::QueryRefused => {}
+    }
+    for chunk in emails.chunks(MAX_CONDITIONS) {
+        let Some(criteria) = chunk
+            .iter()
+            .map(|e| Criteria::equals("Email", e))
+            .reduce(Criteria::or)
+        else {
+            continue;
+        };
+        if let Searched::QueryRefused = search_into(session, &criteria, &mut found).await? {
+            return Err(Error::failure(
+                "Zoho refused the search for existing emails (invalid query); nothing was imported.",
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// Zoho's most conditions in one search criteria.
+const MAX_CONDITIONS: usize = 10;
+
+enum Searched {
+    Done,
+    QueryRefused,
+}
+
+/// Adds every match of `criteria` (page after page) to `found`.
+async fn search_into(
+    session: &mut Session<'_>,
+    criteria: &Criteria,
+    found: &mut HashMap<String, String>,
+) -> Result<Searched> {
+    let criteria = zoho::form::encode_component(&criteria.to_string());
     for page in 1..=10 {
         let path = format!(
-            "/{MODULE}/search?criteria={}&fields={LEAD_FIELDS}&per_page=200&page={page}",
-            zoho::form::encode_component(&criteria)
+            "/{MODULE}/search?criteria={criteria}&fields={LEAD_FIELDS}&per_page=200&page={page}"
         );
         let answer = session.call(Method::Get, &path, None).await?;
         let list = match classify_response(answer.status, &answer.body) {
             ApiResponse::NoContent => break,
             ApiResponse::Json(200, v) => serde_json::from_value::<ListResponse>(v)
                 .map_err(|_| Error::failure("Zoho's search answer is malformed."))?,
+            ApiResponse::Error(_, e) if e.error_code() == Some(ErrorCode::InvalidQuery) => {
+                return Ok(Searched::QueryRefused);
+            }
             other => return Err(crm_error("the search for existing emails", other)),
         };
         for s in list.data.iter().filter_map(leads::student_from_record) {
@@ -261,7 +302,7 @@ async fn existing(session: &mut Session<'_>, emails: &[&str]) -> Result<HashMap<
             break;
         }
     }
-    Ok(found)
+    Ok(Searched::Done)
 }
 
 async fn import_batch(

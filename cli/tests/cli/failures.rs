@@ -62,3 +62,33 @@ async fn a_logout_that_cannot_reach_zoho_keeps_the_entry() {
     sim.zcrm(&["logout"]).await.ok();
     assert_eq!(sim.stats().await["token"]["revokes"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_zoho_refuses_in_for_email_the_search_falls_back_to_equals() {
+    let sim = start().await;
+    sim.login(ADMIN_B, "us").await.ok();
+    let mut csv = String::from("last_name,college,course,email\n");
+    for i in 1..=25 {
+        csv.push_str(&format!("Row{i},C,Data Science,r{i}@in.example\n"));
+    }
+    let file = sim.path("rows.csv");
+    std::fs::write(&file, csv).unwrap();
+    sim.zcrm(&["students", "import", &file]).await.ok();
+    sim.control("POST", "faults", json!({
+        "path": "/us/production/crm/v8/Leads/search?criteria=%28Email%3Ain*", "times": 0, "status": 400,
+        "body": {"code": "INVALID_QUERY", "details": {"reason": "the operator is not supported"}, "message": "invalid query formed", "status": "error"}})).await;
+    let again = sim
+        .zcrm(&["students", "import", &file, "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(again["created"], 0);
+    assert_eq!(again["duplicate"], 25);
+    let stats = sim.stats().await;
+    assert_eq!(stats["faults_fired"], 1, "{stats}");
+    assert_eq!(
+        stats["by_route"]["GET /{dc}/{env}/crm/v8/Leads/search"],
+        1 + 3,
+        "the first import's one search, then (after the refused one) 3 of up to 10 equals"
+    );
+}
