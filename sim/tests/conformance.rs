@@ -16,7 +16,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use support::{Call, Client};
 
@@ -366,6 +366,29 @@ async fn record_answers(base: &str) -> Recorder {
     r
 }
 
+/// Runs `oas/validate.py` over `answers`: (passed, its output).
+fn validate(python: &Path, answers: &Value, tag: &str) -> (bool, String) {
+    let file = std::env::temp_dir().join(format!(
+        "zcrm-oas-answers-{tag}-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, serde_json::to_vec_pretty(answers).unwrap()).unwrap();
+    let out = std::process::Command::new(python)
+        .arg(oas_dir().join("validate.py"))
+        .arg(&file)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("run oas/validate.py");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        let _ = std::fs::remove_file(&file);
+    } else {
+        text.push_str(&format!("\n(answers kept in {})", file.display()));
+    }
+    (out.status.success(), text)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the OpenAPI validator: run by `cargo xtask fidelity` / `cargo xtask test`"]
 async fn every_answer_conforms_to_zohos_openapi_description() {
@@ -374,34 +397,16 @@ async fn every_answer_conforms_to_zohos_openapi_description() {
     let (sim, base) = support::start().await;
     let recorder = record_answers(&base).await;
     sim.shutdown().await;
-    let file = std::env::temp_dir().join(format!("zcrm-oas-answers-{}.json", std::process::id()));
-    std::fs::write(
-        &file,
-        serde_json::to_vec_pretty(&recorder.to_json()).unwrap(),
-    )
-    .unwrap();
-    let out = std::process::Command::new(&python)
-        .arg(oas_dir().join("validate.py"))
-        .arg(&file)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run oas/validate.py");
-    if out.status.success() {
-        let _ = std::fs::remove_file(&file);
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (passed, out) = validate(&python, &recorder.to_json(), "all");
     assert!(
-        out.status.success(),
-        "answers that do not conform to Zoho's OpenAPI description (all answers in {}):\n{}\n{stderr}",
-        file.display(),
-        stdout
-            .lines()
+        passed,
+        "answers that do not conform to Zoho's OpenAPI description:\n{}",
+        out.lines()
             .filter(|l| !l.starts_with("ok "))
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
+    let summary: Value = serde_json::from_str(out.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(
         summary["answers"].as_u64(),
         Some(recorder.answers.len() as u64)
@@ -415,6 +420,77 @@ async fn every_answer_conforms_to_zohos_openapi_description() {
         summary["exceptions"],
         started.elapsed().as_secs_f64()
     ));
+}
+
+/// The check can fail: answers broken the ways a simulator could get Zoho wrong are rejected,
+/// each of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OpenAPI validator: run by `cargo xtask fidelity` / `cargo xtask test`"]
+async fn the_check_rejects_answers_that_break_the_description() {
+    let python = support::tool_path("ZCRM_OAS_PYTHON");
+    let (sim, base) = support::start().await;
+    let recorder = record_answers(&base).await;
+    sim.shutdown().await;
+    let mut answers = recorder.to_json();
+    let mut broken = Vec::new();
+    let mut breaks = |name: &str, change: &dyn Fn(&mut Value) -> Option<String>| {
+        let list = answers["answers"].as_array_mut().unwrap();
+        let a = list.iter_mut().find(|a| a["name"] == name).unwrap();
+        if let Some(body) = change(a) {
+            a["body"] = body.into();
+        }
+        broken.push(name.to_owned());
+    };
+    let body = |a: &Value| -> Value { serde_json::from_str(a["body"].as_str().unwrap()).unwrap() };
+    breaks("us org", &|a| {
+        let mut b = body(a);
+        b["org"][0].as_object_mut().unwrap().remove("zgid");
+        Some(b.to_string())
+    });
+    breaks("us lead fields", &|a| {
+        let mut b = body(a);
+        let course = b["fields"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|f| f["api_name"] == "Course")
+            .unwrap();
+        course["pick_list_values"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("colour_code");
+        Some(b.to_string())
+    });
+    breaks("us create", &|a| {
+        let mut b = body(a);
+        b["data"][0]["status"] = "ok".into();
+        Some(b.to_string())
+    });
+    // The simulator's old answer to a search without a term.
+    breaks("us search without a term", &|_| {
+        Some(r#"{"code":"REQUIRED_PARAM_MISSING","details":{"param_name":"criteria"},"message":"One of the expected parameter is missing","status":"error"}"#.to_owned())
+    });
+    breaks("us list, nothing converted", &|_| Some("{}".to_owned()));
+    breaks("us list", &|a| {
+        a["content_type"] = "text/html".into();
+        None
+    });
+    breaks("us current user", &|a| {
+        let mut b = body(a);
+        b["users"][0]["id"] = 5.into();
+        Some(b.to_string())
+    });
+    let (passed, out) = validate(&python, &answers, "broken");
+    assert!(!passed, "broken answers passed:\n{out}");
+    for name in &broken {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("FAIL {name}: "))),
+            "{name} was not rejected:\n{out}"
+        );
+    }
+    let failed = out.lines().filter(|l| l.starts_with("FAIL ")).count();
+    assert_eq!(failed, broken.len(), "only the broken answers fail:\n{out}");
 }
 
 fn oas_dir() -> PathBuf {

@@ -3,6 +3,8 @@
 
     official_sdk.py SIM_URL                  every case below, each in a process of its own
     official_sdk.py SIM_URL --case NAME      one case
+    official_sdk.py --verify REQUIREMENTS    the installed SDK and its dependencies are the
+                                             pinned versions, every file as the wheel has it
 
 A case signs one seeded user in the way the SDK's documentation shows (a Self Client grant code,
 minted by the simulator's `POST /__sim/grant`), with the SDK's environment pointed at the
@@ -385,7 +387,43 @@ def run_case(sim, case, work):
     print(f"SDK COMPAT OK {case}", flush=True)
 
 
+def verify(requirements):
+    """Each pin of `requirements` is installed at its version, and every file of each
+    distribution has the SHA-256 its RECORD (written from the wheel pip checked against the pinned
+    hash) lists. Prints `VERIFIED <name>==<version> <files> files` per distribution."""
+    import base64
+    import hashlib
+    from importlib import metadata
+
+    pins = {}
+    with open(requirements) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if line:
+                name, _, rest = line.partition("==")
+                pins[name.strip()] = rest.split()[0]
+    for name, version in pins.items():
+        dist = metadata.distribution(name)
+        if dist.version != version:
+            raise SystemExit(f"NOT VERIFIED: {name} is {dist.version}, pinned {version}")
+        checked = 0
+        for entry in dist.files or []:
+            if not entry.hash or entry.hash.mode != "sha256":
+                continue  # RECORD itself, and files pip wrote (INSTALLER, __pycache__)
+            with open(entry.locate(), "rb") as f:
+                digest = base64.urlsafe_b64encode(hashlib.sha256(f.read()).digest()).rstrip(b"=").decode()
+            if digest != entry.hash.value:
+                raise SystemExit(f"NOT VERIFIED: {name}: {entry} differs from the published wheel")
+            checked += 1
+        if checked == 0:
+            raise SystemExit(f"NOT VERIFIED: {name} lists no hashed files")
+        print(f"VERIFIED {name}=={version} {checked} files")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--verify":
+        verify(sys.argv[2])
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sim", help="the simulator's base URL, e.g. http://127.0.0.1:8790")
     parser.add_argument("--case", choices=sorted(CASES), help="run one case (default: all, one process each)")

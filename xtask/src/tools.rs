@@ -6,7 +6,13 @@
 //!
 //! Cache layout, under `$ZCRM_CACHE` (default `$XDG_CACHE_HOME/zcrm-edge`, else `~/.cache/zcrm-edge`):
 //! - `tools/<crate>-<version>/bin/...`: `cargo install --root` of each Rust tool;
-//! - `npm/`: `npm install` of `xtask/tools/package-lock.json` (Node 22, wrangler, esbuild, binaryen).
+//! - `npm/`: `npm install` of `xtask/tools/package-lock.json` (Node 22, wrangler, esbuild, binaryen);
+//! - `node-sdk-<version>/`: `npm ci` of `xtask/tools/node-sdk/package-lock.json` (Zoho's Node.js
+//!   SDK) and the package's tarball as npm publishes it (`npm pack`), for the check that the
+//!   installed files are the published ones;
+//! - `py-sdk-<version>/`, `oas-validator-<version>/`: virtualenvs of `tests/sdk/requirements.txt`
+//!   (Zoho's Python SDK) and `xtask/tools/oas-validator/requirements.txt` (the OpenAPI validator),
+//!   `pip install --require-hashes --no-deps` from PyPI.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -61,7 +67,28 @@ pub struct Tools {
     npm_modules: PathBuf,
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
+    /// Zoho's official SDKs and the OpenAPI validator, for `crate::fidelity`.
+    pub sdks: Sdks,
 }
+
+/// What the simulator's fidelity suites run (`sim/tests/official_sdk.rs`, `sim/tests/conformance.rs`).
+pub struct Sdks {
+    /// The Python of the virtualenv with Zoho's Python SDK.
+    pub py_sdk_python: PathBuf,
+    /// The Python of the virtualenv with `openapi-schema-validator`.
+    pub oas_python: PathBuf,
+    /// The folder with `node_modules/@zohocrm/nodejs-sdk-8.0` and the published tarball.
+    pub node_sdk: PathBuf,
+}
+
+/// Zoho's Python SDK, as pinned in `tests/sdk/requirements.txt`.
+pub const PY_SDK_VERSION: &str = "7.0.0";
+/// Zoho's Node.js SDK, as pinned in `xtask/tools/node-sdk/package-lock.json`.
+pub const NODE_SDK_PACKAGE: &str = "@zohocrm/nodejs-sdk-8.0";
+pub const NODE_SDK_VERSION: &str = "2.0.0";
+/// `openapi-schema-validator`, as pinned in `xtask/tools/oas-validator/requirements.txt`.
+pub const OAS_VALIDATOR_VERSION: &str = "0.6.3";
+const PYPI: &str = "https://pypi.org/simple/";
 
 impl Tools {
     /// Installs whatever is missing (printing what and why), then returns the tools' paths.
@@ -74,6 +101,21 @@ impl Tools {
         let trunk = ensure_cargo_tool(&cache, &TRUNK)?;
         let npm_modules = ensure_npm_tools(&cache)?;
         let (chromium, chromedriver) = ensure_chromium()?;
+        let sdks = Sdks {
+            py_sdk_python: ensure_venv(
+                &cache,
+                &format!("py-sdk-{PY_SDK_VERSION}"),
+                &crate::root().join("tests/sdk/requirements.txt"),
+                "Zoho's Python SDK zohocrmsdk8-0",
+            )?,
+            oas_python: ensure_venv(
+                &cache,
+                &format!("oas-validator-{OAS_VALIDATOR_VERSION}"),
+                &crate::root().join("xtask/tools/oas-validator/requirements.txt"),
+                "openapi-schema-validator",
+            )?,
+            node_sdk: ensure_node_sdk(&cache)?,
+        };
         Ok(Tools {
             wasm_bindgen,
             worker_build,
@@ -81,6 +123,7 @@ impl Tools {
             npm_modules,
             chromium,
             chromedriver,
+            sdks,
         })
     }
 
@@ -95,6 +138,9 @@ impl Tools {
             ("esbuild", &self.esbuild()),
             ("chromium", &self.chromium),
             ("chromedriver", &self.chromedriver),
+            ("python SDK", &self.sdks.py_sdk_python),
+            ("node SDK", &self.sdks.node_sdk),
+            ("oas validator", &self.sdks.oas_python),
         ] {
             println!("{name:13} {}", path.display());
         }
@@ -271,6 +317,116 @@ fn ensure_npm_tools(cache: &Path) -> Result<PathBuf, String> {
     }
     write(&stamp, &stamp_value)?;
     Ok(modules)
+}
+
+/// A virtualenv of `requirements` (exact pins with hashes) in `cache/name`, made when missing or
+/// when the requirements changed. Installs into a staging folder first, so an interrupted install
+/// never looks finished. Returns its `bin/python`.
+fn ensure_venv(
+    cache: &Path,
+    name: &str,
+    requirements: &Path,
+    what: &str,
+) -> Result<PathBuf, String> {
+    let pins = read(requirements)?;
+    let stamp_value = format!("{:016x}", fnv1a(pins.as_bytes()));
+    let venv = cache.join(name);
+    let python = venv.join("bin/python");
+    let stamp = venv.join(".zcrm-installed");
+    if python.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == stamp_value) {
+        return Ok(python);
+    }
+    eprintln!(
+        "xtask: installing {what} from PyPI into {} (about 10 s, once)",
+        venv.display()
+    );
+    let staging = cache.join(format!("{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = (|| {
+        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&staging))
+            .map_err(|e| format!("{e} (python3 3.9+ with its venv module is needed)"))?;
+        let mut pip = Command::new(staging.join("bin/python"));
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--require-hashes",
+            "--no-input",
+        ])
+        .args(["--disable-pip-version-check", "--progress-bar", "off"])
+        .args(["--timeout", "30", "--retries", "2", "--index-url", PYPI])
+        .arg("-r")
+        .arg(requirements)
+        // Only PyPI: no local wheel folders or extra indexes from the environment.
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_NO_INDEX");
+        cmd::run(&mut pip).map_err(|e| {
+            format!(
+                "{e}: could not install the pins of {} from PyPI ({PYPI})",
+                requirements.display()
+            )
+        })?;
+        cmd::run(Command::new(staging.join("bin/python")).args(["-m", "pip", "check"]))
+            .map_err(|e| format!("{e}: {} misses a dependency", requirements.display()))?;
+        write(&staging.join(".zcrm-installed"), &stamp_value)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    std::fs::rename(&staging, &venv)
+        .map_err(|e| format!("cannot move the new virtualenv to {}: {e}", venv.display()))?;
+    Ok(python)
+}
+
+/// Zoho's Node.js SDK: `npm ci` of `xtask/tools/node-sdk/package-lock.json` (exact versions,
+/// npm checks each package's integrity against the lock) and the SDK's own tarball as published
+/// (`npm pack`), which the SDK test compares with the installed files. Only when missing or when
+/// the lock changed.
+fn ensure_node_sdk(cache: &Path) -> Result<PathBuf, String> {
+    let source = crate::root().join("xtask/tools/node-sdk");
+    let manifest = read(&source.join("package.json"))?;
+    let lock = read(&source.join("package-lock.json"))?;
+    let stamp_value = format!(
+        "{:016x}",
+        fnv1a(manifest.as_bytes()) ^ fnv1a(lock.as_bytes()).rotate_left(1)
+    );
+    let dir = cache.join(format!("node-sdk-{NODE_SDK_VERSION}"));
+    let stamp = dir.join(".zcrm-installed");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == stamp_value) {
+        return Ok(dir);
+    }
+    eprintln!(
+        "xtask: installing Zoho's Node.js SDK {NODE_SDK_PACKAGE} {NODE_SDK_VERSION} from npm into {} (about 10 s, once)",
+        dir.display()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    write(&dir.join("package.json"), &manifest)?;
+    write(&dir.join("package-lock.json"), &lock)?;
+    let npm = |args: &[&str]| {
+        cmd::run(
+            Command::new("npm")
+                .args(args)
+                .args(["--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&dir),
+        )
+    };
+    npm(&["ci", "--ignore-scripts"])?;
+    npm(&["pack", &format!("{NODE_SDK_PACKAGE}@{NODE_SDK_VERSION}")])?;
+    let sdk = dir
+        .join("node_modules")
+        .join(NODE_SDK_PACKAGE)
+        .join("package.json");
+    if !sdk.is_file() {
+        return Err(format!("npm ci finished but {} is missing", sdk.display()));
+    }
+    write(&stamp, &stamp_value)?;
+    Ok(dir)
 }
 
 /// Debian's Chromium and ChromeDriver (never a browser downloaded by a test tool).
