@@ -88,6 +88,9 @@ export default {
 };
 "#;
 
+/// The folder (in the bench's workerd folder) of the grants' Durable Objects.
+const OBJECTS: &str = "durable-objects";
+
 /// The portal's origin in front of the Worker, as Cloudflare's routing does it in production
 /// (`run_worker_first = ["/api/*", "/auth/*"]`, single-page fallback): for the browser run.
 const FRONT_SERVICE: &str = r#"// The bench's stand-in for Cloudflare's static assets and routing.
@@ -466,6 +469,7 @@ pub fn workerd_config(
     port: u16,
     app_port: u16,
     dist: &Path,
+    objects: &Path,
     sim_url: &str,
     compatibility_date: &str,
 ) -> String {
@@ -493,6 +497,7 @@ const config :Workerd.Config = (
     (name = "internet", network = (allow = ["public", "private", "local"])),
     (name = "front", worker = .front),
     (name = "dist", disk = (path = "{dist}", writable = false)),
+    (name = "objects", disk = (path = "{objects}", writable = true)),
   ],
   sockets = [
     (name = "worker", address = "127.0.0.1:{port}", http = (), service = "edge"),
@@ -509,7 +514,7 @@ const edge :Workerd.Worker = (
   durableObjectNamespaces = [
     (className = "Grant", uniqueKey = "zcrm-edge-grant", enableSql = true),
   ],
-  durableObjectStorage = (inMemory = void),
+  durableObjectStorage = (localDisk = "objects"),
   bindings = [
     (name = "KV", kvNamespace = "kv"),
     (name = "GRANTS", durableObjectNamespace = (className = "Grant")),
@@ -530,7 +535,8 @@ const front :Workerd.Worker = (
   ],
 );
 "#,
-        dist = dist.display()
+        dist = dist.display(),
+        objects = objects.display(),
     )
 }
 
@@ -597,6 +603,7 @@ impl Bench {
             WORKER_PORT,
             APP_PORT,
             &crate::root().join("dist"),
+            &dir.join(OBJECTS),
             &format!("http://127.0.0.1:{SIM_PORT}"),
             &compatibility_date()?,
         );
@@ -615,6 +622,10 @@ impl Bench {
         args: &[String],
     ) -> Result<(Duration, Duration), String> {
         self.stack.stop("workerd");
+        // The in-memory KV starts empty with every workerd: so do the grants' objects.
+        let objects = dir.join(OBJECTS);
+        let _ = std::fs::remove_dir_all(&objects);
+        std::fs::create_dir_all(&objects).map_err(|e| format!("{}: {e}", objects.display()))?;
         let mut workerd = Command::new(self.tools.workerd());
         workerd
             .arg("serve")
@@ -1820,6 +1831,7 @@ const wasm = await init({ module_or_path: '/zcrm-app-86e5_bg.wasm' });
             19787,
             19786,
             Path::new("/w/dist"),
+            Path::new("/w/objects"),
             "http://127.0.0.1:19790",
             "2026-11-01",
         );

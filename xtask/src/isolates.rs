@@ -61,15 +61,18 @@ impl Isolates {
         write(WASM_MODULE, &wasm)?;
         write("kv-store.js", KV_STORE.as_bytes())?;
         write("kv-view.js", KV_VIEW.as_bytes())?;
+        let objects = dir.join("durable-objects");
+        std::fs::create_dir_all(&objects).map_err(|e| format!("{}: {e}", objects.display()))?;
         write(
             "config.capnp",
-            self.config(&compatibility_date()?).as_bytes(),
+            self.config(&compatibility_date()?, &objects).as_bytes(),
         )?;
         Ok(())
     }
 
-    /// The workerd configuration (module files named relative to its folder).
-    pub fn config(&self, compatibility_date: &str) -> String {
+    /// The workerd configuration (module files named relative to its folder; the Durable
+    /// Objects' SQLite files in `objects`).
+    pub fn config(&self, compatibility_date: &str, objects: &Path) -> String {
         let mut vars: Vec<(&str, String)> = vec![
             ("ZOHO_ENVIRONMENT", "production".into()),
             ("LOG_LEVEL", "info".into()),
@@ -99,7 +102,7 @@ impl Isolates {
             ));
             // The grants are a class of the first isolate's Worker; every isolate binds to them.
             let objects = if i == 0 {
-                "  durableObjectNamespaces = [\n    (className = \"Grant\", uniqueKey = \"zcrm-edge-grant\", enableSql = true),\n  ],\n  durableObjectStorage = (inMemory = void),\n"
+                "  durableObjectNamespaces = [\n    (className = \"Grant\", uniqueKey = \"zcrm-edge-grant\", enableSql = true),\n  ],\n  durableObjectStorage = (localDisk = \"objects\"),\n"
             } else {
                 ""
             };
@@ -132,6 +135,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
 {services}    (name = "kvstore", worker = .kvstore),
+    (name = "objects", disk = (path = "{objects}", writable = true)),
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
   sockets = [
@@ -146,6 +150,7 @@ const kvstore :Workerd.Worker = (
 "#,
             n = self.isolates,
             stale = self.stale_kv_secs,
+            objects = objects.display(),
         )
     }
 }
@@ -247,7 +252,8 @@ mod tests {
             redirect_uri: "http://127.0.0.1:8791/redirect.html".into(),
             vars: vec![("LOG_LEVEL", "warn".into())],
         };
-        let c = isolates.config("2026-11-01");
+        let c = isolates.config("2026-11-01", Path::new("/tmp/objects"));
+        assert!(c.contains(r#"(name = "objects", disk = (path = "/tmp/objects", writable = true))"#));
         for i in 0..4 {
             assert!(c.contains(&format!("(name = \"KV\", kvNamespace = \"kv{i}\")")), "{c}");
             assert!(c.contains(&format!("address = \"127.0.0.1:{}\"", 8791 + i)));

@@ -47,6 +47,30 @@ impl Env {
         self
     }
 
+    /// Isolate `i` of the several isolates of test runs (`ZCRM_ISOLATE_URLS`), with their own
+    /// simulator (`ZCRM_ISOLATE_SIM_URL`). Nothing is reset.
+    pub fn isolate(i: usize) -> Env {
+        let var = |name: &str| {
+            std::env::var(name)
+                .unwrap_or_else(|_| panic!("{name} is not set: run with `cargo xtask test`"))
+        };
+        let urls = var("ZCRM_ISOLATE_URLS");
+        let url = urls
+            .split(',')
+            .nth(i)
+            .unwrap_or_else(|| panic!("no isolate {i} in ZCRM_ISOLATE_URLS={urls}"));
+        Env {
+            stack: Stack {
+                sim: var("ZCRM_ISOLATE_SIM_URL"),
+                worker: url.to_owned(),
+                app: String::new(),
+            },
+            http: zcrm_tests::http_no_cookies(),
+            worker_url: url.to_owned(),
+            sim_environment: "production",
+        }
+    }
+
     pub fn worker(&self, path: &str) -> String {
         format!("{}{path}", self.worker_url)
     }
