@@ -413,6 +413,7 @@ async fn every_answer_conforms_to_zohos_openapi_description() {
     );
     assert_eq!(summary["failed"].as_u64(), Some(0), "{summary}");
     assert!(summary["operations"].as_u64() >= Some(13), "{summary}");
+    parse_with_the_workers_types(&recorder);
     support::progress(&format!(
         "conformance: {} answers of {} operations conform ({} exceptions), {:.1} s",
         summary["answers"],
@@ -420,6 +421,42 @@ async fn every_answer_conforms_to_zohos_openapi_description() {
         summary["exceptions"],
         started.elapsed().as_secs_f64()
     ));
+}
+
+/// The same answers read with the `zoho` crate's types, as the Worker reads them.
+fn parse_with_the_workers_types(r: &Recorder) {
+    use zoho::crm::{ApiResponse, classify_response};
+    for a in &r.answers {
+        let what = format!("{} ({})", a.name, a.call.status);
+        let parsed = match classify_response(a.call.status, &a.call.text) {
+            ApiResponse::NoContent => Ok(()),
+            ApiResponse::Error(_, e) => {
+                assert!(e.error_code().is_some(), "{what}: unknown code {}", e.code);
+                Ok(())
+            }
+            ApiResponse::Json(_, v) => match (a.file, a.method) {
+                ("users.json", _) => {
+                    serde_json::from_value::<zoho::crm::UsersResponse>(v).map(drop)
+                }
+                ("org.json", _) => serde_json::from_value::<zoho::crm::OrgResponse>(v).map(drop),
+                ("modules.json", _) => {
+                    serde_json::from_value::<zoho::crm::ModulesResponse>(v).map(drop)
+                }
+                ("fields.json", _) => {
+                    serde_json::from_value::<zoho::fields::FieldsResponse>(v).map(drop)
+                }
+                (_, "get") if a.path == GET.2 => {
+                    serde_json::from_value::<Vec<zoho::crm::Record>>(v["data"].clone()).map(drop)
+                }
+                (_, "get") if a.path == LIST.2 || a.file == SEARCH.0 => {
+                    serde_json::from_value::<zoho::crm::ListResponse>(v).map(drop)
+                }
+                _ => serde_json::from_value::<Vec<zoho::crm::ActionResult>>(v["data"].clone())
+                    .map(drop),
+            },
+        };
+        parsed.unwrap_or_else(|e| panic!("{what}: the zoho crate cannot read it: {e}"));
+    }
 }
 
 /// The check can fail: answers broken the ways a simulator could get Zoho wrong are rejected,

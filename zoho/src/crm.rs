@@ -2,7 +2,7 @@
 //! and modules.
 
 use crate::secret::AccessToken;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 use std::fmt;
 
@@ -18,6 +18,18 @@ pub const MAX_DISCRETE_RECORDS: u32 = 2000;
 pub const MAX_RECORDS_PER_WRITE: usize = 100;
 /// Most fields in a `fields` parameter.
 pub const MAX_FIELDS: usize = 50;
+
+/// Reads `null` as the type's default: Zoho sends `null` for keys it has no value for (a user
+/// without a first name, a list `info` without a page; `v8.0/common.json` `info` and
+/// `v8.0/modules.json` labels are nullable in Zoho's OpenAPI description). Use with
+/// `#[serde(default, deserialize_with = "null_as_default")]`.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
 
 /// `Authorization: Zoho-oauthtoken {token}`.
 pub fn authorization_header(token: &AccessToken) -> String {
@@ -163,11 +175,11 @@ impl ErrorCode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub code: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub details: Map<String, Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub status: String,
 }
 
@@ -271,13 +283,17 @@ pub fn write_status(results: &[ActionResult], all_ok_status: u16) -> u16 {
 /// The `info` of a list or search answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Info {
+    #[serde(default, deserialize_with = "null_as_default")]
     pub per_page: u32,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub count: u32,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub page: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub more_records: bool,
     #[serde(default)]
     pub next_page_token: Option<String>,
@@ -303,6 +319,8 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub full_name: String,
+    /// Optional in Zoho CRM (only the last name is mandatory for a user): may be `null`.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub first_name: String,
     pub last_name: String,
     pub zuid: String,
@@ -345,7 +363,9 @@ pub struct OrgResponse {
 pub struct Module {
     pub api_name: String,
     pub module_name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub singular_label: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub plural_label: String,
     pub api_supported: bool,
     pub generated_type: String,
@@ -528,5 +548,39 @@ mod tests {
         .unwrap();
         assert!(list.info.more_records);
         assert_eq!(list.info.next_page_token.as_deref(), Some("t"));
+    }
+
+    /// Zoho's full shapes: keys this crate does not know, and `null` where Zoho documents it.
+    #[test]
+    fn dtos_accept_unknown_keys_and_documented_nulls() {
+        let users: UsersResponse = serde_json::from_str(
+            r#"{"users":[{"id":"1","email":"a@b","full_name":"B","first_name":null,"last_name":"B","zuid":"9","role":{"name":"CEO","id":"2"},"profile":{"name":"Administrator","id":"3"},"status":"active","time_zone":"Asia/Kolkata","$current_shift":null,"customize_info":{"notes_desc":null}}],"info":{"per_page":200,"count":1,"page":1,"more_records":false}}"#,
+        )
+        .unwrap();
+        assert_eq!(users.users[0].first_name, "");
+        let info: Info = serde_json::from_str(
+            r#"{"per_page":null,"count":2,"page":null,"more_records":null,"next_page_token":null,"previous_page_token":null,"page_token_expiry":null,"call":false}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (info.per_page, info.count, info.page, info.more_records),
+            (0, 2, 0, false)
+        );
+        let modules: ModulesResponse = serde_json::from_str(
+            r#"{"modules":[{"api_name":"Leads","module_name":"Leads","singular_label":null,"plural_label":null,"api_supported":true,"generated_type":"default","id":"5","global_search_supported":true,"parent_module":{},"modified_by":null,"profiles":[{"name":"Administrator","id":"1"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(modules.modules[0].plural_label, "");
+        let org: OrgResponse = serde_json::from_str(
+            r#"{"org":[{"id":"1","domain_name":"org1","zgid":"77","company_name":"C","primary_email":"a@b","country_code":"US","time_zone":"America/New_York","currency":"USD","type":"Production","alias":null,"license_details":{"paid":true,"trial_type":null},"zia_zgid":77}]}"#,
+        )
+        .unwrap();
+        assert_eq!(org.org[0].org_type, "Production");
+        let e: ApiError = serde_json::from_str(
+            r#"{"code":"EXPECTED_PARAM_MISSING","details":null,"message":null,"status":"error"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.error_code(), Some(ErrorCode::ExpectedParamMissing));
+        assert!(e.details.is_empty() && e.message.is_empty());
     }
 }

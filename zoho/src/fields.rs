@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 pub struct PickListValue {
     pub display_value: String,
     pub actual_value: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::crm::null_as_default")]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::crm::null_as_default")]
     pub sequence_number: u32,
     #[serde(rename = "type", default = "used")]
     pub value_type: String,
@@ -33,10 +33,11 @@ pub struct Field {
     pub system_mandatory: bool,
     pub custom_field: bool,
     pub read_only: bool,
+    #[serde(default, deserialize_with = "crate::crm::null_as_default")]
     pub length: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::crm::null_as_default")]
     pub pick_list_values: Vec<PickListValue>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::crm::null_as_default")]
     pub id: String,
 }
 
@@ -219,6 +220,16 @@ mod tests {
         .unwrap();
         assert_eq!(f.fields[0].pick_list_values[0].display_value, "Rust");
         assert!(f.fields[0].custom_field);
+        // Zoho's full field shape (v8.0/fields.json): dozens more keys, many of them null, and
+        // picklist values with colour codes.
+        let full: FieldsResponse = serde_json::from_str(
+            r##"{"fields":[{"api_name":"Owner","field_label":"Lead Owner","display_label":"Lead Owner","data_type":"ownerlookup","json_type":"jsonobject","system_mandatory":false,"custom_field":false,"read_only":false,"length":null,"pick_list_values":null,"id":"1","tooltip":null,"crypt":null,"associated_module":null,"operation_type":{"api_create":true},"profiles":[{"permission_type":"read_write","name":"Administrator","id":"9"}]},
+                         {"api_name":"Course","field_label":"Course","display_label":"Course","data_type":"picklist","json_type":"string","system_mandatory":false,"custom_field":true,"read_only":false,"length":120,"enable_colour_code":true,"pick_list_values":[{"display_value":"Rust","actual_value":"Rust","id":null,"sequence_number":null,"type":"used","colour_code":"#A8C4FF","reference_value":"Rust"}]}]}"##,
+        )
+        .unwrap();
+        assert_eq!(full.fields[0].length, 0);
+        assert!(full.fields[0].pick_list_values.is_empty());
+        assert_eq!(full.fields[1].pick_list_values[0].actual_value, "Rust");
         assert!(is_record_id("5725767000000421001"));
         assert!(!is_record_id("57x"));
     }
