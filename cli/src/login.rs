@@ -168,6 +168,7 @@ async fn store_login(
         refresh_token: String::new(),
         access_token: String::new(),
         expires_at: now + tokens.expires_in_secs,
+        lifetime_secs: tokens.expires_in_secs,
         scope: tokens.scope.clone().unwrap_or_default(),
         updated_at: now,
     };

@@ -3,7 +3,7 @@
 //!
 //! Refresh follows Zoho's token rules (<https://www.zoho.com/crm/developer/docs/api/v8/refresh.html>,
 //! <https://www.zoho.com/crm/developer/docs/api/v8/token-validity.html>): an access token lives an hour; it
-//! is refreshed ahead, when less than [`REFRESH_AHEAD_SECS`] are left, and once when Zoho answers
+//! is refreshed ahead, when less than five minutes are left ([`Entry::refresh_due`]), and once when Zoho answers
 //! `INVALID_TOKEN` (then the call is sent once more). Each refresh happens under the store's lock
 //! and only after reading the store again: a token another command refreshed meanwhile is used
 //! instead, so concurrent jobs make one refresh, not one each, and stay within Zoho's ten
@@ -19,9 +19,6 @@ use zoho::{DataCenter, Endpoints, Environment};
 use crate::error::{Error, Result, printable};
 use crate::http::{Answer, Body, Http, Method};
 use crate::store::{Entry, Store};
-
-/// Refresh when the access token has less than this left (the Worker's five minutes).
-pub const REFRESH_AHEAD_SECS: u64 = 300;
 
 /// What every command works with: the transport, the table, the store and the options.
 pub struct Ctx {
@@ -202,7 +199,7 @@ impl<'a> Session<'a> {
             entry,
             access,
         };
-        if session.entry.expires_at <= now_secs() + REFRESH_AHEAD_SECS {
+        if session.entry.refresh_due(now_secs()) {
             session.refresh(false).await?;
         }
         Ok(session)
@@ -228,7 +225,7 @@ impl<'a> Session<'a> {
             !constant_time_eq(stored.secret().as_bytes(), self.access.secret().as_bytes());
         // Another command refreshed since this one read the store: its token is the one to use.
         let usable = (other_token && current.expires_at > now)
-            || (!after_rejection && current.expires_at > now + REFRESH_AHEAD_SECS);
+            || (!after_rejection && !current.refresh_due(now));
         if usable {
             self.access = stored;
             self.entry = current;
@@ -264,6 +261,7 @@ impl<'a> Session<'a> {
         let mut updated = current;
         updated.seal_access(&self.keys, &tokens.access_token);
         updated.expires_at = now + tokens.expires_in_secs;
+        updated.lifetime_secs = tokens.expires_in_secs;
         updated.updated_at = now;
         entries[at] = updated.clone();
         store.write(&lock, &entries)?;

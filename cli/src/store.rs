@@ -30,6 +30,8 @@ use zoho::{DataCenter, Environment};
 use crate::error::{Error, Result};
 
 const VERSION: u32 = 1;
+/// Refresh when an access token has less than this left (the Worker's five minutes).
+pub const REFRESH_AHEAD_SECS: u64 = 300;
 /// How long a command waits for another to release the store's lock.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 /// A store file larger than this is not read (a store of 1,000 users is about 1.5 MB).
@@ -56,6 +58,9 @@ pub struct Entry {
     pub access_token: String,
     /// Seconds since the epoch.
     pub expires_at: u64,
+    /// How long Zoho said the access token lives (seconds).
+    #[serde(default = "an_hour")]
+    pub lifetime_secs: u64,
     pub scope: String,
     pub updated_at: u64,
 }
@@ -94,6 +99,13 @@ impl Entry {
         self.seal_access(keys, access);
     }
 
+    /// Whether the access token is due for a refresh at `now`: less than five minutes left (the
+    /// Worker's margin), or less than half its life for tokens shorter than ten minutes.
+    pub fn refresh_due(&self, now: u64) -> bool {
+        let ahead = REFRESH_AHEAD_SECS.min(self.lifetime_secs / 2);
+        self.expires_at <= now.saturating_add(ahead)
+    }
+
     pub fn seal_access(&mut self, keys: &Keyring, access: &AccessToken) {
         self.access_token = seal(keys, "access", &self.key, access.secret());
     }
@@ -103,6 +115,10 @@ impl Entry {
             .parse()
             .map_err(|_| Error::failure("The token store names an unknown environment."))
     }
+}
+
+fn an_hour() -> u64 {
+    3600
 }
 
 #[derive(Serialize, Deserialize)]
@@ -386,6 +402,7 @@ mod tests {
             refresh_token: String::new(),
             access_token: String::new(),
             expires_at: 0,
+            lifetime_secs: 3600,
             scope: String::new(),
             updated_at: 0,
         }
@@ -419,6 +436,21 @@ mod tests {
                 .message
                 .contains("not a zcrm token store")
         );
+    }
+
+    #[test]
+    fn refresh_is_due_ahead_of_expiry() {
+        let mut e = entry("k");
+        e.expires_at = 10_000;
+        assert!(!e.refresh_due(10_000 - 301));
+        assert!(e.refresh_due(10_000 - 300));
+        assert!(e.refresh_due(20_000));
+        e.lifetime_secs = 240;
+        assert!(
+            !e.refresh_due(10_000 - 121),
+            "a short-lived token is not refreshed at once"
+        );
+        assert!(e.refresh_due(10_000 - 120));
     }
 
     #[test]
