@@ -43,8 +43,8 @@ Usage: zcrm login --grant CODE --dc DC [--environment production|sandbox|develop
 --grant CODE   a grant code from Zoho's API console (Self Client > Generate Code) for the
                scopes ZohoCRM.modules.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,
                ZohoCRM.org.READ. `--grant -` reads it from stdin (keeps it out of ps).
-               The code is exchanged at the accounts server of --dc; the environment must
-               be the one the code was made in (default production).
+               The code is exchanged at the accounts server of --dc. --environment, when
+               given, must be the one the code was made in (else Zoho's answer tells).
 --browser      prints the authorization URL (state, PKCE S256), receives Zoho's redirect on
                the loopback --redirect-uri (default http://127.0.0.1:53682/callback; it must be
                registered for the client), exchanges the code. --timeout: how long to wait

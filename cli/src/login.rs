@@ -26,7 +26,7 @@ pub async fn with_grant(
     ctx: &Ctx,
     code: AuthorizationCode,
     dc: DataCenter,
-    env: Environment,
+    env: Option<Environment>,
 ) -> Result<Entry> {
     let (client_id, client_secret) = ctx.credentials()?;
     let request = TokenRequest::AuthorizationCode {
@@ -41,7 +41,7 @@ pub async fn with_grant(
         .token_call(dc, &request)
         .await?
         .map_err(|e| token_error(&e, "code exchange", ""))?;
-    finish(ctx, dc, Some(env), tokens, client_id, client_secret).await
+    finish(ctx, dc, env, tokens, client_id, client_secret).await
 }
 
 /// Exchanges a browser sign-in's code (with its redirect URI and PKCE verifier).
@@ -84,7 +84,7 @@ async fn finish(
                     let _ = ctx.revoke(dc, r).await;
                 }
                 return Err(Error::usage(format!(
-                    "The grant is for Zoho's {found_env} environment, not {env}: pass --environment {found_env}, or make the code in {env}."
+                    "The grant is for Zoho's {found_env} environment, not {env}. Make a new code in {env}, or log in to {found_env} with a new code and --environment {found_env}."
                 )));
             }
             _ => found_env,

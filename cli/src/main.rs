@@ -169,13 +169,7 @@ async fn login(ctx: &Ctx, mut args: Args) -> Result<u8> {
                     "The grant code is malformed (expected something like 1000.abc…).",
                 ));
             }
-            login::with_grant(
-                ctx,
-                AuthorizationCode::new(code),
-                dc,
-                env.unwrap_or_default(),
-            )
-            .await?
+            login::with_grant(ctx, AuthorizationCode::new(code), dc, env).await?
         }
         (None, true) => {
             let redirect_uri = args

@@ -103,23 +103,33 @@ async fn refusals_and_bad_usage_have_their_exit_statuses() {
     let reused = sim.zcrm(&["login", "--grant", &code, "--dc", "eu"]).await;
     assert_eq!(reused.status, 1);
     assert!(reused.stderr.contains("expired"), "{reused:?}");
-    // A developer-environment code said to be production.
+    // A developer-environment code said to be production is refused; without --environment the
+    // answer's API domain tells.
     let code = sim.grant(ADMIN_EU, "developer").await;
-    let env = sim.zcrm(&["login", "--grant", &code, "--dc", "eu"]).await;
+    let env = sim
+        .zcrm(&[
+            "login",
+            "--grant",
+            &code,
+            "--dc",
+            "eu",
+            "--environment",
+            "production",
+        ])
+        .await;
     assert_eq!(env.status, 2, "{env:?}");
-    assert!(env.stderr.contains("--environment developer"));
+    assert!(env.stderr.contains("--environment developer"), "{env:?}");
     let code = sim.grant(ADMIN_EU, "developer").await;
-    sim.zcrm(&[
-        "login",
-        "--grant",
-        &code,
-        "--dc",
-        "eu",
-        "--environment",
-        "developer",
-    ])
-    .await
-    .ok();
+    let dev = sim
+        .zcrm(&["login", "--grant", &code, "--dc", "eu"])
+        .await
+        .ok();
+    assert!(dev.stdout.contains("data centre eu, developer"), "{dev:?}");
+    assert_eq!(
+        sim.stats().await["users"][ADMIN_EU]["refresh_tokens"],
+        2,
+        "the refused one was revoked"
+    );
 
     for (args, needle) in [
         (&["login", "--grant", "1000.x"][..], "--dc"),
