@@ -1,8 +1,8 @@
 //! The pinned tools, installed only when missing into a cache that survives between runs.
 //!
-//! Everything comes from a registry this machine can reach (crates.io, npm, Debian): nothing
-//! downloads a prebuilt binary from anywhere else. The pins fit together (see
-//! `../shared/toolchain.md`): move them together.
+//! Everything comes from a registry this machine can reach (crates.io, npm, PyPI, Debian): nothing
+//! downloads a prebuilt binary from anywhere else. The pins fit together (wasm-bindgen's CLI and
+//! library, worker-build and the worker crate, Trunk and this rustc): move them together.
 //!
 //! Cache layout, under `$ZCRM_CACHE` (default `$XDG_CACHE_HOME/zcrm-edge`, else `~/.cache/zcrm-edge`):
 //! - `tools/<crate>-<version>/bin/...`: `cargo install --root` of each Rust tool;
