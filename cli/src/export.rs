@@ -29,8 +29,9 @@ pub async fn export(session: &mut Session<'_>, mut args: Args, json: bool) -> Re
         Some(path) => Sink::file(path)?,
     };
     let mut progress = Progress::new("exporting", None);
-    // Progress on a terminal only: a job's log gets the one line at the end.
-    let bar = output::on_terminal();
+    // Progress on a terminal only (a job's log gets the one line at the end), and not over the
+    // CSV itself when that goes to the terminal.
+    let bar = out.is_some() && output::on_terminal();
     let result = async {
         sink.write(csv::export_header().as_bytes())?;
         all_pages(session, None, "sort_by=id&sort_order=asc", |page, seen| {
