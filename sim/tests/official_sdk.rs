@@ -190,6 +190,27 @@ async fn assert_traffic(base: &str, users: &[&str], routes: &[&str], servers: &[
     }
 }
 
+/// Runs an SDK's verification and requires its `VERIFIED <expected> …` line.
+async fn assert_verified(program: PathBuf, args: Vec<String>, expected: &str) {
+    let out = run_async(program, args).await;
+    assert!(out.success, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("VERIFIED {expected} "))),
+        "{}",
+        out.stdout
+    );
+}
+
+fn report(sdk: &str, counts: &[usize], cases: &[&str], started: Instant) {
+    support::progress(&format!(
+        "official_sdk: {sdk}: checks per case {counts:?} ({}), {:.1} s",
+        cases.join(", "),
+        started.elapsed().as_secs_f64()
+    ));
+}
+
 const ROUTES: [&str; 9] = [
     "GET /{dc}/{env}/crm/v8/users",
     "GET /{dc}/{env}/crm/v8/org",
@@ -209,19 +230,12 @@ async fn official_python_sdk_works_against_the_simulator() {
     let started = Instant::now();
     let requirements = path_arg(sdk_dir().join("requirements.txt"));
     let script = path_arg(sdk_dir().join("official_sdk.py"));
-    let verified = run_async(
+    assert_verified(
         python.clone(),
         vec![script.clone(), "--verify".into(), requirements],
+        &format!("zohocrmsdk8-0=={PY_SDK_VERSION}"),
     )
     .await;
-    assert!(verified.success, "{}{}", verified.stdout, verified.stderr);
-    assert!(
-        verified
-            .stdout
-            .contains(&format!("VERIFIED zohocrmsdk8-0=={PY_SDK_VERSION} ")),
-        "{}",
-        verified.stdout
-    );
     let (sim, base) = support::start().await;
     let out = run_async(python, vec![script, base.clone()]).await;
     let counts = assert_cases(&out, &PY_CASES, 50, "the Python SDK");
@@ -244,12 +258,12 @@ async fn official_python_sdk_works_against_the_simulator() {
     )
     .await;
     sim.shutdown().await;
-    support::progress(&format!(
-        "official_sdk: zohocrmsdk8-0 {PY_SDK_VERSION}: checks per case {:?} ({}), {:.1} s",
-        counts,
-        PY_CASES.join(", "),
-        started.elapsed().as_secs_f64()
-    ));
+    report(
+        &format!("zohocrmsdk8-0 {PY_SDK_VERSION}"),
+        &counts,
+        &PY_CASES,
+        started,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,22 +271,15 @@ async fn official_python_sdk_works_against_the_simulator() {
 async fn official_node_sdk_works_against_the_simulator() {
     let (node, sdk) = node();
     let started = Instant::now();
-    let verified = run_async(
+    assert_verified(
         node.clone(),
         vec![
             path_arg(sdk_dir().join("verify_node_sdk.mjs")),
             path_arg(sdk.clone()),
         ],
+        &format!("@zohocrm/nodejs-sdk-8.0@{NODE_SDK_VERSION}"),
     )
     .await;
-    assert!(verified.success, "{}{}", verified.stdout, verified.stderr);
-    assert!(
-        verified.stdout.starts_with(&format!(
-            "VERIFIED @zohocrm/nodejs-sdk-8.0@{NODE_SDK_VERSION} "
-        )),
-        "{}",
-        verified.stdout
-    );
     let (sim, base) = support::start().await;
     let script = path_arg(sdk_dir().join("official_sdk.mjs"));
     let out = run_async(node, vec![script, base.clone(), path_arg(sdk)]).await;
@@ -296,12 +303,12 @@ async fn official_node_sdk_works_against_the_simulator() {
     let stats = support::control(&base, reqwest::Method::GET, "stats", Value::Null).await;
     assert_eq!(stats["token"]["errors"], json!({}), "{stats}");
     sim.shutdown().await;
-    support::progress(&format!(
-        "official_sdk: @zohocrm/nodejs-sdk-8.0 {NODE_SDK_VERSION}: checks per case {:?} ({}), {:.1} s",
-        counts,
-        NODE_CASES.join(", "),
-        started.elapsed().as_secs_f64()
-    ));
+    report(
+        &format!("@zohocrm/nodejs-sdk-8.0 {NODE_SDK_VERSION}"),
+        &counts,
+        &NODE_CASES,
+        started,
+    );
 }
 
 /// The harnesses notice when the simulator misbehaves: a wrong `org` answer fails both scripts.

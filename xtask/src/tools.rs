@@ -273,17 +273,23 @@ fn ensure_cargo_tool(cache: &Path, tool: &CargoTool) -> Result<PathBuf, String> 
     }
 }
 
+/// An npm project's `package.json`, `package-lock.json` and the stamp of that pair (a cached
+/// install is current when its stamp is this).
+fn npm_project(source: &Path) -> Result<(String, String, String), String> {
+    let manifest = read(&source.join("package.json"))?;
+    let lock = read(&source.join("package-lock.json"))?;
+    let stamp = format!(
+        "{:016x}",
+        fnv1a(manifest.as_bytes()) ^ fnv1a(lock.as_bytes()).rotate_left(1)
+    );
+    Ok((manifest, lock, stamp))
+}
+
 /// Installs `xtask/tools/package-lock.json` (`npm install` of its exact versions; `npm ci` rejects a
 /// lock made on one platform because of workerd's per-platform optional packages) when the cached
 /// copy differs.
 fn ensure_npm_tools(cache: &Path) -> Result<PathBuf, String> {
-    let source = crate::root().join("xtask/tools");
-    let manifest = read(&source.join("package.json"))?;
-    let lock = read(&source.join("package-lock.json"))?;
-    let stamp_value = format!(
-        "{:016x}",
-        fnv1a(manifest.as_bytes()) ^ fnv1a(lock.as_bytes()).rotate_left(1)
-    );
+    let (manifest, lock, stamp_value) = npm_project(&crate::root().join("xtask/tools"))?;
     let dir = cache.join("npm");
     let stamp = dir.join(".zcrm-installed");
     let modules = dir.join("node_modules");
@@ -388,13 +394,7 @@ fn ensure_venv(
 /// (`npm pack`), which the SDK test compares with the installed files. Only when missing or when
 /// the lock changed.
 fn ensure_node_sdk(cache: &Path) -> Result<PathBuf, String> {
-    let source = crate::root().join("xtask/tools/node-sdk");
-    let manifest = read(&source.join("package.json"))?;
-    let lock = read(&source.join("package-lock.json"))?;
-    let stamp_value = format!(
-        "{:016x}",
-        fnv1a(manifest.as_bytes()) ^ fnv1a(lock.as_bytes()).rotate_left(1)
-    );
+    let (manifest, lock, stamp_value) = npm_project(&crate::root().join("xtask/tools/node-sdk"))?;
     let dir = cache.join(format!("node-sdk-{NODE_SDK_VERSION}"));
     let stamp = dir.join(".zcrm-installed");
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == stamp_value) {

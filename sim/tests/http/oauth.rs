@@ -771,45 +771,27 @@ async fn the_token_endpoint_reads_multipart_bodies_merged_with_the_query() {
     assert_eq!(a.status, 200);
     let t = tokens(a.json);
     let refresh = t.refresh.clone().expect("a refresh token");
-    let r = post_multipart(
-        &sim,
-        &token_url,
-        &[
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await;
+    let refresh_with = |secret: &'static str| {
+        let (sim, token_url, refresh) = (&sim, &token_url, &refresh);
+        async move {
+            let fields = [
+                ("client_id", CLIENT_ID),
+                ("client_secret", secret),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+            ];
+            post_multipart(sim, token_url, &fields).await
+        }
+    };
+    let r = refresh_with(SECRET).await;
     assert!(r.json["access_token"].is_string(), "{}", r.text);
     // A wrong secret in the multipart body is read, and refused.
-    let bad = post_multipart(
-        &sim,
-        &token_url,
-        &[
-            ("client_id", CLIENT_ID),
-            ("client_secret", "wrong"),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await;
+    let bad = refresh_with("wrong").await;
     assert_eq!(bad.json["error"], "invalid_client_secret", "{}", bad.text);
     let revoked =
         post_multipart(&sim, &format!("{token_url}/revoke"), &[("token", &refresh)]).await;
     assert_eq!(revoked.json, json!({"status": "success"}));
-    let again = post_multipart(
-        &sim,
-        &token_url,
-        &[
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await;
+    let again = refresh_with(SECRET).await;
     assert_eq!(again.json["error"], "invalid_code", "{}", again.text);
     assert_eq!(sim.stats().await["users"][ADMIN_EU]["refreshes"], 1);
 }
