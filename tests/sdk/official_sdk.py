@@ -383,6 +383,11 @@ def run_case(sim, case, work):
     answer = leads.get_records(params, HeaderMap())
     check(case, "list-after-refresh", answer.get_status_code() == 200 and len(answer.get_object().get_data()) == 2)
     check(case, "one-refresh", user_stats(sim, email)["refreshes"] == refreshes + 1)
+    if auto_refresh:
+        # The SDK's hourly metadata refresh asks with If-Modified-Since; nothing changed: 304.
+        log = sim_call(sim, "GET", "/__sim/requests")["requests"]
+        modules_calls = [r for r in log if r["path"] == f"/{me['location']}/{environment}/crm/v8/settings/modules"]
+        check(case, "modules-not-modified", any(r["status"] == 304 for r in modules_calls), modules_calls)
     check(case, "never-left-the-simulator", not escapes, escapes)
     print(f"SDK COMPAT OK {case}", flush=True)
 
