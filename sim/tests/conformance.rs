@@ -191,6 +191,49 @@ async fn record_answers(base: &str) -> Recorder {
             LIST,
             c.get("Leads?fields=Last_Name&page=11&per_page=200").await,
         );
+        let many_ids: Vec<String> = (0..101)
+            .map(|i| (1_000_000_000_000_000_000u64 + i).to_string())
+            .collect();
+        r.add(
+            &n("list of more than 100 ids"),
+            LIST,
+            c.get(&format!(
+                "Leads?fields=Last_Name&ids={}",
+                many_ids.join(",")
+            ))
+            .await,
+        );
+        r.add(
+            &n("list with page and page_token"),
+            LIST,
+            c.get(&format!("Leads?fields=Last_Name&page=2&page_token={token}"))
+                .await,
+        );
+        r.add(
+            &n("list sorted by an unknown field"),
+            LIST,
+            c.get("Leads?fields=Last_Name&sort_by=Shoe_Size").await,
+        );
+        // The org's concurrency limit reached: 429.
+        support::control(
+            base,
+            reqwest::Method::POST,
+            "limits",
+            json!({"org_concurrency": 0}),
+        )
+        .await;
+        r.add(
+            &n("too many requests"),
+            LIST,
+            c.get("Leads?fields=Last_Name").await,
+        );
+        support::control(
+            base,
+            reqwest::Method::POST,
+            "limits",
+            json!({"org_concurrency": 25}),
+        )
+        .await;
 
         // Create, read, update, search, delete.
         let tag = format!("{who}{}", std::process::id());
