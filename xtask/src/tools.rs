@@ -325,9 +325,53 @@ fn ensure_npm_tools(cache: &Path) -> Result<PathBuf, String> {
     Ok(modules)
 }
 
-/// A virtualenv of `requirements` (exact pins with hashes) in `cache/name`, made when missing or
-/// when the requirements changed. Installs into a staging folder first, so an interrupted install
-/// never looks finished. Returns its `bin/python`.
+/// `cache/name`, installed by `install` when it is missing or its stamp is not `stamp_value`.
+/// `install` fills a staging folder of its own, which replaces the old copy only once complete,
+/// so an interrupted install never looks finished and a concurrent run never sees half of one.
+fn ensure_staged(
+    cache: &Path,
+    name: &str,
+    stamp_value: &str,
+    what: &str,
+    install: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<PathBuf, String> {
+    let dir = cache.join(name);
+    let current = |dir: &Path| {
+        std::fs::read_to_string(dir.join(".zcrm-installed")).is_ok_and(|s| s.trim() == stamp_value)
+    };
+    if current(&dir) {
+        return Ok(dir);
+    }
+    eprintln!(
+        "xtask: installing {what} into {} (about 10 s, once)",
+        dir.display()
+    );
+    let staging = cache.join(format!("{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
+    if let Err(e) =
+        install(&staging).and_then(|()| write(&staging.join(".zcrm-installed"), stamp_value))
+    {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if !current(&dir) {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    if std::fs::rename(&staging, &dir).is_err() {
+        // Another run finished first.
+        let _ = std::fs::remove_dir_all(&staging);
+        if !current(&dir) {
+            return Err(format!("cannot move the new install to {}", dir.display()));
+        }
+    }
+    Ok(dir)
+}
+
+/// A virtualenv of `requirements` (exact pins with hashes, `pip install --require-hashes
+/// --no-deps` from PyPI only) in `cache/name`, made when missing or when the requirements
+/// changed. Returns its `bin/python`.
 fn ensure_venv(
     cache: &Path,
     name: &str,
@@ -336,20 +380,9 @@ fn ensure_venv(
 ) -> Result<PathBuf, String> {
     let pins = read(requirements)?;
     let stamp_value = format!("{:016x}", fnv1a(pins.as_bytes()));
-    let venv = cache.join(name);
-    let python = venv.join("bin/python");
-    let stamp = venv.join(".zcrm-installed");
-    if python.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == stamp_value) {
-        return Ok(python);
-    }
-    eprintln!(
-        "xtask: installing {what} from PyPI into {} (about 10 s, once)",
-        venv.display()
-    );
-    let staging = cache.join(format!("{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let result = (|| {
-        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&staging))
+    let what = format!("{what} from PyPI");
+    let venv = ensure_staged(cache, name, &stamp_value, &what, |staging| {
+        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(staging))
             .map_err(|e| format!("{e} (python3 3.9+ with its venv module is needed)"))?;
         let mut pip = Command::new(staging.join("bin/python"));
         pip.args([
@@ -376,17 +409,9 @@ fn ensure_venv(
             )
         })?;
         cmd::run(Command::new(staging.join("bin/python")).args(["-m", "pip", "check"]))
-            .map_err(|e| format!("{e}: {} misses a dependency", requirements.display()))?;
-        write(&staging.join(".zcrm-installed"), &stamp_value)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    std::fs::rename(&staging, &venv)
-        .map_err(|e| format!("cannot move the new virtualenv to {}: {e}", venv.display()))?;
-    Ok(python)
+            .map_err(|e| format!("{e}: {} misses a dependency", requirements.display()))
+    })?;
+    Ok(venv.join("bin/python"))
 }
 
 /// Zoho's Node.js SDK: `npm ci` of `xtask/tools/node-sdk/package-lock.json` (exact versions,
@@ -395,38 +420,36 @@ fn ensure_venv(
 /// the lock changed.
 fn ensure_node_sdk(cache: &Path) -> Result<PathBuf, String> {
     let (manifest, lock, stamp_value) = npm_project(&crate::root().join("xtask/tools/node-sdk"))?;
-    let dir = cache.join(format!("node-sdk-{NODE_SDK_VERSION}"));
-    let stamp = dir.join(".zcrm-installed");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == stamp_value) {
-        return Ok(dir);
-    }
-    eprintln!(
-        "xtask: installing Zoho's Node.js SDK {NODE_SDK_PACKAGE} {NODE_SDK_VERSION} from npm into {} (about 10 s, once)",
-        dir.display()
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    write(&dir.join("package.json"), &manifest)?;
-    write(&dir.join("package-lock.json"), &lock)?;
-    let npm = |args: &[&str]| {
-        cmd::run(
-            Command::new("npm")
-                .args(args)
-                .args(["--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(&dir),
-        )
-    };
-    npm(&["ci", "--ignore-scripts"])?;
-    npm(&["pack", &format!("{NODE_SDK_PACKAGE}@{NODE_SDK_VERSION}")])?;
-    let sdk = dir
-        .join("node_modules")
-        .join(NODE_SDK_PACKAGE)
-        .join("package.json");
-    if !sdk.is_file() {
-        return Err(format!("npm ci finished but {} is missing", sdk.display()));
-    }
-    write(&stamp, &stamp_value)?;
-    Ok(dir)
+    let what = format!("Zoho's Node.js SDK {NODE_SDK_PACKAGE} {NODE_SDK_VERSION} from npm");
+    ensure_staged(
+        cache,
+        &format!("node-sdk-{NODE_SDK_VERSION}"),
+        &stamp_value,
+        &what,
+        |dir| {
+            write(&dir.join("package.json"), &manifest)?;
+            write(&dir.join("package-lock.json"), &lock)?;
+            let npm = |args: &[&str]| {
+                cmd::run(
+                    Command::new("npm")
+                        .args(args)
+                        .args(["--no-audit", "--no-fund", "--loglevel=error"])
+                        .current_dir(dir),
+                )
+            };
+            npm(&["ci", "--ignore-scripts"])?;
+            npm(&["pack", &format!("{NODE_SDK_PACKAGE}@{NODE_SDK_VERSION}")])?;
+            let sdk = dir
+                .join("node_modules")
+                .join(NODE_SDK_PACKAGE)
+                .join("package.json");
+            if sdk.is_file() {
+                Ok(())
+            } else {
+                Err(format!("npm ci finished but {} is missing", sdk.display()))
+            }
+        },
+    )
 }
 
 /// Debian's Chromium and ChromeDriver (never a browser downloaded by a test tool).
