@@ -132,7 +132,17 @@ pub async fn login(
             "You signed in at data centre {found}, not the one asked for."
         )));
     }
-    crate::login::with_code(ctx, code, verifier, redirect_uri, found, env).await
+    crate::login::exchange(
+        ctx,
+        code,
+        crate::login::Grant::Browser {
+            redirect_uri,
+            verifier,
+        },
+        found,
+        env,
+    )
+    .await
 }
 
 /// Answers requests on the listener until one for `path` arrives; answers it with a page.

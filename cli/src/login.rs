@@ -21,45 +21,39 @@ use crate::output;
 use crate::session::{Ctx, crm_error, now_secs, token_error};
 use crate::store::Entry;
 
-/// Exchanges a self-client grant code and stores the tokens.
-pub async fn with_grant(
-    ctx: &Ctx,
-    code: AuthorizationCode,
-    dc: DataCenter,
-    env: Option<Environment>,
-) -> Result<Entry> {
-    let (client_id, client_secret) = ctx.credentials()?;
-    let request = TokenRequest::AuthorizationCode {
-        client_id: client_id.clone(),
-        client_secret: client_secret.clone(),
-        // Self Client codes are exchanged without a redirect URI.
-        redirect_uri: None,
-        code,
-        code_verifier: None,
-    };
-    let tokens = ctx
-        .token_call(dc, &request)
-        .await?
-        .map_err(|e| token_error(&e, "code exchange", ""))?;
-    finish(ctx, dc, env, tokens, client_id, client_secret).await
+/// How a code came: from the API console's Self Client, or from a browser sign-in.
+pub enum Grant {
+    /// Self Client codes are exchanged without a redirect URI.
+    SelfClient,
+    /// A browser sign-in's code, with its redirect URI and PKCE verifier.
+    Browser {
+        redirect_uri: String,
+        verifier: CodeVerifier,
+    },
 }
 
-/// Exchanges a browser sign-in's code (with its redirect URI and PKCE verifier).
-pub async fn with_code(
+/// Exchanges a code at `dc`'s accounts server and stores the tokens.
+pub async fn exchange(
     ctx: &Ctx,
     code: AuthorizationCode,
-    verifier: CodeVerifier,
-    redirect_uri: String,
+    grant: Grant,
     dc: DataCenter,
     env: Option<Environment>,
 ) -> Result<Entry> {
     let (client_id, client_secret) = ctx.credentials()?;
+    let (redirect_uri, code_verifier) = match grant {
+        Grant::SelfClient => (None, None),
+        Grant::Browser {
+            redirect_uri,
+            verifier,
+        } => (Some(redirect_uri), Some(verifier)),
+    };
     let request = TokenRequest::AuthorizationCode {
         client_id: client_id.clone(),
         client_secret: client_secret.clone(),
-        redirect_uri: Some(redirect_uri),
+        redirect_uri,
         code,
-        code_verifier: Some(verifier),
+        code_verifier,
     };
     let tokens = ctx
         .token_call(dc, &request)

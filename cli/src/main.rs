@@ -169,7 +169,14 @@ async fn login(ctx: &Ctx, mut args: Args) -> Result<u8> {
                     "The grant code is malformed (expected something like 1000.abc…).",
                 ));
             }
-            login::with_grant(ctx, AuthorizationCode::new(code), dc, env).await?
+            login::exchange(
+                ctx,
+                AuthorizationCode::new(code),
+                login::Grant::SelfClient,
+                dc,
+                env,
+            )
+            .await?
         }
         (None, true) => {
             let redirect_uri = args
