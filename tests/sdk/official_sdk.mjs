@@ -31,10 +31,10 @@ const CLIENT_SECRET = "zcrm-edge-dev-secret";
 const SCOPES = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ";
 const LEAD_FIELDS = "First_Name,Last_Name,Email,Phone,Company,Course";
 
-// name: [user, environment]
+// name: [user, environment, the SDK's autoRefreshFields]
 const CASES = {
-  us: ["admin@zylker-academy.example", "production"],
-  eu: ["admin@eurotech-institute.example", "production"],
+  us: ["admin@zylker-academy.example", "production", false],
+  eu: ["admin@eurotech-institute.example", "production", true],
 };
 
 class Failure extends Error {}
@@ -126,7 +126,7 @@ async function userStats(sim, email) {
 }
 
 async function runCase(sim, sdkDir, kase, work) {
-  const [email, environment] = CASES[kase];
+  const [email, environment, autoRefresh] = CASES[kase];
   const escapes = guardNetwork(sim);
   const sdkEntry = path.join(sdkDir, "node_modules/@zohocrm/nodejs-sdk-8.0/lib/index.js");
   const Z = await import(pathToFileURL(sdkEntry).href);
@@ -149,7 +149,7 @@ async function runCase(sim, sdkDir, kase, work) {
   const environmentObject = new Z.Environment(apiDomain, `${grant.accounts_server}/oauth/v2/token`, apiDomain);
   const token = new Z.OAuthBuilder().clientId(CLIENT_ID).clientSecret(CLIENT_SECRET).grantToken(grant.code).build();
   const logger = new Z.LogBuilder().level(Z.Levels.INFO).filePath(path.join(work, "sdk.log")).build();
-  const sdkConfig = new Z.SDKConfigBuilder().autoRefreshFields(false).pickListValidation(true).build();
+  const sdkConfig = new Z.SDKConfigBuilder().autoRefreshFields(autoRefresh).pickListValidation(true).build();
   await (await new Z.InitializeBuilder())
     .environment(environmentObject)
     .token(token)
@@ -335,6 +335,12 @@ async function runCase(sim, sdkDir, kase, work) {
   const mine = log.filter((r) => r.path.startsWith(`/${me.location}/${environment}/`));
   const fieldsCalls = mine.filter((r) => r.path.endsWith("/crm/v8/settings/fields"));
   check(kase, "fields-metadata", fieldsCalls.some((r) => (r.query || "").includes("module=Leads") && r.status === 200), fieldsCalls);
+  if (autoRefresh) {
+    // With autoRefreshFields the SDK reads the modules itself, then the fields of each one.
+    const fieldsOf = new Set(fieldsCalls.filter((r) => r.status === 200).map((r) => new URLSearchParams(r.query).get("module")));
+    check(kase, "modules-metadata", mine.some((r) => r.path.endsWith("/crm/v8/settings/modules") && r.status === 200), mine.map((r) => r.path));
+    check(kase, "fields-of-every-module", ["Leads", "Contacts", "Accounts", "Deals"].every((m) => fieldsOf.has(m)), [...fieldsOf]);
+  }
   check(kase, "no-failed-call", mine.every((r) => r.status < 500), mine.filter((r) => r.status >= 500));
 
   // An hour later (simulator time) the access token is dead: the SDK, whose clock has not moved,
