@@ -81,7 +81,7 @@ pub async fn login(
         "Open this URL in a browser to sign in with Zoho:\n\n  {url}\n\nWaiting for Zoho's redirect to {redirect_uri} ..."
     );
 
-    let callback = tokio::time::timeout(timeout, receive(&listener, path))
+    let callback = tokio::time::timeout(timeout, receive(&listener, path, &state))
         .await
         .map_err(|_| {
             Error::failure(format!(
@@ -89,13 +89,14 @@ pub async fn login(
                 timeout.as_secs()
             ))
         })??;
-    let (code, location, accounts_server, got_state) = match callback {
+    // `receive` has checked the state.
+    let (code, location, accounts_server) = match callback {
         Callback::Approved {
             code,
             location,
             accounts_server,
-            state,
-        } => (code, location, accounts_server, state),
+            ..
+        } => (code, location, accounts_server),
         Callback::Denied { error, .. } if error == "access_denied" => {
             return Err(Error::failure("The sign-in was declined at Zoho."));
         }
@@ -111,11 +112,6 @@ pub async fn login(
             ));
         }
     };
-    if !got_state.is_some_and(|s| constant_time_eq(s.as_bytes(), state.as_bytes())) {
-        return Err(Error::failure(
-            "The redirect does not belong to this sign-in (state mismatch).",
-        ));
-    }
     // location and accounts-server must agree with the table, as the Worker checks them.
     let found = location
         .as_deref()
@@ -145,8 +141,18 @@ pub async fn login(
     .await
 }
 
-/// Answers requests on the listener until one for `path` arrives; answers it with a page.
-async fn receive(listener: &TcpListener, path: &str) -> Result<Callback> {
+/// Whether a redirect carries this sign-in's `state`.
+fn state_matches(callback: &Callback, state: &str) -> bool {
+    let got = match callback {
+        Callback::Approved { state, .. } | Callback::Denied { state, .. } => state.as_deref(),
+        Callback::Malformed => None,
+    };
+    got.is_some_and(|s| constant_time_eq(s.as_bytes(), state.as_bytes()))
+}
+
+/// Answers requests on the listener until one for `path` arrives; answers it with a page. A
+/// redirect without this sign-in's `state` ends the sign-in, nothing exchanged.
+async fn receive(listener: &TcpListener, path: &str, state: &str) -> Result<Callback> {
     loop {
         let (mut socket, _) = listener
             .accept()
@@ -182,8 +188,9 @@ async fn receive(listener: &TcpListener, path: &str) -> Result<Callback> {
             continue;
         }
         let callback = parse_callback(query);
+        let ours = state_matches(&callback, state);
         let text = match &callback {
-            Callback::Approved { .. } => {
+            Callback::Approved { .. } if ours => {
                 "Signed in. You can close this window and return to the terminal."
             }
             _ => "The sign-in did not complete. Return to the terminal.",
@@ -199,6 +206,11 @@ async fn receive(listener: &TcpListener, path: &str) -> Result<Callback> {
             )
             .await;
         let _ = socket.shutdown().await;
+        if !ours {
+            return Err(Error::failure(
+                "The redirect does not belong to this sign-in (state mismatch); nothing was exchanged.",
+            ));
+        }
         return Ok(callback);
     }
 }

@@ -200,59 +200,122 @@ async fn refusals_and_bad_usage_have_their_exit_statuses() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browser_login_through_the_loopback_redirect() {
-    // A port for the redirect URI, registered with the simulator as Zoho requires.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
-    let sim = start_with(zoho_sim::Config {
-        redirect_uris: vec![redirect.clone()],
-        ..Default::default()
-    })
-    .await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_zcrm"))
-        .args([
-            "login",
-            "--browser",
-            "--redirect-uri",
-            &redirect,
-            "--timeout",
-            "30",
-        ])
-        .env_clear()
-        .env("ZOHO_SIM_BASE", &sim.base)
-        .env("ZOHO_CLIENT_ID", CLIENT_ID)
-        .env("ZOHO_CLIENT_SECRET", SECRET)
-        .env("ZCRM_STORE", sim.store())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
-    let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap());
-    let mut url = String::new();
-    let mut seen = String::new();
-    while url.is_empty() {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).await.unwrap() > 0,
-            "no URL printed: {seen}"
-        );
-        seen.push_str(&line);
-        if let Some(u) = line.trim().strip_prefix("http") {
-            url = format!("http{u}");
+/// `zcrm login --browser` running against a simulator that has its redirect URI registered.
+struct BrowserLogin {
+    sim: Sim,
+    redirect: String,
+    child: tokio::process::Child,
+    stderr: tokio::io::BufReader<tokio::process::ChildStderr>,
+    /// The authorization URL it printed.
+    url: String,
+    seen: String,
+}
+
+impl BrowserLogin {
+    async fn start() -> BrowserLogin {
+        use tokio::io::AsyncBufReadExt;
+        // A port for the redirect URI, registered with the simulator as Zoho requires.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let redirect = format!("http://127.0.0.1:{port}/callback");
+        let sim = start_with(zoho_sim::Config {
+            redirect_uris: vec![redirect.clone()],
+            ..Default::default()
+        })
+        .await;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_zcrm"))
+            .args([
+                "login",
+                "--browser",
+                "--redirect-uri",
+                &redirect,
+                "--timeout",
+                "30",
+            ])
+            .env_clear()
+            .env("ZOHO_SIM_BASE", &sim.base)
+            .env("ZOHO_CLIENT_ID", CLIENT_ID)
+            .env("ZOHO_CLIENT_SECRET", SECRET)
+            .env("ZCRM_STORE", sim.store())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap());
+        let mut url = String::new();
+        let mut seen = String::new();
+        while url.is_empty() {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).await.unwrap() > 0,
+                "no URL printed: {seen}"
+            );
+            seen.push_str(&line);
+            if let Some(u) = line.trim().strip_prefix("http") {
+                url = format!("http{u}");
+            }
+        }
+        BrowserLogin {
+            sim,
+            redirect,
+            child,
+            stderr,
+            url,
+            seen,
         }
     }
+
+    /// What the browser shows for `url`.
+    async fn page(&self, url: &str) -> String {
+        self.sim
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits for zcrm to end.
+    async fn finish(mut self) -> (Sim, Run) {
+        use tokio::io::AsyncReadExt;
+        let status = self.child.wait().await.unwrap();
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .await
+            .unwrap();
+        let mut rest = String::new();
+        self.stderr.read_to_string(&mut rest).await.unwrap();
+        let run = Run {
+            status: status.code().unwrap_or(-1),
+            stdout: out,
+            stderr: format!("{}{rest}", self.seen),
+        };
+        self.sim.assert_no_secret(&run);
+        (self.sim, run)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_login_through_the_loopback_redirect() {
+    let login = BrowserLogin::start().await;
+    let url = login.url.clone();
     assert!(
         url.contains("code_challenge_method=S256") && url.contains("state="),
         "{url}"
     );
     // The user approves at Zoho (headless), and the browser follows the redirect.
-    let approved = sim
+    let approved = login
+        .sim
         .http
         .get(format!("{url}&sim_user={ADMIN_US}"))
         .send()
@@ -260,35 +323,44 @@ async fn browser_login_through_the_loopback_redirect() {
         .unwrap();
     assert_eq!(approved.status(), 302);
     let location = approved.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&redirect), "{location}");
-    let page = sim
+    assert!(location.starts_with(&login.redirect), "{location}");
+    assert_eq!(
+        login.page(&format!("{}/elsewhere", login.redirect)).await,
+        "",
+        "404 elsewhere"
+    );
+    assert!(login.page(&location).await.contains("Signed in"));
+    let (sim, run) = login.finish().await;
+    let run = run.ok();
+    assert!(run.stdout.contains("Logged in as Amelia Zylker"), "{run:?}");
+    sim.zcrm(&["students", "list"]).await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_with_another_state_is_refused_and_nothing_exchanged() {
+    let login = BrowserLogin::start().await;
+    // A code for the same user, but not from this sign-in (its state is not the one zcrm made).
+    let forged = login.url.replace("state=", "state=forged");
+    let answer = login
+        .sim
         .http
-        .get(&location)
+        .get(format!("{forged}&sim_user={ADMIN_US}"))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    assert!(page.contains("Signed in"), "{page}");
-    let status = child.wait().await.unwrap();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .await
-        .unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).await.unwrap();
-    assert!(status.success(), "{out} {seen} {rest}");
-    assert!(out.contains("Logged in as Amelia Zylker"), "{out}");
-    let run = Run {
-        status: 0,
-        stdout: out,
-        stderr: format!("{seen}{rest}"),
-    };
-    sim.assert_no_secret(&run);
-    sim.zcrm(&["students", "list"]).await.ok();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("state=forged"), "{location}");
+    assert!(login.page(&location).await.contains("did not complete"));
+    let (sim, run) = login.finish().await;
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(run.stderr.contains("state mismatch"), "{run:?}");
+    assert_eq!(
+        sim.stats().await["token"]["code_grants"],
+        0,
+        "no code was exchanged"
+    );
+    assert_eq!(
+        sim.zcrm(&["users", "--json"]).await.ok().json()["users"],
+        json!([])
+    );
 }
