@@ -99,6 +99,11 @@ async fn record_answers(base: &str) -> Recorder {
             USERS,
             c.get("users?type=DeletedUsers").await,
         );
+        r.add(
+            &n("users of an unknown type"),
+            USERS,
+            c.get("users?type=Martians").await,
+        );
         let me = c.get("users?type=CurrentUser").await.json["users"][0]["id"]
             .as_str()
             .unwrap_or_default()
@@ -127,6 +132,11 @@ async fn record_answers(base: &str) -> Recorder {
             &n("contact fields"),
             FIELDS,
             c.get("settings/fields?module=Contacts").await,
+        );
+        r.add(
+            &n("deal fields"),
+            FIELDS,
+            c.get("settings/fields?module=Deals").await,
         );
         r.add(
             &n("fields not modified"),
@@ -406,6 +416,39 @@ async fn record_answers(base: &str) -> Recorder {
         );
         r.add(&n("scope mismatch on org"), ORG, narrow.get("org").await);
     }
+    // A standard user and a lead he does not own: 403 to read it, NO_PERMISSION per record to
+    // change or delete it.
+    let admin = Client::sign_in(base, "admin@zylker-academy.example", support::SCOPES).await;
+    let coordinator =
+        Client::sign_in(base, "coordinator@zylker-academy.example", support::SCOPES).await;
+    let list = admin.get("Leads?fields=Owner&per_page=50").await;
+    let theirs = list.json["data"]
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|l| l["Owner"]["email"] != "coordinator@zylker-academy.example")
+        })
+        .and_then(|l| l["id"].as_str())
+        .expect("a lead the coordinator does not own")
+        .to_owned();
+    r.add(
+        "us coordinator reads another's lead",
+        GET,
+        coordinator.get(&format!("Leads/{theirs}")).await,
+    );
+    let change = json!({"data": [{"Description": "not mine"}]});
+    r.add(
+        "us coordinator updates another's lead",
+        UPDATE,
+        coordinator
+            .send("PUT", &format!("Leads/{theirs}"), &change)
+            .await,
+    );
+    r.add(
+        "us coordinator deletes another's lead",
+        DELETE,
+        coordinator.delete(&format!("Leads/{theirs}")).await,
+    );
     r
 }
 
@@ -457,6 +500,7 @@ async fn every_answer_conforms_to_zohos_openapi_description() {
     assert_eq!(summary["failed"].as_u64(), Some(0), "{summary}");
     assert!(summary["operations"].as_u64() >= Some(13), "{summary}");
     parse_with_the_workers_types(&recorder);
+    assert_the_cases_are_what_they_say(&recorder);
     support::progress(&format!(
         "conformance: {} answers of {} operations conform ({} exceptions), {:.1} s",
         summary["answers"],
@@ -464,6 +508,71 @@ async fn every_answer_conforms_to_zohos_openapi_description() {
         summary["exceptions"],
         started.elapsed().as_secs_f64()
     ));
+}
+
+/// Each case answers what its name says (so that the description is checked on that answer).
+fn assert_the_cases_are_what_they_say(r: &Recorder) {
+    let expected: [(&str, u16, Option<&str>); 21] = [
+        ("create", 201, None),
+        ("create, one of two fails", 207, None),
+        ("create a duplicate", 400, None),
+        ("create without Last_Name", 400, None),
+        ("create with invalid data", 400, None),
+        ("modules not modified", 304, None),
+        ("fields not modified", 304, None),
+        ("no deleted users", 204, None),
+        ("list, nothing converted", 204, None),
+        ("search finding nothing", 204, None),
+        ("get an unknown id", 204, None),
+        ("search without a term", 400, Some("EXPECTED_PARAM_MISSING")),
+        ("search with bad criteria", 400, Some("INVALID_QUERY")),
+        ("list without fields", 400, Some("REQUIRED_PARAM_MISSING")),
+        ("list of an invalid module", 400, Some("INVALID_MODULE")),
+        ("fields of an invalid module", 400, Some("INVALID_MODULE")),
+        (
+            "list past record 2000",
+            400,
+            Some("DISCRETE_PAGINATION_LIMIT_EXCEEDED"),
+        ),
+        ("too many requests", 429, Some("TOO_MANY_REQUESTS")),
+        ("invalid token", 401, Some("INVALID_TOKEN")),
+        ("scope mismatch", 401, Some("OAUTH_SCOPE_MISMATCH")),
+        ("users of an unknown type", 400, Some("INVALID_DATA")),
+    ];
+    for who in ["us", "eu"] {
+        for (name, status, code) in expected {
+            let name = format!("{who} {name}");
+            let a = r
+                .answers
+                .iter()
+                .find(|a| a.name == name)
+                .unwrap_or_else(|| panic!("no case {name}"));
+            assert_eq!(a.call.status, status, "{name}: {}", a.call.text);
+            if let Some(code) = code {
+                assert_eq!(a.call.json["code"], code, "{name}: {}", a.call.text);
+            }
+        }
+    }
+    for (name, status, code) in [
+        ("us coordinator reads another's lead", 403, "NO_PERMISSION"),
+        (
+            "us coordinator updates another's lead",
+            400,
+            "NO_PERMISSION",
+        ),
+        (
+            "us coordinator deletes another's lead",
+            400,
+            "NO_PERMISSION",
+        ),
+    ] {
+        let a = r.answers.iter().find(|a| a.name == name).expect("the case");
+        assert_eq!(a.call.status, status, "{name}: {}", a.call.text);
+        let got = a.call.json["code"]
+            .as_str()
+            .or(a.call.json["data"][0]["code"].as_str());
+        assert_eq!(got, Some(code), "{name}: {}", a.call.text);
+    }
 }
 
 /// The same answers read with the `zoho` crate's types, as the Worker reads them.
