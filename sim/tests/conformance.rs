@@ -401,7 +401,7 @@ async fn record_answers(base: &str) -> Recorder {
         );
 
         // Tokens and scopes.
-        let stale = Client::with_token(base, &c.api_domain, "1000.not-a-token");
+        let stale = Client::with_token(&c.api_domain, "1000.not-a-token");
         r.add(&n("invalid token"), ORG, stale.get("org").await);
         r.add(
             &n("invalid token on a list"),

@@ -105,7 +105,8 @@ impl Client {
         }
     }
 
-    pub fn with_token(_base: &str, api_domain: &str, token: &str) -> Client {
+    /// A client of `api_domain` sending `token` (an invalid one, for the errors).
+    pub fn with_token(api_domain: &str, token: &str) -> Client {
         Client {
             http: reqwest::Client::new(),
             api_domain: api_domain.to_owned(),
