@@ -319,6 +319,28 @@ async function runCase(sim, sdkDir, kase, work) {
   check(kase, "mandatory-code", answer.getStatusCode() === 400 && mandatory.getCode().getValue() === "MANDATORY_NOT_FOUND", mandatory.getCode());
   check(kase, "mandatory-field", mandatory.getDetails().get("api_name") === "Last_Name", safeJson(mandatory.getDetails()));
 
+  // The SDK validates picklists with the field metadata it read (pickListValidation): no call.
+  const picky = new Z.Record.Record();
+  picky.addKeyValue("Last_Name", "Picky");
+  picky.addKeyValue("Course", new Z.Choice("Underwater Basket Weaving"));
+  body = new Z.Record.BodyWrapper();
+  body.setData([picky]);
+  const callsBefore = (await userStats(sim, email)).crm_requests;
+  let rejected = null;
+  try {
+    await leads.createRecords(body, new Z.HeaderMap());
+  } catch (e) {
+    rejected = e;
+  }
+  const refusal = rejected ? JSON.parse(safeJson(rejected)) : {};
+  check(
+    kase,
+    "picklist-validation",
+    rejected instanceof Z.SDKException && refusal.code === "UNACCEPTED VALUES ERROR" && refusal.details?.["accepted-values"]?.includes("Data Science"),
+    refusal,
+  );
+  check(kase, "picklist-no-call", (await userStats(sim, email)).crm_requests === callsBefore);
+
   // delete, then the record is gone (204)
   params = new Z.ParameterMap();
   await params.add(Z.Record.DeleteRecordParam.WF_TRIGGER, false);
