@@ -36,6 +36,10 @@ pub struct ErrorBody {
     /// Every field that failed validation, when the error is about a student's fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<students::FieldError>,
+    /// With `rate_limited`: how long to wait before trying again, when that is known (also the
+    /// `Retry-After` header); the message then says it in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -46,6 +50,7 @@ impl ApiError {
                 message: message.into(),
                 field: None,
                 fields: Vec::new(),
+                retry_after_secs: None,
             },
         }
     }

@@ -47,7 +47,10 @@ impl Failure {
             Failure::Api { error, .. } if error.code == codes::UPSTREAM_TIMEOUT => {
                 "Zoho CRM did not answer in time. Try again in a moment.".to_owned()
             }
-            Failure::Api { error, .. } if error.code == codes::RATE_LIMITED => {
+            // The Worker's message says how long to wait, when it knows.
+            Failure::Api { error, .. }
+                if error.code == codes::RATE_LIMITED && error.retry_after_secs.is_none() =>
+            {
                 "Too many requests right now. Wait a moment and try again.".to_owned()
             }
             Failure::Api { error, .. } if !error.message.is_empty() => error.message.clone(),
@@ -83,6 +86,7 @@ async fn send(
             message: String::new(),
             field: None,
             fields: Vec::new(),
+            retry_after_secs: None,
         },
     };
     Err(Failure::Api { status, error })
@@ -129,6 +133,7 @@ async fn json<T: DeserializeOwned>(
             message: "The portal service answered something unexpected.".to_owned(),
             field: None,
             fields: Vec::new(),
+            retry_after_secs: None,
         },
     })
 }

@@ -383,9 +383,10 @@ impl Inner {
         let live = self.with_grant(|g| g.session_status(session, ctx.now_ms, SESSION_MAX_AGE_MS))
             == SessionStatus::Live;
         if !live {
-            // Signing out a session that is over already ends nothing more.
-            self.with_grant_mut(|g| g.sign_out(session));
-            self.persist().await?;
+            // A session that is over already: nothing more to end (but forget it).
+            if self.with_grant_mut(|g| g.sign_out(session)) {
+                self.persist().await?;
+            }
             return Err(GrantFailure::Unauthenticated);
         }
         if !everywhere {

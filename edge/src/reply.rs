@@ -57,6 +57,7 @@ impl Failure {
         let mut body = ApiError::new(self.code, self.message.clone());
         body.error.field = self.field.clone();
         body.error.fields = self.fields.clone();
+        body.error.retry_after_secs = self.retry_after;
         let mut response = json(self.status, &body);
         if let Some(secs) = self.retry_after {
             let _ = response

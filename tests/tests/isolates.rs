@@ -189,6 +189,7 @@ async fn a_throttled_grant_is_a_429_with_retry_after_and_no_token_call_until_the
         assert!(e.error.message.contains("Try again in"), "{}", e.error.message);
         let secs: u64 = retry_after.as_deref().expect("Retry-After").parse().unwrap();
         assert!((1..=window).contains(&secs), "Retry-After {secs}");
+        assert_eq!(e.error.retry_after_secs, Some(secs), "the app is told too");
         longest = longest.max(secs);
     }
     assert_eq!(

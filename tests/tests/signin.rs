@@ -118,7 +118,10 @@ async fn users_of_three_data_centres_sign_in_and_keep_a_session() {
         let r = env.callback(&started.login_cookie, &callback).await;
         assert_eq!(r.status(), 200, "{email}");
         let session = set_cookie(&r, SESSION_COOKIE).expect("a session cookie");
-        assert_eq!(session.value.len(), 43);
+        // The session id (43 characters), then the grant it belongs to.
+        let grant = &session.value[43..];
+        assert!(grant.starts_with(&format!("{dc}-production-")), "{grant}");
+        assert_grant_shape(grant);
         for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
             assert!(session.attributes.contains(attribute), "{attribute}");
         }
@@ -446,11 +449,26 @@ async fn malformed_callbacks_get_clear_errors() {
 async fn unknown_or_tampered_sessions_are_unauthenticated() {
     let _turn = SERIAL.lock().await;
     let env = Env::new().await;
-    for value in ["A".repeat(43), "short".to_owned(), "x".repeat(5000)] {
+    // A real session id under another grant (another user's object does not know it), and a
+    // forged id under a real grant.
+    let (real, _) = env.sign_in(US_ADMIN).await;
+    let (other, _) = env.sign_in(EU_ADMIN).await;
+    let swapped = format!("{}{}", &real[..43], &other[43..]);
+    let forged = format!("{}{}", "A".repeat(43), &real[43..]);
+    for value in [
+        "A".repeat(43),
+        "short".to_owned(),
+        "x".repeat(5000),
+        swapped,
+        forged,
+        format!("{}us-production-1-2", &real[..43]),
+    ] {
         let r = env.get_with_session("/api/session", &value).await;
-        assert_eq!(r.status(), 401);
+        assert_eq!(r.status(), 401, "{value}");
         assert_eq!(error_code(r).await, codes::UNAUTHENTICATED);
     }
+    let r = env.get_with_session("/api/session", &real).await;
+    assert_eq!(r.status(), 200, "the real one still works");
     let r = env
         .http
         .get(env.worker("/api/session"))
@@ -499,4 +517,16 @@ async fn sandbox_and_developer_workers_sign_users_in_to_their_environment() {
         assert_eq!(r.status(), 400, "{environment}");
         assert_eq!(error_code(r).await, codes::INVALID_REQUEST);
     }
+}
+
+/// A session cookie's grant part: `<dc>-<environment>-<org id>-<user id>`, ids in digits.
+fn assert_grant_shape(grant: &str) {
+    let parts: Vec<&str> = grant.split('-').collect();
+    assert_eq!(parts.len(), 4, "{grant}");
+    assert!(
+        parts[2..]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+        "{grant}"
+    );
 }

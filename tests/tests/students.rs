@@ -786,11 +786,25 @@ async fn zohos_token_throttling_is_a_429_that_keeps_the_session() {
         (status.as_u16(), e.error.code.as_str()),
         (429, codes::RATE_LIMITED)
     );
-    assert_eq!(
-        admin.list("").await.students.len(),
-        20,
-        "the session survives the throttling"
-    );
+    // Zoho locks the grant for the rest of its ten-minute window: the grant's object remembers
+    // it, so the next request is refused without calling Zoho again, and says when to retry.
+    let token_calls = |stats: &serde_json::Value| {
+        stats["by_path"]["POST /us/accounts/oauth/v2/token"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = token_calls(&env.sim_get("stats").await);
+    let (status, e) = admin.err(Method::GET, "/api/students", None).await;
+    assert_eq!(status.as_u16(), 429);
+    let wait = e.error.retry_after_secs.expect("retry_after_secs");
+    assert!((1..=600).contains(&wait), "{wait}");
+    assert!(e.error.message.contains("Try again in"), "{}", e.error.message);
+    assert_eq!(token_calls(&env.sim_get("stats").await), before, "Zoho not asked again");
+    let r = env.get_with_session("/api/session", &admin.session).await;
+    assert_eq!(r.status(), 200, "the session survives the throttling");
+    // A new sign-in is a new refresh token, with a budget of its own.
+    let admin = User::sign_in(&env, US_ADMIN).await;
+    assert_eq!(admin.list("").await.students.len(), 20);
 
     // During sign-in (Zoho answers throttling with HTTP 200 too).
     let mut fault = fault;

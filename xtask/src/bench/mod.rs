@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod isolates;
+
 use crate::build::{self, target_dir};
 use crate::http::{Conn, once, request_bytes};
 use crate::isolates::{WASM_MODULE, compatibility_date};
@@ -380,10 +382,11 @@ pub fn query_pairs(url: &str) -> Vec<(String, String)> {
 // ---------------------------------------------------------------------------------------------
 // Load
 
-/// Sends `request` on `concurrency` kept-alive connections for `warmup` + `window`, and
-/// summarises the requests started within the window. Any status but 200 is an error.
+/// Sends `request` on `concurrency` kept-alive connections (spread over `ports`) for `warmup` +
+/// `window`, and summarises the requests started within the window. Any status but 200 is an
+/// error.
 fn load(
-    port: u16,
+    ports: &[u16],
     request: &[u8],
     concurrency: usize,
     warmup: Duration,
@@ -395,7 +398,8 @@ fn load(
     let end = measure_from + window;
     let results: Vec<(Vec<u64>, usize)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..concurrency)
-            .map(|_| {
+            .map(|i| {
+                let port = ports[i % ports.len()];
                 scope.spawn(move || {
                     let mut latencies = Vec::with_capacity(64 * 1024);
                     let mut errors = 0;
@@ -439,12 +443,14 @@ fn load(
     Summary::of(latencies, errors, window)
 }
 
-/// `n` requests on `n` connections, opened first and released together: their statuses.
-fn burst(port: u16, request: &[u8], n: usize) -> Vec<u16> {
+/// `n` requests on `n` connections (spread over `ports`), opened first and released together:
+/// their statuses.
+fn burst(ports: &[u16], request: &[u8], n: usize) -> Vec<u16> {
     let barrier = Barrier::new(n);
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..n)
-            .map(|_| {
+            .map(|i| {
+                let port = ports[i % ports.len()];
                 let barrier = &barrier;
                 scope.spawn(move || {
                     let conn = Conn::open(port);
@@ -670,7 +676,12 @@ impl Bench {
 /// Signs `email` in through the Worker, headless, as the browser would: returns the session
 /// cookie's value.
 fn sign_in(email: &str) -> Result<String, String> {
-    let start = once("GET", WORKER_PORT, "/auth/start", &[], None)?;
+    sign_in_at(WORKER_PORT, email)
+}
+
+/// [`sign_in`] through the Worker on `worker_port`.
+fn sign_in_at(worker_port: u16, email: &str) -> Result<String, String> {
+    let start = once("GET", worker_port, "/auth/start", &[], None)?;
     if start.status != 302 {
         return Err(format!("/auth/start answered {}", start.status));
     }
@@ -706,7 +717,7 @@ fn sign_in(email: &str) -> Result<String, String> {
     let cookie = format!("__Host-zcrm-login={login}");
     let callback = once(
         "POST",
-        WORKER_PORT,
+        worker_port,
         "/auth/callback",
         &[("X-Requested-With", "zcrm-edge"), ("Cookie", &cookie)],
         Some(("application/json", body.as_bytes())),
@@ -756,8 +767,12 @@ fn direct_token(email: &str) -> Result<(String, String), String> {
 }
 
 fn worker_get(path: &str, session: &str) -> Vec<u8> {
+    worker_get_at(WORKER_PORT, path, session)
+}
+
+fn worker_get_at(port: u16, path: &str, session: &str) -> Vec<u8> {
     let cookie = format!("__Host-zcrm-session={session}");
-    request_bytes("GET", WORKER_PORT, path, &[("Cookie", &cookie)], None)
+    request_bytes("GET", port, path, &[("Cookie", &cookie)], None)
 }
 
 fn sim_get(path: &str, token: &str) -> Vec<u8> {
@@ -1170,7 +1185,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
     }
     let health = worker_get("/api/health", "none");
     let warm_health = load(
-        WORKER_PORT,
+        &[WORKER_PORT],
         &health,
         1,
         WARMUP,
@@ -1208,7 +1223,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
             C32_WINDOW
         };
         let worker = load(
-            WORKER_PORT,
+            &[WORKER_PORT],
             &through,
             concurrency,
             WARMUP,
@@ -1216,28 +1231,28 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
             &bench.stop,
         );
         bench.check_stop()?;
-        let sim = load(SIM_PORT, &direct, concurrency, WARMUP, window, &bench.stop);
+        let sim = load(&[SIM_PORT], &direct, concurrency, WARMUP, window, &bench.stop);
         bench.check_stop()?;
         report.proxy.push((concurrency, worker, sim));
-        // Where the Worker's time goes: a route with no I/O, and one with the two KV reads of
-        // every signed-in request (session, user) but no call to Zoho.
+        // Where the Worker's time goes: a route with no I/O, and one with the coordination round
+        // trip of every signed-in request (the grant's object) but no call to Zoho.
         let health = load(
-            WORKER_PORT,
+            &[WORKER_PORT],
             &worker_get("/api/health", &session),
             concurrency,
             WARMUP,
             window,
             &bench.stop,
         );
-        let kv_only = load(
-            WORKER_PORT,
+        let session_only = load(
+            &[WORKER_PORT],
             &worker_get("/api/session", &session),
             concurrency,
             WARMUP,
             window,
             &bench.stop,
         );
-        report.floor.push((concurrency, health, kv_only));
+        report.floor.push((concurrency, health, session_only));
         bench.check_stop()?;
     }
 
@@ -1279,7 +1294,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
     // Past the expiry of whatever token the Worker holds, then 50 requests of one user at once.
     sim_json("POST", "/__sim/clock", json!({"advance_secs": 3601}))?;
     let before = token_stats(email)?;
-    let statuses = burst(WORKER_PORT, &request, 50);
+    let statuses = burst(&[WORKER_PORT], &request, 50);
     let after = token_stats(email)?;
     report.tokens = Some(Tokens {
         steady,
@@ -1294,6 +1309,10 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
     });
     bench.check_stop()?;
 
+    // Several isolates, as Cloudflare runs the Worker (same simulator, same run).
+    report.multi = Some(isolates::measure(bench)?);
+    bench.check_stop()?;
+
     // Scale: the big org at three sizes, the simulator restarted for each.
     let email = "admin@bulk-university.example";
     for leads in [10usize, 2000, 20_000] {
@@ -1304,7 +1323,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         let mut rows = Vec::new();
         let mut pair = |what: &str, through: Vec<u8>, direct: Vec<u8>| {
             let w = load(
-                WORKER_PORT,
+                &[WORKER_PORT],
                 &through,
                 1,
                 WARMUP,
@@ -1312,7 +1331,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
                 &bench.stop,
             );
             let s = load(
-                SIM_PORT,
+                &[SIM_PORT],
                 &direct,
                 1,
                 WARMUP,
@@ -1455,6 +1474,7 @@ struct Report {
     /// `(concurrency, Worker GET /api/health, Worker GET /api/session)`.
     floor: Vec<(usize, Summary, Summary)>,
     tokens: Option<Tokens>,
+    multi: Option<isolates::MultiIsolate>,
     /// `(leads, [(what, through the Worker, direct)])`.
     scale: Vec<(usize, Vec<ScaleRow>)>,
     /// Popup approval to the first student row, each run.
@@ -1545,7 +1565,7 @@ impl Report {
                 );
             }
             println!(
-                "   the Worker alone: /api/health (no I/O) and /api/session (a KV read of the session; the user record from memory; no Zoho)"
+                "   the Worker alone: /api/health (no I/O) and /api/session (one round trip to the grant's Durable Object; no KV, no Zoho)"
             );
             for (c, health, session) in &self.floor {
                 for (name, x) in [("health", health), ("session", session)] {
@@ -1593,6 +1613,9 @@ impl Report {
                 a.unauthorized,
                 ms(a.usual.p50_us),
             );
+        }
+        if let Some(multi) = &self.multi {
+            multi.print(&self.proxy);
         }
         if !self.scale.is_empty() {
             println!();
@@ -1676,7 +1699,7 @@ impl Report {
             "worker_alone": self.floor.iter().map(|(c, health, session)| json!({
                 "concurrency": c,
                 "health": health.json(),
-                "session_kv_only": session.json(),
+                "session_grant_object_only": session.json(),
             })).collect::<Vec<_>>(),
             "token_economy": self.tokens.as_ref().map(|t| json!({
                 "steady": {
@@ -1706,6 +1729,7 @@ impl Report {
                     "usual": t.ahead.usual.json(),
                 },
             })),
+            "multi_isolate": self.multi.as_ref().map(|m| m.json(&self.proxy)),
             "scale": self.scale.iter().map(|(leads, rows)| json!({
                 "leads": leads,
                 "calls": rows.iter().map(|(what, w, s)| json!({
