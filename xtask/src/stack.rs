@@ -215,6 +215,9 @@ pub fn test(ports: Ports) -> Result<(), String> {
             .current_dir(crate::root()),
     )?;
     phase("unit and simulator tests", &mut since);
+    // Judges the simulator was not written to: Zoho's official SDKs and its OpenAPI description.
+    crate::fidelity::run(&tools)?;
+    phase("Zoho's SDKs and OpenAPI", &mut since);
 
     // The release app in dist/ (with its _headers): the Workers serve it as static assets, as
     // in production, beside trunk serve's development build.
