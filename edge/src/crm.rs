@@ -6,7 +6,7 @@
 use serde_json::json;
 use worker::Method;
 use zcrm_api::codes;
-use zoho::crm::{ApiResponse, authorization_header, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, authorization_header, classify_response};
 use zoho::secret::AccessToken;
 
 use crate::auth::{self, SignedIn};
@@ -139,7 +139,10 @@ impl<'a> Crm<'a> {
     fn token(&self) -> Result<AccessToken, Failure> {
         crate::records::open_access(&self.ctx.config.keys, &self.user.key, &self.sealed).ok_or_else(
             || Failure {
-                internal: Some(format!("the access token of {} does not open", self.user.key)),
+                internal: Some(format!(
+                    "the access token of {} does not open",
+                    self.user.key
+                )),
                 ..Failure::internal()
             },
         )
@@ -147,7 +150,7 @@ impl<'a> Crm<'a> {
 }
 
 fn is_invalid_token(answer: &Answer) -> bool {
-    matches!(classify_response(answer.status, &answer.body), ApiResponse::Error(_, e) if e.code == "INVALID_TOKEN")
+    matches!(classify_response(answer.status, &answer.body), ApiResponse::Error(_, e) if e.error_code() == Some(ErrorCode::InvalidToken))
 }
 
 pub fn upstream_failure(log: &Log, call: &str, error: &UpstreamError) -> Failure {

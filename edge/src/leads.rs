@@ -7,7 +7,7 @@ use zcrm_api::students::{
     StudentInput, StudentsMeta, StudentsPage,
 };
 use zoho::criteria::Criteria;
-use zoho::crm::{ApiError as ZohoError, ListResponse, Record};
+use zoho::crm::{ApiError as ZohoError, ErrorCode, ListResponse, Record};
 use zoho::fields::FieldsResponse;
 
 pub const MODULE: &str = "Leads";
@@ -246,16 +246,19 @@ fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
         .get("api_name")
         .and_then(Value::as_str)
         .and_then(StudentField::from_zoho_api_name);
-    match (e.code.as_str(), field) {
-        ("DUPLICATE_DATA", _) => WriteOutcome::Duplicate,
-        ("INVALID_DATA", Some(field)) | ("MANDATORY_NOT_FOUND", Some(field)) => {
+    match (e.error_code(), field) {
+        (Some(ErrorCode::DuplicateData), _) => WriteOutcome::Duplicate,
+        (Some(ErrorCode::InvalidData | ErrorCode::MandatoryNotFound), Some(field)) => {
             WriteOutcome::Field {
                 field,
                 message: field_message(field, e),
             }
         }
-        ("INVALID_DATA", None) if e.details.get("id").is_some() => WriteOutcome::NotFound,
-        ("NOT_FOUND" | "INVALID_URL_PATTERN", _) => WriteOutcome::NotFound,
+        (Some(ErrorCode::InvalidData), None) if e.details.get("id").is_some() => {
+            WriteOutcome::NotFound
+        }
+        (Some(ErrorCode::NotFound | ErrorCode::InvalidUrlPattern), _) => WriteOutcome::NotFound,
+        // Zoho's own string, for the logs.
         _ => WriteOutcome::Other {
             code: e.code.clone(),
         },
@@ -265,7 +268,7 @@ fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
 /// A sentence for people from Zoho's per-field error.
 fn field_message(field: StudentField, e: &ZohoError) -> String {
     let label = field.label();
-    if e.code == "MANDATORY_NOT_FOUND" {
+    if e.error_code() == Some(ErrorCode::MandatoryNotFound) {
         return format!("{label} is required.");
     }
     if let Some(max) = e.details.get("maximum_length").and_then(Value::as_u64) {

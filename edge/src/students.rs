@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use worker::{Method, Request};
 use zcrm_api::codes;
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
-use zoho::crm::{ApiResponse, ListResponse, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, ListResponse, classify_response};
 use zoho::fields::FieldsResponse;
 
 use crate::auth::read_body;
@@ -374,37 +374,38 @@ fn not_found() -> Failure {
     )
 }
 
-/// A whole-request error from Zoho, in the portal's terms.
+/// A whole-request error from Zoho, in the portal's terms. Decided on the typed code; Zoho's
+/// own string goes to the log only.
 pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
-    let (status, code) = match &response {
-        ApiResponse::Error(status, e) => (*status, e.code.clone()),
-        ApiResponse::Json(status, _) => (*status, "UNEXPECTED_STATUS".to_owned()),
-        ApiResponse::NoContent => (204, "NO_CONTENT".to_owned()),
+    let (status, code, known) = match &response {
+        ApiResponse::Error(status, e) => (*status, e.code.clone(), e.error_code()),
+        ApiResponse::Json(status, _) => (*status, "UNEXPECTED_STATUS".to_owned(), None),
+        ApiResponse::NoContent => (204, "NO_CONTENT".to_owned(), None),
     };
     ctx.log.warn(
         "crm_error",
         json!({"call": call, "status": status, "code": code}),
     );
-    match code.as_str() {
-        "NO_PERMISSION" => {
+    match known {
+        Some(ErrorCode::NoPermission) => {
             Failure::new(403, codes::NO_PERMISSION, "Zoho says you may not do this.")
         }
-        "OAUTH_SCOPE_MISMATCH" => Failure::new(
+        Some(ErrorCode::OauthScopeMismatch) => Failure::new(
             403,
             codes::NO_PERMISSION,
             "Your Zoho sign-in does not allow this. Sign out and sign in again.",
         ),
-        "INVALID_TOKEN" | "AUTHENTICATION_FAILURE" => Failure::new(
+        Some(ErrorCode::InvalidToken | ErrorCode::AuthenticationFailure) => Failure::new(
             401,
             codes::SESSION_EXPIRED,
             "Zoho no longer accepts your sign-in. Sign in again.",
         ),
-        "TOO_MANY_REQUESTS" => Failure::new(
+        Some(ErrorCode::TooManyRequests) => Failure::new(
             429,
             codes::RATE_LIMITED,
             "Zoho is busy. Try again in a moment.",
         ),
-        "INVALID_URL_PATTERN" | "NOT_FOUND" => not_found(),
+        Some(ErrorCode::InvalidUrlPattern | ErrorCode::NotFound) => not_found(),
         _ => Failure::upstream(format!("Zoho failed ({code}). Try again.")),
     }
 }
