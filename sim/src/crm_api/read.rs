@@ -181,12 +181,23 @@ fn decode_page_token(token: &str) -> Option<(String, String, String, usize, i64)
     }
 }
 
-fn sort_key(r: &Rec, sort_by: &str) -> (i64, u64) {
+/// The order of a list sorted by `sort_by`: the times as times, any other field by its text
+/// ignoring case (no value first), then by id.
+fn sort_order_of(a: &Rec, b: &Rec, sort_by: &str) -> std::cmp::Ordering {
+    let text = |r: &Rec| {
+        r.fields
+            .get(sort_by)
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+            .unwrap_or_default()
+    };
     match sort_by {
-        "Created_Time" => (r.created, r.id),
-        "Modified_Time" => (r.modified, r.id),
-        _ => (0, r.id),
+        "id" => std::cmp::Ordering::Equal,
+        "Created_Time" => a.created.cmp(&b.created),
+        "Modified_Time" => a.modified.cmp(&b.modified),
+        _ => text(a).cmp(&text(b)),
     }
+    .then(a.id.cmp(&b.id))
 }
 
 pub(super) fn list(
@@ -224,14 +235,10 @@ pub(super) fn list(
             return Err(ApiError::new(ErrorCode::DiscretePaginationLimitExceeded)
                 .with("limit", MAX_DISCRETE_RECORDS));
         }
+        // Any field of the module (each is `sortable` in the field metadata), or `id`.
         let sort_by = req.param("sort_by").unwrap_or_else(|| "id".to_owned());
-        if !matches!(sort_by.as_str(), "id" | "Created_Time" | "Modified_Time") {
-            return Err(ApiError::new(ErrorCode::InvalidData)
-                .with("param_name", "sort_by")
-                .with(
-                    "supported_values",
-                    json!(["id", "Created_Time", "Modified_Time"]),
-                ));
+        if sort_by != "id" && !st.fields[&module].iter().any(|f| f.api_name == sort_by) {
+            return Err(ApiError::new(ErrorCode::InvalidData).with("param_name", "sort_by"));
         }
         let sort_order = req.param("sort_order").unwrap_or_else(|| "desc".to_owned());
         if !matches!(sort_order.as_str(), "asc" | "desc") {
@@ -271,7 +278,7 @@ pub(super) fn list(
     };
     rows.retain(|r| admin || r.owner == auth.user);
     if sort_by != "id" {
-        rows.sort_by_key(|r| sort_key(r, &sort_by));
+        rows.sort_by(|a, b| sort_order_of(a, b, &sort_by));
     }
     if sort_order == "desc" {
         rows.reverse();

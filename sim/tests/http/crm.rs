@@ -331,11 +331,42 @@ async fn list_pages_sorts_and_answers_204_past_the_end() {
         .collect();
     assert_eq!(times.len(), 30);
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    // Any field of the module sorts (text ignoring case, then id); an unknown one is refused.
+    for order in ["asc", "desc"] {
+        let a = sim
+            .crm(
+                Method::GET,
+                &t,
+                &format!("Leads?fields=Last_Name,Course&sort_by=Last_Name&sort_order={order}&per_page=200"),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(a.json["info"]["sort_by"], "Last_Name");
+        let names: Vec<String> = a.json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Last_Name"].as_str().unwrap().to_lowercase())
+            .collect();
+        assert_eq!(names.len(), 30);
+        let mut sorted = names.clone();
+        sorted.sort();
+        if order == "desc" {
+            sorted.reverse();
+        }
+        assert_eq!(names, sorted, "{order}");
+        assert_ne!(
+            names.first(),
+            names.last(),
+            "the seed has more than one name"
+        );
+    }
     assert_error(
         &sim.crm(
             Method::GET,
             &t,
-            "Leads?fields=Last_Name&sort_by=Last_Name",
+            "Leads?fields=Last_Name&sort_by=Shoe_Size",
             None,
         )
         .await,
