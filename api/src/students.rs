@@ -150,6 +150,71 @@ pub const DEFAULT_PER_PAGE: u32 = 20;
 /// Longest search term accepted.
 pub const MAX_SEARCH_LEN: usize = 100;
 
+/// Longest `course` filter accepted (longer than any picklist value).
+pub const MAX_COURSE_LEN: usize = 120;
+
+/// The columns `GET /api/students?sort=` and the export sort by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    College,
+    Course,
+    Email,
+    Created,
+    Modified,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 6] = [
+        SortKey::Name,
+        SortKey::College,
+        SortKey::Course,
+        SortKey::Email,
+        SortKey::Created,
+        SortKey::Modified,
+    ];
+
+    /// The value of `sort=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::College => "college",
+            SortKey::Course => "course",
+            SortKey::Email => "email",
+            SortKey::Created => "created",
+            SortKey::Modified => "modified",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// `order=asc|desc`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+impl SortOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "asc",
+            SortOrder::Desc => "desc",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SortOrder> {
+        match value {
+            "asc" => Some(SortOrder::Asc),
+            "desc" => Some(SortOrder::Desc),
+            _ => None,
+        }
+    }
+}
+
 impl StudentInput {
     /// Trims every field, then checks it against the portal's rules and Zoho's metadata.
     /// Returns the trimmed input, or every problem found (at most one per field).
@@ -298,6 +363,18 @@ pub struct StudentsPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_keys_and_orders_round_trip() {
+        for k in SortKey::ALL {
+            assert_eq!(SortKey::parse(k.as_str()), Some(k));
+        }
+        for o in [SortOrder::Asc, SortOrder::Desc] {
+            assert_eq!(SortOrder::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(SortKey::parse("Name"), None, "values are exact");
+        assert_eq!(SortOrder::parse("up"), None);
+    }
 
     fn meta() -> StudentsMeta {
         StudentsMeta {

@@ -77,6 +77,7 @@ pub async fn all_pages(
                 page,
                 per_page: MAX_PER_PAGE,
                 search: Some(term.to_owned()),
+                ..ListQuery::default()
             }
             .zoho_path(),
             (None, None) => {

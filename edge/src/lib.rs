@@ -26,9 +26,13 @@ mod grant_object;
 #[cfg(target_arch = "wasm32")]
 mod log;
 #[cfg(target_arch = "wasm32")]
+mod login_object;
+#[cfg(target_arch = "wasm32")]
 mod proxy;
 #[cfg(target_arch = "wasm32")]
 mod reply;
+#[cfg(target_arch = "wasm32")]
+mod roster;
 #[cfg(target_arch = "wasm32")]
 mod routes;
 #[cfg(target_arch = "wasm32")]

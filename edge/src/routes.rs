@@ -12,7 +12,7 @@ use zcrm_api::{CSRF_HEADER, CSRF_VALUE, Health, codes};
 use crate::config::Config;
 use crate::log::Log;
 use crate::reply::{self, Failure, Outcome};
-use crate::{auth, proxy, students};
+use crate::{auth, proxy, roster, students};
 
 /// What a handler needs besides the request.
 #[derive(Clone)]
@@ -160,7 +160,7 @@ async fn route(req: Request, ctx: &Ctx) -> Outcome {
         (Route::Logout, _) => auth::logout(&req, ctx).await,
         (Route::StudentsMeta, _) => students::meta(&req, ctx).await,
         (Route::Students, Method::Post) => students::create(req, ctx).await,
-        (Route::Students, _) => students::list(&req, ctx).await,
+        (Route::Students, _) => roster::list(&req, ctx).await,
         (Route::Student(id), Method::Put) => students::update(req, ctx, &id).await,
         (Route::Student(id), Method::Delete) => students::delete(&req, ctx, &id).await,
         (Route::Student(id), _) => students::get(&req, ctx, &id).await,

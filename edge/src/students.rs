@@ -15,7 +15,7 @@ use zoho::fields::FieldsResponse;
 
 use crate::auth::read_body;
 use crate::crm::Crm;
-use crate::leads::{self, ListQuery, MODULE, WriteOutcome};
+use crate::leads::{self, MODULE, WriteOutcome};
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
 use crate::store::Store;
@@ -40,30 +40,6 @@ thread_local! {
 struct CachedMeta {
     fetched_at: u64,
     meta: StudentsMeta,
-}
-
-pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
-    let pairs: Vec<(String, String)> = req
-        .url()
-        .map(|u| u.query_pairs().into_owned().collect())
-        .unwrap_or_default();
-    let query = ListQuery::parse(&pairs).map_err(Failure::bad_request)?;
-    let mut crm = Crm::for_request(req, ctx).await?;
-    let answer = crm.call(Method::Get, &query.zoho_path(), None).await?;
-    // The usual answer, a page of records, is decoded straight into its type (one pass).
-    if answer.status == 200
-        && let Ok(list) = serde_json::from_str::<ListResponse>(&answer.body)
-    {
-        return Ok(reply::json(200, &leads::page(Some(list), &query)));
-    }
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Ok(reply::json(200, &leads::page(None, &query))),
-        // JSON, but not a page of records.
-        ApiResponse::Json(200, _) => {
-            Err(Failure::upstream("Zoho's list of students is malformed."))
-        }
-        other => Err(crm_failure(ctx, "list", other)),
-    }
 }
 
 pub async fn meta(req: &Request, ctx: &Ctx) -> Outcome {
@@ -207,7 +183,11 @@ async fn find_same(
 /// The org's course choices and field limits, cached for `META_TTL_SECS` (memory, then KV).
 /// When Zoho fails to give fresh metadata, the last copy is used (kept in KV for a day past its
 /// freshness): an outage of the metadata call does not stop the portal's forms.
-async fn org_meta(ctx: &Ctx, store: &Store, crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
+pub(crate) async fn org_meta(
+    ctx: &Ctx,
+    store: &Store,
+    crm: &mut Crm<'_>,
+) -> Result<StudentsMeta, Failure> {
     let key = format!(
         "meta:{}:{}:{}",
         crm.user.location, crm.user.environment, crm.user.org_id
