@@ -59,6 +59,34 @@ pub async fn call(
     call: &GrantCall,
 ) -> std::result::Result<(Option<UserView>, Option<Access>), Failure> {
     let stub = ctx.env.durable_object(BINDING)?.get_by_name(call.key())?;
+    let response = match call {
+        // Every request's session check: a plain GET, no headers or body to build and read.
+        GrantCall::Session {
+            key,
+            session,
+            token,
+            refused: None,
+        } => {
+            let url = format!(
+                "https://grant/session?key={key}&session={session}&token={}&request_id={}",
+                u8::from(*token),
+                ctx.log.request_id
+            );
+            stub.fetch_with_str(&url).await?
+        }
+        _ => post(&stub, ctx, call).await?,
+    };
+    let text = crate::upstream::body_text(response).await?;
+    let answer = serde_json::from_str::<GrantAnswer>(&text)
+        .map_err(|e| worker::Error::RustError(format!("grant answer: {e}")))?;
+    match answer {
+        GrantAnswer::Ok { user, access } => Ok((user, access)),
+        GrantAnswer::Failed(failure) => Err(failure_of(&ctx.log, failure)),
+    }
+}
+
+/// A call as JSON in a POST body.
+async fn post(stub: &worker::Stub, ctx: &Ctx, call: &GrantCall) -> Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
     headers.set(REQUEST_ID_HEADER, &ctx.log.request_id)?;
@@ -71,11 +99,37 @@ pub async fn call(
                 .into(),
         ));
     let request = Request::new_with_init("https://grant/", &init)?;
-    let mut response = stub.fetch_with_request(request).await?;
-    match response.json::<GrantAnswer>().await? {
-        GrantAnswer::Ok { user, access } => Ok((user, access)),
-        GrantAnswer::Failed(failure) => Err(failure_of(&ctx.log, failure)),
+    stub.fetch_with_request(request).await
+}
+
+/// The call a request to the object carries (a session check in a GET's query, see [`call`];
+/// anything else as JSON in a POST body), and the caller's request id.
+async fn call_of(req: Request) -> (std::result::Result<GrantCall, String>, Option<String>) {
+    if req.method() == Method::Get {
+        let url = req.inner().url();
+        let pairs = zoho::form::parse(url.split_once('?').map_or("", |(_, q)| q));
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let call = match (get("key"), get("session"), get("token").as_deref()) {
+            (Some(key), Some(session), Some(token @ ("0" | "1"))) => Ok(GrantCall::Session {
+                key,
+                session,
+                token: token == "1",
+                refused: None,
+            }),
+            _ => Err("a session check without its parameters".to_owned()),
+        };
+        return (call, get("request_id"));
     }
+    let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten();
+    let call = request_text(req)
+        .await
+        .and_then(|text| serde_json::from_str::<GrantCall>(&text).map_err(|e| e.to_string()));
+    (call, request_id)
 }
 
 /// What the browser is told when the grant's object says no.
@@ -125,7 +179,7 @@ fn wait_in_words(secs: u64) -> String {
 // ---------------------------------------------------------------------------------------------
 // The object
 
-#[durable_object]
+#[durable_object(fetch)]
 pub struct Grant {
     inner: Rc<Inner>,
 }
@@ -157,21 +211,22 @@ impl DurableObject for Grant {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
+    async fn fetch(&self, req: Request) -> Result<Response> {
         let config = match crate::routes::config(&self.inner.env) {
             Ok(config) => config,
             Err(e) => return Response::error(format!("misconfigured: {e}"), 500),
         };
+        let (call, request_id) = call_of(req).await;
         let ctx = Ctx {
             log: Log {
                 level: config.log_level,
-                request_id: crate::routes::request_id(&req, REQUEST_ID_HEADER),
+                request_id: crate::routes::checked_request_id(request_id),
             },
             config,
             env: self.inner.env.clone(),
             now_ms: worker::Date::now().as_millis(),
         };
-        let answer = match req.json::<GrantCall>().await {
+        let answer = match call {
             Ok(call) => match Rc::clone(&self.inner).serve(call, &ctx).await {
                 Ok((user, access)) => GrantAnswer::Ok { user, access },
                 Err(failure) => GrantAnswer::Failed(failure),
@@ -301,6 +356,7 @@ impl Inner {
                 match e {
                     UpstreamError::Timeout => GrantFailure::Timeout,
                     UpstreamError::Network(detail) => GrantFailure::Upstream(detail),
+                    e @ UpstreamError::Redirect(_) => GrantFailure::Upstream(e.describe()),
                 }
             })?;
         let now = worker::Date::now().as_millis();
@@ -423,11 +479,16 @@ impl Inner {
         if self.grant.borrow().is_some() {
             return Ok(());
         }
-        let stored: Option<GrantState> = self
+        // Kept as JSON text: the one codec the Worker carries anyway.
+        let stored: Option<String> = self
             .state
             .storage()
             .get(STATE_KEY)
             .await
+            .map_err(|e| GrantFailure::Internal(format!("grant storage: {e}")))?;
+        let stored: Option<GrantState> = stored
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
             .map_err(|e| GrantFailure::Internal(format!("grant storage: {e}")))?;
         let mut grant = self.grant.borrow_mut();
         if grant.is_none() {
@@ -449,10 +510,11 @@ impl Inner {
     }
 
     async fn persist(&self) -> std::result::Result<(), GrantFailure> {
-        let grant = self.with_grant(Clone::clone);
+        let grant = self.with_grant(|g| serde_json::to_string(g))
+            .map_err(|e| GrantFailure::Internal(format!("grant storage: {e}")))?;
         self.state
             .storage()
-            .put(STATE_KEY, grant)
+            .put_raw(STATE_KEY, grant)
             .await
             .map_err(|e| GrantFailure::Internal(format!("grant storage: {e}")))
     }
@@ -517,6 +579,16 @@ impl Inner {
             None => store.delete(key).await.map_err(internal),
         }
     }
+}
+
+/// The whole body of a request as text, read by the runtime in one call (as
+/// `upstream::body_text` does for answers).
+async fn request_text(req: Request) -> std::result::Result<String, String> {
+    let promise = req.inner().text().map_err(|e| format!("{e:?}"))?;
+    let text = worker::wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    text.as_string().ok_or_else(|| "the body is not text".into())
 }
 
 fn internal(e: worker::Error) -> GrantFailure {

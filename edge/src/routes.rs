@@ -218,13 +218,15 @@ fn health(ctx: &Ctx) -> Response {
     )
 }
 
-/// Cloudflare names each request (`cf-ray`); locally there is none, so make one up. (The grant's
-/// object takes the id its caller sends in [`zcrm_api::REQUEST_ID_HEADER`].)
-pub(crate) fn request_id(req: &Request, header: &str) -> String {
-    req.headers()
-        .get(header)
-        .ok()
-        .flatten()
+/// Cloudflare names each request (`cf-ray`); locally there is none, so make one up.
+fn request_id(req: &Request, header: &str) -> String {
+    checked_request_id(req.headers().get(header).ok().flatten())
+}
+
+/// `id` if it is shaped like a request id, else a new one. (The grant's object takes the id its
+/// caller sends.)
+pub(crate) fn checked_request_id(id: Option<String>) -> String {
+    id
         .filter(|id| {
             !id.is_empty()
                 && id.len() <= 64
