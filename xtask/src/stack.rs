@@ -477,6 +477,14 @@ impl Stack {
         })
     }
 
+    /// The process id of the service `name`, if it runs.
+    pub(crate) fn pid(&self, name: &str) -> Option<u32> {
+        self.services
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.child.id())
+    }
+
     /// Stops the service `name` (its whole process group), if it runs.
     pub(crate) fn stop(&mut self, name: &str) {
         if let Some(at) = self.services.iter().position(|s| s.name == name) {

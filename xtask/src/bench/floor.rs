@@ -1,0 +1,204 @@
+//! The floor: the least any backend-for-frontend can do per request in this runtime. A minimal
+//! JS Worker in the same workerd as ours, reading the session from the same KV and fetching the
+//! same CRM list with the token, the body passed on as it came. Measured in the same run as the
+//! Worker, with CPU time per request of the workerd process (from `/proc`), since CPU is what
+//! Workers bill for.
+
+use serde_json::{Value, json};
+
+use super::{Bench, C1_WINDOW, C32_WINDOW, Summary, WARMUP, load, ms, ratio};
+use crate::http::{once, request_bytes};
+
+/// The floor's socket in the bench's workerd.
+pub const PORT: u16 = 19789;
+
+/// The floor Worker: `PUT /seed?s=ID` stores `{"token","url"}` under a session key;
+/// `GET /` with the cookie `floor=ID` reads it from KV and fetches the list.
+pub const SERVICE: &str = r#"// The bench's floor (xtask/src/bench/floor.rs): one KV read, one fetch, the body passed on.
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    if (req.method === "PUT" && url.pathname === "/seed") {
+      await env.KV.put("floor-session:" + url.searchParams.get("s"), await req.text());
+      return new Response("ok");
+    }
+    const m = /(?:^|; )floor=([A-Za-z0-9_-]+)/.exec(req.headers.get("cookie") || "");
+    const session = m && (await env.KV.get("floor-session:" + m[1], "json"));
+    if (!session) return new Response("no session", { status: 401 });
+    const r = await fetch(session.url, {
+      headers: { authorization: "Zoho-oauthtoken " + session.token },
+    });
+    return new Response(r.body, { status: r.status, headers: { "content-type": "application/json" } });
+  },
+};
+"#;
+
+/// The floor's and the Worker's figures for one concurrency.
+pub struct Row {
+    pub concurrency: usize,
+    pub worker: Summary,
+    pub floor: Summary,
+    /// CPU time of the workerd process per request (µs), during each load.
+    pub worker_cpu_us: Option<f64>,
+    pub floor_cpu_us: Option<f64>,
+}
+
+/// Seeds the floor with the same user's token and list URL, then loads both.
+pub fn measure(
+    bench: &mut Bench,
+    worker_request: &[u8],
+    token: &str,
+    list_url: &str,
+) -> Result<Vec<Row>, String> {
+    let seed = json!({"token": token, "url": list_url}).to_string();
+    let seeded = once(
+        "PUT",
+        PORT,
+        "/seed?s=bench",
+        &[],
+        Some(("application/json", seed.as_bytes())),
+    )?;
+    if seeded.status != 200 {
+        return Err(format!("the floor's seed answered {}", seeded.status));
+    }
+    let floor_request = request_bytes("GET", PORT, "/", &[("Cookie", "floor=bench")], None);
+    let first = once("GET", PORT, "/", &[("Cookie", "floor=bench")], None)?;
+    if first.status != 200 {
+        return Err(format!("the floor answered {}", first.status));
+    }
+    let pid = bench.stack.pid("workerd");
+    let mut rows = Vec::new();
+    for concurrency in [1, 32] {
+        let window = if concurrency == 1 {
+            C1_WINDOW
+        } else {
+            C32_WINDOW
+        };
+        let (worker, worker_cpu_us) = with_cpu(pid, || {
+            load(
+                &[super::WORKER_PORT],
+                worker_request,
+                concurrency,
+                WARMUP,
+                window,
+                &bench.stop,
+            )
+        });
+        bench.check_stop()?;
+        let (floor, floor_cpu_us) = with_cpu(pid, || {
+            load(
+                &[PORT],
+                &floor_request,
+                concurrency,
+                WARMUP,
+                window,
+                &bench.stop,
+            )
+        });
+        bench.check_stop()?;
+        rows.push(Row {
+            concurrency,
+            worker,
+            floor,
+            worker_cpu_us,
+            floor_cpu_us,
+        });
+    }
+    Ok(rows)
+}
+
+/// Runs `f` (a load: warm-up then a window), returning its summary and the CPU time the process
+/// `pid` spent per request over the whole load (warm-up included, so divided by all requests).
+fn with_cpu(pid: Option<u32>, f: impl FnOnce() -> Summary) -> (Summary, Option<f64>) {
+    let before = pid.and_then(cpu_ticks);
+    let started = std::time::Instant::now();
+    let summary = f();
+    let elapsed = started.elapsed();
+    let after = pid.and_then(cpu_ticks);
+    let per_request = match (before, after) {
+        (Some(b), Some(a)) if summary.requests > 0 => {
+            // Requests over the whole load, estimated from the window's rate.
+            let all = summary.rps * elapsed.as_secs_f64();
+            Some((a - b) as f64 * 1e6 / TICKS_PER_SEC / all.max(1.0))
+        }
+        _ => None,
+    };
+    (summary, per_request)
+}
+
+/// `sysconf(_SC_CLK_TCK)` on Linux.
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// utime + stime of `pid`, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+pub fn print(rows: &[Row]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "-- the floor: a minimal JS Worker in the same workerd (one KV read, one fetch of the same list, the body passed on)"
+    );
+    println!(
+        "     c {:<10} {:>9} {:>9} {:>9} {:>14}",
+        "", "p50 ms", "p99 ms", "req/s", "CPU µs/request"
+    );
+    let cpu = |c: Option<f64>| c.map_or("-".to_owned(), |c| format!("{c:.0}"));
+    for r in rows {
+        for (name, s, c) in [
+            ("Worker", &r.worker, r.worker_cpu_us),
+            ("floor", &r.floor, r.floor_cpu_us),
+        ] {
+            println!(
+                "  {:>4} {:<10} {:>9.2} {:>9.2} {:>9.0} {:>14}",
+                r.concurrency,
+                name,
+                ms(s.p50_us),
+                ms(s.p99_us),
+                s.rps,
+                cpu(c)
+            );
+        }
+        println!(
+            "  {:>4} {:<10} req/s {:.2}x of the floor's, p50 {:+.2} ms",
+            r.concurrency,
+            "Worker",
+            ratio(r.worker.rps, r.floor.rps),
+            ms(r.worker.p50_us) - ms(r.floor.p50_us),
+        );
+    }
+}
+
+pub fn json(rows: &[Row]) -> Value {
+    json!(
+        rows.iter()
+            .map(|r| json!({
+                "concurrency": r.concurrency,
+                "worker": r.worker.json(),
+                "floor": r.floor.json(),
+                "ratio_rps": ratio(r.worker.rps, r.floor.rps),
+                "p50_ms_over_floor": ((ms(r.worker.p50_us) - ms(r.floor.p50_us)) * 100.0).round() / 100.0,
+                "worker_cpu_us_per_request": r.worker_cpu_us.map(|c| c.round()),
+                "floor_cpu_us_per_request": r.floor_cpu_us.map(|c| c.round()),
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_ticks_of_this_process() {
+        let ticks = super::cpu_ticks(std::process::id());
+        assert!(ticks.is_some());
+    }
+}
