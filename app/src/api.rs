@@ -163,13 +163,15 @@ pub async fn logout(everywhere: bool) -> Result<(), Failure> {
     send("POST", url, None, None).await.map(drop)
 }
 
-pub async fn students(page: u32, per_page: u32, q: &str) -> Result<StudentsPage, Failure> {
-    let mut url = format!("/api/students?page={page}&per_page={per_page}");
-    if !q.is_empty() {
-        url.push_str("&q=");
-        url.push_str(&String::from(encode_uri_component(q)));
-    }
+/// A page of the list `query` names (`page`, `q`, `course`, `sort`, `order`, encoded).
+pub async fn students(per_page: u32, query: &str) -> Result<StudentsPage, Failure> {
+    let url = format!("/api/students?per_page={per_page}&{query}");
     json("GET", &url, None, None).await
+}
+
+/// A query parameter's value, percent-encoded.
+pub fn encode(value: &str) -> String {
+    encode_uri_component(value).into()
 }
 
 pub async fn students_meta() -> Result<StudentsMeta, Failure> {

@@ -71,3 +71,35 @@ pub fn random_id() -> String {
 pub fn navigate(url: &str) {
     let _ = window().location().assign(url);
 }
+
+/// The page's own query, decoded (`+` as a space).
+pub fn url_query() -> Vec<(String, String)> {
+    let search = window().location().search().unwrap_or_default();
+    let decode = |s: &str| {
+        web_sys::js_sys::decode_uri_component(&s.replace('+', " "))
+            .ok()
+            .map(String::from)
+    };
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
+/// Shows `query` as the page's URL query (no new history entry; nothing is loaded).
+pub fn set_url_query(query: &str) {
+    let w = window();
+    let path = w.location().pathname().unwrap_or_else(|_| "/".to_owned());
+    let url = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
+    if let Ok(history) = w.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}

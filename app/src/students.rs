@@ -1,12 +1,16 @@
 //! The students screen: a table of one page of students, paging driven by the edge's `more`, a
-//! debounced search, and the add/edit form and delete confirmation of [`crate::form`].
+//! debounced search, a course filter, sorting by the column headers (all four kept in the page's
+//! URL, so a reload shows the same list), and the add/edit form and delete confirmation of
+//! [`crate::form`].
 
 use std::time::Duration;
 
 use leptos::either::EitherOf3 as Either3;
 use leptos::prelude::*;
 use zcrm_api::codes;
-use zcrm_api::students::{DEFAULT_PER_PAGE, MAX_SEARCH_LEN, Student, StudentsMeta, StudentsPage};
+use zcrm_api::students::{
+    DEFAULT_PER_PAGE, MAX_SEARCH_LEN, SortKey, SortOrder, Student, StudentsMeta, StudentsPage,
+};
 
 use crate::form::{FormTarget, StudentForm};
 use crate::{Auth, Ctx, api, dom, form, use_ctx};
@@ -22,6 +26,43 @@ pub struct StudentsCtx {
     /// Bumped to load the current page again.
     pub reload: RwSignal<u32>,
     pub page: RwSignal<u32>,
+    /// The column the list is sorted by, and which way; `None`: last modified first.
+    pub sort: RwSignal<Option<(SortKey, SortOrder)>>,
+}
+
+/// What the list shows, as the query of the page's URL and of `GET /api/students`: `page`,
+/// `q`, `course`, `sort` and `order`, defaults left out.
+fn list_query(page: u32, q: &str, course: &str, sort: Option<(SortKey, SortOrder)>) -> String {
+    let mut parts = Vec::new();
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    for (name, value) in [("q", q), ("course", course)] {
+        if !value.is_empty() {
+            parts.push(format!("{name}={}", api::encode(value)));
+        }
+    }
+    if let Some((key, order)) = sort {
+        parts.push(format!("sort={}&order={}", key.as_str(), order.as_str()));
+    }
+    parts.join("&")
+}
+
+/// The list the page's URL names (a reload, a shared link); what it does not name is the default.
+fn list_from_url() -> (u32, String, String, Option<(SortKey, SortOrder)>) {
+    let (mut page, mut q, mut course) = (1, String::new(), String::new());
+    let (mut key, mut order) = (None, SortOrder::Asc);
+    for (name, value) in dom::url_query() {
+        match name.as_str() {
+            "page" => page = value.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
+            "q" => q = value.chars().take(MAX_SEARCH_LEN).collect(),
+            "course" => course = value,
+            "sort" => key = SortKey::parse(&value),
+            "order" => order = SortOrder::parse(&value).unwrap_or(SortOrder::Asc),
+            _ => {}
+        }
+    }
+    (page, q, course, key.map(|k| (k, order)))
 }
 
 impl StudentsCtx {
@@ -44,19 +85,23 @@ impl StudentsCtx {
 #[component]
 pub fn Students() -> impl IntoView {
     let ctx = use_ctx();
+    let (first_page, first_q, first_course, first_sort) = list_from_url();
     let sctx = StudentsCtx {
         app: ctx,
         meta: RwSignal::new(None),
         form: RwSignal::new(None),
         reload: RwSignal::new(0),
-        page: RwSignal::new(1),
+        page: RwSignal::new(first_page),
+        sort: RwSignal::new(first_sort),
     };
     provide_context(sctx);
     sctx.load_meta();
 
     let page = sctx.page;
-    let query = RwSignal::new(String::new());
-    let search_text = RwSignal::new(String::new());
+    let sort = sctx.sort;
+    let course = RwSignal::new(first_course);
+    let query = RwSignal::new(first_q.clone());
+    let search_text = RwSignal::new(first_q);
     let list: RwSignal<Option<Result<StudentsPage, api::Failure>>> = RwSignal::new(None);
     let loading = RwSignal::new(true);
     let seq = StoredValue::new(0u32);
@@ -64,13 +109,14 @@ pub fn Students() -> impl IntoView {
     // Load whenever the page, the search or the reload counter changes; only the newest answer counts.
     Effect::new(move |_| {
         let p = page.get();
-        let q = query.get();
+        let shown = list_query(p, &query.get(), &course.get(), sort.get());
         sctx.reload.track();
+        dom::set_url_query(&shown);
         let n = seq.get_value().wrapping_add(1);
         seq.set_value(n);
         loading.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::students(p, DEFAULT_PER_PAGE, &q).await;
+            let result = api::students(DEFAULT_PER_PAGE, &shown).await;
             if seq.try_get_value() != Some(n) {
                 return;
             }
@@ -149,6 +195,38 @@ pub fn Students() -> impl IntoView {
                         on:input=on_search
                     />
                 </form>
+                <label for="course-filter" class="visually-hidden">"Course"</label>
+                <select
+                    id="course-filter"
+                    data-testid="course-filter"
+                    on:change=move |ev| {
+                        page.set(1);
+                        course.set(event_target_value(&ev));
+                    }
+                >
+                    <option value="" selected=move || course.get().is_empty()>"All courses"</option>
+                    {move || {
+                        let mut courses = sctx
+                            .meta
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|m| m.courses)
+                            .unwrap_or_default();
+                        let chosen = course.get();
+                        // The URL's course shows before the course list has come.
+                        if !chosen.is_empty() && !courses.contains(&chosen) {
+                            courses.push(chosen.clone());
+                        }
+                        courses
+                            .into_iter()
+                            .map(|c| {
+                                let selected = c == chosen;
+                                let value = c.clone();
+                                view! { <option value=value selected=selected>{c}</option> }
+                            })
+                            .collect_view()
+                    }}
+                </select>
                 <button type="button" id="add-student" class="primary" data-testid="add-student" on:click=open_add>
                     "Add student"
                 </button>
@@ -170,10 +248,13 @@ pub fn Students() -> impl IntoView {
                 })),
                 Some(Ok(r)) if r.students.is_empty() => Some(Either3::B(view! {
                     <p class="empty" data-testid="students-empty">
-                        {if query.get_untracked().is_empty() {
-                            "No students yet. Add the first one with “Add student”.".to_owned()
-                        } else {
-                            format!("No students match “{}”.", query.get_untracked())
+                        {match (query.get_untracked(), course.get_untracked()) {
+                            (q, c) if q.is_empty() && c.is_empty() => {
+                                "No students yet. Add the first one with “Add student”.".to_owned()
+                            }
+                            (q, c) if c.is_empty() => format!("No students match “{q}”."),
+                            (q, c) if q.is_empty() => format!("No students in {c}."),
+                            (q, c) => format!("No students in {c} match “{q}”."),
                         }}
                     </p>
                 })),
@@ -220,7 +301,7 @@ fn Table(page: StudentsPage, busy: RwSignal<bool>) -> impl IntoView {
                 <tr data-testid="student-row" data-id=s.id.clone()>
                     <th scope="row" data-label="Name" data-testid="student-name">{name}</th>
                     <td data-label="College">{f.college}</td>
-                    <td data-label="Course">{f.course}</td>
+                    <td data-label="Course" data-testid="student-course">{f.course}</td>
                     <td data-label="Email" data-testid="student-email">{f.email}</td>
                     <td data-label="Phone">{f.phone}</td>
                     <td class="actions">
@@ -246,15 +327,44 @@ fn Table(page: StudentsPage, busy: RwSignal<bool>) -> impl IntoView {
             }
         })
         .collect_view();
+    let head = move |key: SortKey, label: &'static str| {
+        let order = move || sctx.sort.get().filter(|(k, _)| *k == key).map(|(_, o)| o);
+        view! {
+            <th scope="col" aria-sort=move || match order() {
+                Some(SortOrder::Asc) => "ascending",
+                Some(SortOrder::Desc) => "descending",
+                None => "none",
+            }>
+                <button
+                    type="button"
+                    class="sort"
+                    id=sort_button_id(key)
+                    data-testid=sort_button_id(key)
+                    on:click=move |_| {
+                        let next = match order() {
+                            Some(SortOrder::Asc) => SortOrder::Desc,
+                            _ => SortOrder::Asc,
+                        };
+                        sctx.page.set(1);
+                        sctx.sort.set(Some((key, next)));
+                        // The table is drawn again: the button keeps the focus.
+                        dom::focus_id_soon(sort_button_id(key));
+                    }
+                >
+                    {label}
+                </button>
+            </th>
+        }
+    };
     view! {
         <div class="table-wrap">
             <table data-testid="students-table" aria-busy=move || if busy.get() { "true" } else { "false" }>
                 <thead>
                     <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"College"</th>
-                        <th scope="col">"Course"</th>
-                        <th scope="col">"Email"</th>
+                        {head(SortKey::Name, "Name")}
+                        {head(SortKey::College, "College")}
+                        {head(SortKey::Course, "Course")}
+                        {head(SortKey::Email, "Email")}
                         <th scope="col">"Phone"</th>
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
@@ -262,6 +372,17 @@ fn Table(page: StudentsPage, busy: RwSignal<bool>) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+fn sort_button_id(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Name => "sort-name",
+        SortKey::College => "sort-college",
+        SortKey::Course => "sort-course",
+        SortKey::Email => "sort-email",
+        SortKey::Created => "sort-created",
+        SortKey::Modified => "sort-modified",
     }
 }
 

@@ -439,6 +439,174 @@ async fn students_are_listed_paged_and_searched_also_at_phone_width() {
     b.close().await;
 }
 
+/// Whether `v` is sorted ignoring case, ascending or descending.
+fn sorted_ignoring_case(v: &[String], ascending: bool) -> bool {
+    v.windows(2).all(|w| {
+        let (a, b) = (w[0].to_lowercase(), w[1].to_lowercase());
+        if ascending { a <= b } else { a >= b }
+    })
+}
+
+/// The last names of the rows (the list sorts `name` by the last name).
+async fn last_names(b: &Browser) -> Vec<String> {
+    row_names(b)
+        .await
+        .iter()
+        .map(|n| n.rsplit(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every page of the list as it is sorted now: the rows' `css` texts, page after page.
+async fn all_pages(b: &Browser, css: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    loop {
+        all.extend(if css == "last-name" {
+            last_names(b).await
+        } else {
+            texts(b, css).await
+        });
+        let next = wait_for(b, "[data-testid=next-page]").await;
+        if !next.is_enabled().await.unwrap() {
+            return all;
+        }
+        let page = wait_for(b, "[data-testid=page-number]")
+            .await
+            .text()
+            .await
+            .unwrap();
+        next.click().await.unwrap();
+        b.wait_for_text("[data-testid=page-number]", WAIT, |t| t != page)
+            .await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn the_list_sorts_by_two_columns_both_ways_and_filters_by_course_with_a_search() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    // Northwind's leads fit in two pages: the whole org, in order, both ways.
+    sign_in(&b, NORTHWIND_ADMIN, "Nora Winters").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    assert_eq!(aria_sort(&b, "name").await, "none");
+    sort_by(&b, "name", "ascending").await;
+    assert_eq!(aria_sort(&b, "email").await, "none");
+    let ascending = all_pages(&b, "last-name").await;
+    assert!(
+        ascending.len() > 20,
+        "more than a page: {}",
+        ascending.len()
+    );
+    assert!(sorted_ignoring_case(&ascending, true), "{ascending:?}");
+    assert_ne!(ascending.first(), ascending.last());
+    sort_by(&b, "name", "descending").await;
+    wait_text(&b, "[data-testid=page-number]", "Page 1").await;
+    let descending = all_pages(&b, "last-name").await;
+    assert!(sorted_ignoring_case(&descending, false), "{descending:?}");
+    let mut reversed = ascending.clone();
+    reversed.reverse();
+    let key = |v: &[String]| {
+        let mut v: Vec<String> = v.iter().map(|s| s.to_lowercase()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(key(&descending), key(&ascending), "the same students");
+    assert_eq!(
+        descending.first().map(|s| s.to_lowercase()),
+        reversed.first().map(|s| s.to_lowercase())
+    );
+    sort_by(&b, "email", "ascending").await;
+    assert_eq!(aria_sort(&b, "name").await, "none");
+    let emails = all_pages(&b, "[data-testid=student-email]").await;
+    assert!(sorted_ignoring_case(&emails, true), "{emails:?}");
+    assert_eq!(emails.len(), ascending.len());
+    sort_by(&b, "email", "descending").await;
+    let emails_desc = texts(&b, "[data-testid=student-email]").await;
+    assert!(sorted_ignoring_case(&emails_desc, false), "{emails_desc:?}");
+    assert_eq!(emails_desc[0], emails[emails.len() - 1]);
+    b.close().await;
+
+    // Bulk University (2,500 leads): a course, then a search within it, sorted by email.
+    let b = open_app(&stack).await;
+    sign_in(&b, BULK_ADMIN, "Bea Bulk").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    let course = "Data Science";
+    wait_for(
+        &b,
+        "[data-testid=course-filter] option[value='Data Science']",
+    )
+    .await;
+    wait_for(&b, "[data-testid=course-filter]")
+        .await
+        .select_by_value(course)
+        .await
+        .unwrap();
+    b.wait_for_text("[data-testid=student-course]", WAIT, |_| true)
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let courses = texts(&b, "[data-testid=student-course]").await;
+        if !courses.is_empty() && courses.iter().all(|c| c == course) {
+            assert_eq!(courses.len(), 20, "a full page of the course");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{courses:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let surname = last_names(&b).await[0].clone();
+    search(&b, &surname).await;
+    sort_by(&b, "email", "ascending").await;
+    let emails_up = texts(&b, "[data-testid=student-email]").await;
+    assert!(sorted_ignoring_case(&emails_up, true), "{emails_up:?}");
+    sort_by(&b, "email", "descending").await;
+    let names = row_names(&b).await;
+    assert!(!names.is_empty());
+    for (name, course_shown) in names
+        .iter()
+        .zip(texts(&b, "[data-testid=student-course]").await)
+    {
+        assert_eq!(course_shown, course, "{name}");
+        assert!(
+            name.to_lowercase().contains(&surname.to_lowercase()),
+            "{name} matches {surname}"
+        );
+    }
+    let emails = texts(&b, "[data-testid=student-email]").await;
+    assert!(sorted_ignoring_case(&emails, false), "{emails:?}");
+    // Kept in the URL: a reload shows the same list, the same way.
+    let url = b.client.current_url().await.unwrap();
+    let query = url.query().unwrap_or_default().to_owned();
+    for part in ["course=Data%20Science", "sort=email", "order=desc", "q="] {
+        assert!(query.contains(part), "{query} has {part}");
+    }
+    b.client.refresh().await.unwrap();
+    wait_for(&b, "[data-testid=student-row]").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while aria_sort(&b, "email").await != "descending" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sort after reload"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(texts(&b, "[data-testid=student-email]").await, emails);
+    let search_box = wait_for(&b, "[data-testid=search]").await;
+    assert_eq!(
+        search_box.prop("value").await.unwrap().as_deref(),
+        Some(surname.as_str())
+    );
+    let chosen = b
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=course-filter]').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen, json!(course));
+    b.close().await;
+}
+
 #[tokio::test]
 #[ignore = "needs the running stack: cargo xtask test"]
 async fn a_student_is_added_edited_and_deleted_with_errors_from_both_sides() {

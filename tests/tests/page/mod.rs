@@ -78,6 +78,44 @@ pub async fn row_names(b: &Browser) -> Vec<String> {
     names
 }
 
+/// The text of every element matching `css`, once the list has loaded.
+pub async fn texts(b: &Browser, css: &str) -> Vec<String> {
+    row_names(b).await;
+    let mut out = Vec::new();
+    for e in b.client.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(e.text().await.unwrap());
+    }
+    out
+}
+
+/// `aria-sort` of the header cell of the column whose sort button is `sort-{key}`.
+pub async fn aria_sort(b: &Browser, key: &str) -> String {
+    let v = b
+        .client
+        .execute(
+            "const e = document.querySelector(`[data-testid=sort-${arguments[0]}]`); \
+             return e ? e.closest('th').getAttribute('aria-sort') : null",
+            vec![serde_json::json!(key)],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or("(no header)").to_owned()
+}
+
+/// Clicks a column's sort button and waits for the header to say `expected`.
+pub async fn sort_by(b: &Browser, key: &str, expected: &str) {
+    click(b, &format!("[data-testid=sort-{key}]")).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while aria_sort(b, key).await != expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "sort-{key} never became {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    row_names(b).await;
+}
+
 /// Types into a field of the student form (clearing it first).
 pub async fn fill(b: &Browser, field: &str, text: &str) {
     let e = wait_for(b, &format!("[data-testid=field-{field}]")).await;
