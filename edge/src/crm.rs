@@ -109,6 +109,8 @@ impl<'a> Crm<'a> {
                 Ok(answer) => Attempt::Status(answer.status),
                 Err(UpstreamError::Network(_)) => Attempt::Network,
                 Err(UpstreamError::Timeout) => Attempt::Timeout,
+                // A redirect is not followed, and asking again would only bring it again.
+                Err(UpstreamError::Redirect(status)) => Attempt::Status(*status),
             };
             let Some(pause) = retry::pause_before_retry(is_get, outcome, attempt) else {
                 return result.map_err(|e| upstream_failure(&self.ctx.log, "crm", &e));
@@ -165,5 +167,8 @@ pub fn upstream_failure(log: &Log, call: &str, error: &UpstreamError) -> Failure
             "Zoho did not answer in time. Try again.",
         ),
         UpstreamError::Network(_) => Failure::upstream("Zoho could not be reached. Try again."),
+        UpstreamError::Redirect(_) => {
+            Failure::upstream("Zoho answered with a redirect, which is not followed.")
+        }
     }
 }

@@ -1,11 +1,15 @@
 //! Calls to Zoho: `fetch` with a connect timeout (until the answer's headers) and a read timeout
 //! (until its body), and nothing else. Callers choose the URL from the data-centre table only.
+//! Redirects are never followed (`redirect: manual`): a 3xx would re-send the client secret, a
+//! code or a token to wherever its `Location` points, so it is an upstream failure instead.
 
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
 use futures_util::pin_mut;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
+};
 
 use crate::config::Config;
 
@@ -14,6 +18,8 @@ pub enum UpstreamError {
     Timeout,
     /// The connection failed (refused, reset, DNS). The detail is for logs only.
     Network(String),
+    /// Zoho answered with a redirect (this status), which is not followed.
+    Redirect(u16),
 }
 
 impl UpstreamError {
@@ -21,6 +27,7 @@ impl UpstreamError {
         match self {
             UpstreamError::Timeout => "timeout".into(),
             UpstreamError::Network(detail) => format!("network: {detail}"),
+            UpstreamError::Redirect(status) => format!("redirect {status} not followed"),
         }
     }
 }
@@ -64,7 +71,9 @@ pub async fn send(
             .map_err(|e| UpstreamError::Network(format!("header {name}: {e}")))?;
     }
     let mut init = RequestInit::new();
-    init.with_method(method).with_headers(request_headers);
+    init.with_method(method)
+        .with_headers(request_headers)
+        .with_redirect(RequestRedirect::Manual);
     if let Some(body) = body {
         init.with_body(Some(body.into()));
     }
@@ -86,6 +95,11 @@ pub async fn send(
         }
     };
     let status = response.status_code();
+    if (300..400).contains(&status) {
+        // Its body is not read: nothing in a redirect is used.
+        controller.abort();
+        return Err(UpstreamError::Redirect(status));
+    }
     let reading = body_text(response);
     let read_timeout = Delay::from(Duration::from_millis(config.read_timeout_ms.into()));
     pin_mut!(reading, read_timeout);

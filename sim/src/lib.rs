@@ -364,7 +364,7 @@ async fn handle(
             let resp = Resp {
                 status,
                 content_type: f.content_type.clone().or(content_type),
-                location: None,
+                location: f.location.clone(),
                 body,
             };
             ctx.route = "fault".to_owned();

@@ -109,6 +109,9 @@ pub struct Fault {
     pub body: Option<Value>,
     #[serde(default)]
     pub content_type: Option<String>,
+    /// With `status`: the answer's `Location` header (a 307 elsewhere, say).
+    #[serde(default)]
+    pub location: Option<String>,
     #[serde(default)]
     pub delay_ms: u64,
     #[serde(default)]

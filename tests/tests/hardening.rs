@@ -1,0 +1,141 @@
+//! Hardening against cheap ways to hurt the service (issue 14): hostile request sequences
+//! against the Worker in workerd (`wrangler dev`) and the simulator, over HTTP only.
+
+mod support;
+
+use serde_json::json;
+use support::{Env, SERIAL, SESSION_COOKIE, set_cookie};
+use zcrm_api::{ApiError, codes};
+
+const US_ADMIN: &str = "admin@zylker-academy.example";
+const TOKEN_PATH: &str = "/us/accounts/oauth/v2/token";
+
+/// A TCP listener that stands for "somewhere else": the test checks nobody connected.
+struct Elsewhere {
+    listener: std::net::TcpListener,
+}
+
+impl Elsewhere {
+    fn new() -> Elsewhere {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Elsewhere { listener }
+    }
+    fn url(&self) -> String {
+        format!("http://{}", self.listener.local_addr().unwrap())
+    }
+    fn assert_untouched(&self, what: &str) {
+        assert!(
+            self.listener.accept().is_err(),
+            "{what}: the Worker followed Zoho's redirect elsewhere"
+        );
+    }
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    support::assert_no_secrets(&text);
+    let e: ApiError = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("an ApiError body, got {status} {text:?}: {e}"));
+    (status, e.error.code)
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn zohos_redirects_are_never_followed() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let elsewhere = Elsewhere::new();
+    let redirect = |path: &str, method: &str, status: u16| {
+        json!({"path": path, "method": method, "status": status, "times": 0,
+               "location": format!("{}{path}", elsewhere.url())})
+    };
+
+    // The code exchange (it carries the client secret, the code and the verifier).
+    env.sim_post("faults", redirect(TOKEN_PATH, "POST", 307))
+        .await;
+    let started = env.start().await;
+    let callback = env.approve(&started, US_ADMIN).await;
+    let r = env.callback(&started.login_cookie, &callback).await;
+    assert!(set_cookie(&r, SESSION_COOKIE).is_none(), "no session");
+    assert_eq!(error_of(r).await, (502, codes::UPSTREAM.to_owned()));
+    elsewhere.assert_untouched("code exchange");
+    env.clear_faults().await;
+
+    // Who the user is, during sign-in (it carries the new access token).
+    env.sim_post(
+        "faults",
+        redirect("/us/production/crm/v8/users", "GET", 308),
+    )
+    .await;
+    let started = env.start().await;
+    let callback = env.approve(&started, US_ADMIN).await;
+    let r = env.callback(&started.login_cookie, &callback).await;
+    assert_eq!(error_of(r).await, (502, codes::UPSTREAM.to_owned()));
+    elsewhere.assert_untouched("users");
+    env.clear_faults().await;
+
+    // A CRM read (retried reads included) and a write.
+    let (session, _) = env.sign_in(US_ADMIN).await;
+    for (path, method, status, route, body) in [
+        (
+            "/us/production/crm/v8/Leads",
+            "GET",
+            307,
+            "/api/students",
+            None,
+        ),
+        (
+            "/us/production/crm/v8/Leads",
+            "POST",
+            308,
+            "/api/students",
+            Some(
+                json!({"first_name": "R", "last_name": "Edirect", "college": "C",
+                        "course": "Data Science", "email": "redirect@zylker.example", "phone": ""}),
+            ),
+        ),
+    ] {
+        env.sim_post("faults", redirect(path, method, status)).await;
+        let mut request = env
+            .http
+            .request(method.parse().unwrap(), env.worker(route))
+            .header(zcrm_api::CSRF_HEADER, zcrm_api::CSRF_VALUE)
+            .header("cookie", format!("{SESSION_COOKIE}={session}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(
+            error_of(r).await,
+            (502, codes::UPSTREAM.to_owned()),
+            "{method} {path}"
+        );
+        elsewhere.assert_untouched(&format!("{method} {path}"));
+        env.clear_faults().await;
+    }
+
+    // A refresh (it carries the client secret and the refresh token).
+    env.sim_post("clock", json!({"advance_secs": 3700})).await;
+    env.sim_post("faults", redirect(TOKEN_PATH, "POST", 307))
+        .await;
+    let r = env.get_with_session("/api/students", &session).await;
+    assert_eq!(error_of(r).await, (502, codes::UPSTREAM.to_owned()));
+    elsewhere.assert_untouched("refresh");
+    env.clear_faults().await;
+
+    // Sign-out everywhere (the revoke carries the refresh token).
+    env.sim_post(
+        "faults",
+        redirect("/us/accounts/oauth/v2/token/revoke", "POST", 307),
+    )
+    .await;
+    let r = env
+        .post_with_session("/auth/logout?everywhere=1", &session)
+        .await;
+    assert_eq!(r.status(), 204);
+    elsewhere.assert_untouched("revoke");
+    let fired = env.sim_get("stats").await["faults_fired"].as_u64().unwrap();
+    assert!(fired >= 6, "every redirect was answered: {fired}");
+}
