@@ -357,7 +357,6 @@ impl Inner {
                     UpstreamError::Timeout => GrantFailure::Timeout,
                     UpstreamError::Network(detail) => GrantFailure::Upstream(detail),
                     e @ UpstreamError::Redirect(_) => GrantFailure::Upstream(e.describe()),
-                    e @ UpstreamError::Redirect(_) => GrantFailure::Upstream(e.describe()),
                 }
             })?;
         let now = worker::Date::now().as_millis();

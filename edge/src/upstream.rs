@@ -116,7 +116,7 @@ pub async fn send(
 /// The whole body as text, read by the runtime in one call. (`worker::Response::text` reads a
 /// fetched body chunk by chunk through a stream reader: in a profile of the list route that was
 /// a tenth of the Worker's time.)
-async fn body_text(response: worker::Response) -> Result<String, worker::Error> {
+pub(crate) async fn body_text(response: worker::Response) -> Result<String, worker::Error> {
     let response = worker::web_sys::Response::from(response);
     let text = worker::wasm_bindgen_futures::JsFuture::from(response.text()?).await?;
     text.as_string()
