@@ -604,6 +604,21 @@ async fn the_list_sorts_by_two_columns_both_ways_and_filters_by_course_with_a_se
         .await
         .unwrap();
     assert_eq!(chosen, json!(course));
+    // What the Worker refuses, it names.
+    for (query, named, field) in [
+        ("sort=shoe", "sort `shoe`", None),
+        ("sort=name&order=up", "order `up`", None),
+        ("course=Cooking", "course `Cooking`", Some("course")),
+        ("sort_by=Email", "sort_by", None),
+    ] {
+        let (status, body) = fetch_from_page(&b, &format!("/api/students?{query}")).await;
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(error["error"]["code"], "invalid_request", "{query}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{query}: {message}");
+        assert_eq!(error["error"]["field"].as_str(), field, "{query}");
+    }
     b.close().await;
 }
 
