@@ -22,6 +22,7 @@ use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_S
 use crate::crm::upstream_failure;
 use crate::grant::{GrantCall, UserView};
 use crate::grant_object;
+use crate::login_object;
 use crate::records::{UserRecord, user_key};
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
@@ -89,10 +90,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
             "Expected a JSON object with exactly code, state, location and accounts_server.",
         )
     })?;
-    if callback.code.is_empty()
-        || callback.code.len() > 1024
-        || !callback.code.bytes().all(|b| b.is_ascii_graphic())
-    {
+    if !oauth::code_is_well_formed(&callback.code) {
         return Err(Failure::bad_request("The sign-in code is malformed."));
     }
 
@@ -137,7 +135,18 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         })?;
     let env = config.environment;
 
-    // 3. The code exchange, at the table's accounts server for that data centre.
+    // 3. The login is single use across every isolate: the first callback that gets this far
+    //    consumes it, whatever comes of it; a replay is refused before any token call.
+    if !login_object::consume(ctx, &login.state).await? {
+        ctx.log.warn("callback_login_reused", json!({}));
+        return Err(Failure::new(
+            400,
+            codes::INVALID_STATE,
+            "This sign-in was already used. Sign in again.",
+        ));
+    }
+
+    // 4. The code exchange, at the table's accounts server for that data centre.
     let token_request = TokenRequest::AuthorizationCode {
         client_id: config.client_id.clone(),
         client_secret: config.client_secret.clone(),
@@ -149,7 +158,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
     let tokens = oauth::parse_token_response(answer.status, &answer.body)
         .map_err(|e| token_failure(ctx, "code_exchange", &e))?;
 
-    // 4. The API domain Zoho names must be the table's for this data centre and environment.
+    // 5. The API domain Zoho names must be the table's for this data centre and environment.
     match config.endpoints.locate_api_domain(&tokens.api_domain) {
         Some(found) if found == (dc, env) => {}
         Some((found_dc, found_env)) if found_dc == dc => {
@@ -176,7 +185,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         ));
     };
 
-    // 5. Who is this? The user and org key the tokens.
+    // 6. Who is this? The user and org key the tokens.
     let (user, org) = whoami(ctx, dc, env, &tokens.access_token).await?;
     let Some(key) = user_key(dc, env, &org.id, &user.id) else {
         return Err(Failure::upstream(
@@ -184,7 +193,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         ));
     };
 
-    // 6. One record per user: the grant's object replaces the tokens in place, adds the
+    // 7. One record per user: the grant's object replaces the tokens in place, adds the
     //    session and revokes the refresh token it replaces.
     let session_id = random_token();
     let mut record = UserRecord {

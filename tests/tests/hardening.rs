@@ -3,6 +3,7 @@
 
 mod support;
 
+use futures_util::future::join_all;
 use serde_json::json;
 use support::{Env, SERIAL, SESSION_COOKIE, set_cookie};
 use zcrm_api::{ApiError, codes};
@@ -39,6 +40,17 @@ async fn error_of(r: reqwest::Response) -> (u16, String) {
     let e: ApiError = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("an ApiError body, got {status} {text:?}: {e}"));
     (status, e.error.code)
+}
+
+async fn token_calls(env: &Env) -> u64 {
+    env.sim_get("stats").await["by_path"][format!("POST {TOKEN_PATH}")]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// A code of Zoho's shape that Zoho never issued.
+fn junk_code(i: usize) -> String {
+    format!("1000.{i:032x}.{:032x}", i * 7919)
 }
 
 #[tokio::test]
@@ -138,4 +150,80 @@ async fn zohos_redirects_are_never_followed() {
     elsewhere.assert_untouched("revoke");
     let fired = env.sim_get("stats").await["faults_fired"].as_u64().unwrap();
     assert!(fired >= 6, "every redirect was answered: {fired}");
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_login_is_single_use_and_its_replays_spend_no_token_call() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+
+    // 30 replays at once of one genuine callback: one signs in, 29 are refused unsent.
+    let started = env.start().await;
+    let genuine = env.approve(&started, US_ADMIN).await;
+    let before = token_calls(&env).await;
+    let answers = join_all((0..30).map(|_| env.callback(&started.login_cookie, &genuine))).await;
+    let mut statuses = std::collections::BTreeMap::new();
+    for r in answers {
+        let status = r.status().as_u16();
+        let key = if status == 200 {
+            "signed in".to_owned()
+        } else {
+            error_of(r).await.1
+        };
+        *statuses.entry(key).or_insert(0) += 1;
+    }
+    let calls = token_calls(&env).await - before;
+    eprintln!("30 concurrent replays of one login: {calls} token call(s), {statuses:?}");
+    assert_eq!(calls, 1, "{statuses:?}");
+    assert_eq!(statuses.get("signed in"), Some(&1), "{statuses:?}");
+    assert_eq!(
+        statuses.get(codes::INVALID_STATE),
+        Some(&29),
+        "{statuses:?}"
+    );
+
+    // 30 replays one after the other, each with another code: the first is spent on Zoho
+    // (who refuses the junk code), the 29 others never leave the Worker.
+    let started = env.start().await;
+    let mut callback = env.approve(&started, US_ADMIN).await;
+    let before = token_calls(&env).await;
+    let mut codes_seen = Vec::new();
+    for i in 0..30 {
+        callback.code = junk_code(i + 1);
+        let r = env.callback(&started.login_cookie, &callback).await;
+        codes_seen.push(error_of(r).await);
+    }
+    let calls = token_calls(&env).await - before;
+    eprintln!("30 replays with junk codes: {calls} token call(s)");
+    assert_eq!(calls, 1);
+    assert_eq!(codes_seen[0], (400, codes::INVALID_GRANT.to_owned()));
+    assert!(
+        codes_seen[1..]
+            .iter()
+            .all(|c| *c == (400, codes::INVALID_STATE.to_owned())),
+        "{codes_seen:?}"
+    );
+
+    // A code not of Zoho's shape is refused before anything, and does not use up the login.
+    let started = env.start().await;
+    let genuine = env.approve(&started, US_ADMIN).await;
+    let before = token_calls(&env).await;
+    for junk in ["1000.x", "junk", "1000.abc.def", &"a".repeat(300)] {
+        let mut forged = genuine.clone();
+        forged.code = junk.to_owned();
+        let r = env.callback(&started.login_cookie, &forged).await;
+        assert_eq!(
+            error_of(r).await,
+            (400, codes::INVALID_REQUEST.to_owned()),
+            "{junk:.20}"
+        );
+    }
+    assert_eq!(
+        token_calls(&env).await,
+        before,
+        "no token call for a malformed code"
+    );
+    let r = env.callback(&started.login_cookie, &genuine).await;
+    assert_eq!(r.status(), 200, "the login was still unused");
 }

@@ -53,7 +53,9 @@ impl Net {
     }
 
     async fn user_stat(&self, email: &str, what: &str) -> u64 {
-        self.stats().await["users"][email][what].as_u64().unwrap_or(0)
+        self.stats().await["users"][email][what]
+            .as_u64()
+            .unwrap_or(0)
     }
 
     /// Calls that reached the token endpoint of the US accounts server.
@@ -80,7 +82,12 @@ impl Net {
                     .headers()
                     .get("retry-after")
                     .map(|v| v.to_str().unwrap().to_owned());
-                (status, r.text().await.unwrap(), started.elapsed(), retry_after)
+                (
+                    status,
+                    r.text().await.unwrap(),
+                    started.elapsed(),
+                    retry_after,
+                )
             }
         });
         join_all(calls).await
@@ -99,7 +106,9 @@ async fn signed_in_everywhere(net: &Net, i: usize, email: &str) -> String {
     let (session, info) = net.at(i).sign_in(email).await;
     assert_eq!(info.email, email);
     for env in &net.isolates {
-        let r = env.get_with_session("/api/students?per_page=5", &session).await;
+        let r = env
+            .get_with_session("/api/students?per_page=5", &session)
+            .await;
         assert_eq!(r.status(), 200, "{} serves the new session", env.worker_url);
     }
     session
@@ -186,8 +195,16 @@ async fn a_throttled_grant_is_a_429_with_retry_after_and_no_token_call_until_the
     for (_, body, _, retry_after) in &answers {
         let e: zcrm_api::ApiError = serde_json::from_str(body).unwrap();
         assert_eq!(e.error.code, codes::RATE_LIMITED);
-        assert!(e.error.message.contains("Try again in"), "{}", e.error.message);
-        let secs: u64 = retry_after.as_deref().expect("Retry-After").parse().unwrap();
+        assert!(
+            e.error.message.contains("Try again in"),
+            "{}",
+            e.error.message
+        );
+        let secs: u64 = retry_after
+            .as_deref()
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
         assert!((1..=window).contains(&secs), "Retry-After {secs}");
         assert_eq!(e.error.retry_after_secs, Some(secs), "the app is told too");
         longest = longest.max(secs);
@@ -216,7 +233,8 @@ async fn signing_out_on_one_isolate_ends_the_session_on_every_other_at_once() {
     let session = signed_in_everywhere(&net, 0, USER).await;
     let r = net.at(0).post_with_session("/auth/logout", &session).await;
     assert_eq!(r.status(), 204);
-    let answers = join_all((1..4).map(|i| net.at(i).get_with_session("/api/session", &session))).await;
+    let answers =
+        join_all((1..4).map(|i| net.at(i).get_with_session("/api/session", &session))).await;
     for r in answers {
         assert_eq!(r.status(), 401, "signed out everywhere at once");
     }
@@ -291,7 +309,10 @@ async fn users_of_three_data_centres_across_two_expiries_get_only_their_own_answ
     let mut signed_in = Vec::new();
     for (i, email) in users.iter().enumerate() {
         let session = signed_in_everywhere(&net, i, email).await;
-        let r = net.at(i).get_with_session("/api/students?per_page=200", &session).await;
+        let r = net
+            .at(i)
+            .get_with_session("/api/students?per_page=200", &session)
+            .await;
         let page: StudentsPage = r.json().await.unwrap();
         let ids: Vec<String> = page.students.into_iter().map(|s| s.id).collect();
         assert!(!ids.is_empty());
@@ -306,7 +327,9 @@ async fn users_of_three_data_centres_across_two_expiries_get_only_their_own_answ
             (0..20).map(move |i| {
                 let env = net.at(i);
                 async move {
-                    let r = env.get_with_session("/api/students?per_page=200", session).await;
+                    let r = env
+                        .get_with_session("/api/students?per_page=200", session)
+                        .await;
                     assert_eq!(r.status(), 200, "{email} on {}", env.worker_url);
                     let page: StudentsPage = r.json().await.unwrap();
                     let got: Vec<String> = page.students.into_iter().map(|s| s.id).collect();
@@ -325,4 +348,38 @@ async fn users_of_three_data_centres_across_two_expiries_get_only_their_own_answ
         assert_eq!(user["refreshes"], 2, "{email}: one refresh per expiry");
         assert_eq!(user["throttled"], 0, "{email}");
     }
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn thirty_replays_of_one_login_over_four_isolates_make_at_most_one_token_call() {
+    let _turn = SERIAL.lock().await;
+    let net = Net::new().await;
+    let started = net.at(0).start().await;
+    let genuine = net.at(0).approve(&started, USER).await;
+    let before = net.token_calls().await;
+    let answers = join_all((0..30).map(|i| {
+        let (env, started, genuine) = (net.at(i), &started, &genuine);
+        async move {
+            let r = env.callback(&started.login_cookie, genuine).await;
+            let status = r.status();
+            let body: Value = r.json().await.unwrap();
+            (
+                status,
+                body["error"]["code"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    }))
+    .await;
+    let calls = net.token_calls().await - before;
+    let signed_in = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let refused = answers
+        .iter()
+        .filter(|(s, code)| *s == StatusCode::BAD_REQUEST && code == codes::INVALID_STATE)
+        .count();
+    eprintln!(
+        "30 replays of one login over 4 isolates: {calls} token call(s), {signed_in} signed in, {refused} refused"
+    );
+    assert_eq!(calls, 1, "one login, one token call: {answers:?}");
+    assert_eq!((signed_in, refused), (1, 29), "{answers:?}");
 }

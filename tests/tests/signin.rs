@@ -273,11 +273,17 @@ async fn an_expired_or_reused_code_asks_to_sign_in_again() {
             .status(),
         200
     );
+    let grants = env.sim_get("stats").await["token"]["code_grants"].clone();
     let r = env.callback(&started.login_cookie, &callback).await;
     assert_eq!(
         error_code(r).await,
-        codes::INVALID_GRANT,
-        "a code is single use"
+        codes::INVALID_STATE,
+        "a login is single use"
+    );
+    assert_eq!(
+        env.sim_get("stats").await["token"]["code_grants"],
+        grants,
+        "its replay is refused before Zoho"
     );
 }
 

@@ -102,7 +102,7 @@ impl Isolates {
             ));
             // The grants are a class of the first isolate's Worker; every isolate binds to them.
             let objects = if i == 0 {
-                "  durableObjectNamespaces = [\n    (className = \"Grant\", uniqueKey = \"zcrm-edge-grant\", enableSql = true),\n  ],\n  durableObjectStorage = (localDisk = \"objects\"),\n"
+                "  durableObjectNamespaces = [\n    (className = \"Grant\", uniqueKey = \"zcrm-edge-grant\", enableSql = true),\n    (className = \"Login\", uniqueKey = \"zcrm-edge-login\", enableSql = true),\n  ],\n  durableObjectStorage = (localDisk = \"objects\"),\n"
             } else {
                 ""
             };
@@ -117,6 +117,7 @@ const w{i} :Workerd.Worker = (
 {objects}  bindings = [
     (name = "KV", kvNamespace = "kv{i}"),
     (name = "GRANTS", durableObjectNamespace = (className = "Grant", serviceName = "w0")),
+    (name = "LOGINS", durableObjectNamespace = (className = "Login", serviceName = "w0")),
 {bindings}  ],
 );
 
@@ -253,15 +254,25 @@ mod tests {
             vars: vec![("LOG_LEVEL", "warn".into())],
         };
         let c = isolates.config("2026-11-01", Path::new("/tmp/objects"));
-        assert!(c.contains(r#"(name = "objects", disk = (path = "/tmp/objects", writable = true))"#));
+        assert!(
+            c.contains(r#"(name = "objects", disk = (path = "/tmp/objects", writable = true))"#)
+        );
         for i in 0..4 {
-            assert!(c.contains(&format!("(name = \"KV\", kvNamespace = \"kv{i}\")")), "{c}");
+            assert!(
+                c.contains(&format!("(name = \"KV\", kvNamespace = \"kv{i}\")")),
+                "{c}"
+            );
             assert!(c.contains(&format!("address = \"127.0.0.1:{}\"", 8791 + i)));
             assert!(c.contains(&format!("(name = \"VIEW\", text = \"{i}\")")));
         }
         assert_eq!(c.matches("durableObjectNamespaces").count(), 1);
         assert_eq!(
             c.matches("durableObjectNamespace = (className = \"Grant\", serviceName = \"w0\")")
+                .count(),
+            4
+        );
+        assert_eq!(
+            c.matches("durableObjectNamespace = (className = \"Login\", serviceName = \"w0\")")
                 .count(),
             4
         );

@@ -122,6 +122,23 @@ pub enum Callback {
     Malformed,
 }
 
+/// Whether `code` has the shape of a Zoho grant code: `1000.` (digits), then two groups of hex
+/// digits separated by a dot (`1000.<32 hex>.<32 hex>` as Zoho issues them; 8 to 128 digits a
+/// group are accepted). Anything else is refused before a token call is spent on it.
+pub fn code_is_well_formed(code: &str) -> bool {
+    let mut parts = code.split('.');
+    let (Some(client), Some(a), Some(b), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let hex = |p: &str| (8..=128).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_hexdigit());
+    (1..=8).contains(&client.len())
+        && client.bytes().all(|c| c.is_ascii_digit())
+        && hex(a)
+        && hex(b)
+}
+
 /// Parses the query string of the redirect (with or without the leading `?`).
 pub fn parse_callback(query: &str) -> Callback {
     let mut code = None;
@@ -607,6 +624,26 @@ pub fn scope_allows<S: AsRef<str>>(granted: &[S], path: &str, op: ScopeOp) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grant_codes_have_zohos_shape() {
+        let good = format!("1000.{}.{}", "a1".repeat(16), "F0".repeat(16));
+        assert!(code_is_well_formed(&good));
+        for bad in [
+            "",
+            "1000.x",
+            "1000.abc.def",
+            "junk",
+            "1000..",
+            &format!("1000.{}.{}.00000000", "a".repeat(32), "b".repeat(32)),
+            &format!("x000.{}.{}", "a".repeat(32), "b".repeat(32)),
+            &format!("1000.{}.{}", "g".repeat(32), "b".repeat(32)),
+            &format!("1000.{}.{}", "a".repeat(129), "b".repeat(32)),
+            &format!("1000.{}.{} ", "a".repeat(32), "b".repeat(32)),
+        ] {
+            assert!(!code_is_well_formed(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn success_current_variant() {

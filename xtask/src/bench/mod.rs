@@ -519,11 +519,13 @@ const edge :Workerd.Worker = (
   compatibilityDate = "{compatibility_date}",
   durableObjectNamespaces = [
     (className = "Grant", uniqueKey = "zcrm-edge-grant", enableSql = true),
+    (className = "Login", uniqueKey = "zcrm-edge-login", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "objects"),
   bindings = [
     (name = "KV", kvNamespace = "kv"),
     (name = "GRANTS", durableObjectNamespace = (className = "Grant")),
+    (name = "LOGINS", durableObjectNamespace = (className = "Login")),
 {bindings}  ],
 );
 

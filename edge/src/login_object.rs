@@ -1,0 +1,80 @@
+//! The login's Durable Object (class `Login`, binding `LOGINS`, one object per sign-in, named
+//! by the SHA-256 of its `state`), and the Worker's call to it ([`consume`]).
+//!
+//! A login cookie and its `state` are single use across every isolate and location: the first
+//! callback that carries them consumes the login, whatever comes of it, and every later one is
+//! refused before anything is sent to Zoho. Workers KV cannot decide this (a write stays
+//! invisible elsewhere for a minute or more); one object per login can. The mark is kept past
+//! the login's own lifetime, then the object deletes itself with an alarm.
+
+use std::cell::Cell;
+
+use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+
+use crate::cookies::LOGIN_MAX_AGE_SECS;
+use crate::reply::Failure;
+use crate::routes::Ctx;
+use crate::session::session_hash;
+
+/// The binding of the namespace in `wrangler.toml`.
+pub const BINDING: &str = "LOGINS";
+const USED_KEY: &str = "used";
+/// How long a consumed login is remembered: past the login cookie's lifetime, with a margin for
+/// clocks that differ between the isolate that started it and this object.
+const REMEMBER_MS: i64 = (LOGIN_MAX_AGE_SECS as i64 + 300) * 1000;
+
+/// Consumes the login of `state`: `Ok(true)` for the first call, `Ok(false)` once it was used.
+pub async fn consume(ctx: &Ctx, state: &str) -> std::result::Result<bool, Failure> {
+    let stub = ctx
+        .env
+        .durable_object(BINDING)?
+        .get_by_name(&session_hash(state))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post);
+    let request = Request::new_with_init("https://login/consume", &init)?;
+    let response = stub.fetch_with_request(request).await?;
+    match response.status_code() {
+        200 => Ok(true),
+        409 => Ok(false),
+        other => Err(Failure {
+            internal: Some(format!("the login object answered {other}")),
+            ..Failure::internal()
+        }),
+    }
+}
+
+#[worker::durable_object]
+pub struct Login {
+    state: State,
+    /// Set before the first await: a second call while the first is storing its mark is refused.
+    used: Cell<bool>,
+}
+
+impl DurableObject for Login {
+    fn new(state: State, _env: Env) -> Self {
+        Login {
+            state,
+            used: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        if self.used.replace(true) {
+            return Response::empty().map(|r| r.with_status(409));
+        }
+        let storage = self.state.storage();
+        if storage.get::<u64>(USED_KEY).await?.is_some() {
+            return Response::empty().map(|r| r.with_status(409));
+        }
+        storage
+            .put(USED_KEY, worker::Date::now().as_millis())
+            .await?;
+        storage.set_alarm(REMEMBER_MS).await?;
+        Response::empty()
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.state.storage().delete_all().await?;
+        Response::empty()
+    }
+}
