@@ -96,7 +96,10 @@ impl Ports {
             sim_url: Ports::url(self.isolates_sim()),
             redirect_uri: Ports::redirect_uri(first_port),
             // Zoho's 10-minute token window, shortened so that the throttle test sees it pass.
-            vars: vec![("ZOHO_TOKEN_WINDOW_SECS", ISOLATES_TOKEN_WINDOW_SECS.to_string())],
+            vars: vec![(
+                "ZOHO_TOKEN_WINDOW_SECS",
+                ISOLATES_TOKEN_WINDOW_SECS.to_string(),
+            )],
         }
     }
     fn isolates_sim(&self) -> u16 {
@@ -504,7 +507,13 @@ impl Stack {
         let mut needed = vec![("simulator", ports.sim), ("app", ports.app)];
         if mode == Mode::Test {
             needed.push(("isolates' simulator", ports.isolates_sim()));
-            needed.extend(ports.isolates().ports().into_iter().map(|p| ("isolates", p)));
+            needed.extend(
+                ports
+                    .isolates()
+                    .ports()
+                    .into_iter()
+                    .map(|p| ("isolates", p)),
+            );
         }
         needed.extend(
             ports
@@ -682,7 +691,13 @@ impl Stack {
         workerd.arg("serve").arg("config.capnp").current_dir(&dir);
         self.spawn("isolates", &mut workerd)?;
         for port in isolates.ports() {
-            self.wait_ready("isolates", port, "/api/health", Duration::from_secs(60), stop)?;
+            self.wait_ready(
+                "isolates",
+                port,
+                "/api/health",
+                Duration::from_secs(60),
+                stop,
+            )?;
         }
         Ok(())
     }

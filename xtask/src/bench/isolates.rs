@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{
-    Bench, C1_WINDOW, C32_WINDOW, REDIRECT_URI, SIM_PORT, Summary, WARMUP, burst, count, load,
-    ms, sign_in_at, token_stats, worker_get_at,
+    Bench, C1_WINDOW, C32_WINDOW, REDIRECT_URI, SIM_PORT, Summary, WARMUP, burst, count, load, ms,
+    sign_in_at, token_stats, worker_get_at,
 };
 use crate::isolates::Isolates;
 
@@ -128,8 +128,12 @@ impl MultiIsolate {
 
     pub fn json(&self, proxy: &[(usize, Summary, Summary)]) -> Value {
         let at = |c: usize| self.list.iter().find(|(x, _)| *x == c).map(|(_, s)| s);
-        let direct_rps =
-            |c: usize| proxy.iter().find(|(x, _, _)| *x == c).map(|(_, _, d)| d.rps);
+        let direct_rps = |c: usize| {
+            proxy
+                .iter()
+                .find(|(x, _, _)| *x == c)
+                .map(|(_, _, d)| d.rps)
+        };
         let figures = |c: usize| {
             at(c).map(|s| {
                 json!({

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod floor;
 mod isolates;
 
 use crate::build::{self, target_dir};
@@ -502,12 +503,14 @@ const config :Workerd.Config = (
     (name = "kv", worker = .kv),
     (name = "internet", network = (allow = ["public", "private", "local"])),
     (name = "front", worker = .front),
+    (name = "floor", worker = .floor),
     (name = "dist", disk = (path = "{dist}", writable = false)),
     (name = "objects", disk = (path = "{objects}", writable = true)),
   ],
   sockets = [
     (name = "worker", address = "127.0.0.1:{port}", http = (), service = "edge"),
     (name = "app", address = "127.0.0.1:{app_port}", http = (), service = "front"),
+    (name = "floor", address = "127.0.0.1:{floor_port}", http = (), service = "floor"),
   ],
 );
 
@@ -534,6 +537,12 @@ const kv :Workerd.Worker = (
   compatibilityDate = "{compatibility_date}",
 );
 
+const floor :Workerd.Worker = (
+  modules = [(name = "floor.js", esModule = embed "floor.js")],
+  compatibilityDate = "{compatibility_date}",
+  bindings = [(name = "KV", kvNamespace = "kv")],
+);
+
 const front :Workerd.Worker = (
   modules = [(name = "front.js", esModule = embed "front.js")],
   compatibilityDate = "{compatibility_date}",
@@ -544,6 +553,7 @@ const front :Workerd.Worker = (
 );
 "#,
         dist = dist.display(),
+        floor_port = floor::PORT,
         objects = objects.display(),
     )
 }
@@ -607,6 +617,7 @@ impl Bench {
         write(WASM_MODULE, &wasm)?;
         write("kv.js", KV_SERVICE.as_bytes())?;
         write("front.js", FRONT_SERVICE.as_bytes())?;
+        write("floor.js", floor::SERVICE.as_bytes())?;
         let config = workerd_config(
             WORKER_PORT,
             APP_PORT,
@@ -1233,7 +1244,14 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
             &bench.stop,
         );
         bench.check_stop()?;
-        let sim = load(&[SIM_PORT], &direct, concurrency, WARMUP, window, &bench.stop);
+        let sim = load(
+            &[SIM_PORT],
+            &direct,
+            concurrency,
+            WARMUP,
+            window,
+            &bench.stop,
+        );
         bench.check_stop()?;
         report.proxy.push((concurrency, worker, sim));
         // Where the Worker's time goes: a route with no I/O, and one with the coordination round
@@ -1257,6 +1275,9 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         report.floor.push((concurrency, health, session_only));
         bench.check_stop()?;
     }
+    // The floor beside the Worker, for the same user's same list.
+    let list_url = format!("http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{LEADS_QUERY}");
+    report.js_floor = floor::measure(bench, &through, &token, &list_url)?;
 
     // Token economy: a steady load over simulated hours, then a burst just after expiry.
     let email = "admin@northwind-college.example";
@@ -1477,6 +1498,8 @@ struct Report {
     floor: Vec<(usize, Summary, Summary)>,
     tokens: Option<Tokens>,
     multi: Option<isolates::MultiIsolate>,
+    /// The Worker beside the minimal JS Worker, at c=1 and c=32.
+    js_floor: Vec<floor::Row>,
     /// `(leads, [(what, through the Worker, direct)])`.
     scale: Vec<(usize, Vec<ScaleRow>)>,
     /// Popup approval to the first student row, each run.
@@ -1616,6 +1639,7 @@ impl Report {
                 ms(a.usual.p50_us),
             );
         }
+        floor::print(&self.js_floor);
         if let Some(multi) = &self.multi {
             multi.print(&self.proxy);
         }
@@ -1732,6 +1756,7 @@ impl Report {
                 },
             })),
             "multi_isolate": self.multi.as_ref().map(|m| m.json(&self.proxy)),
+            "floor": floor::json(&self.js_floor),
             "scale": self.scale.iter().map(|(leads, rows)| json!({
                 "leads": leads,
                 "calls": rows.iter().map(|(what, w, s)| json!({
