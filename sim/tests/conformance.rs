@@ -78,6 +78,11 @@ const UPDATE: (&str, &str, &str) = ("record.json", "put", "/crm/v8/{module_api_n
 const DELETE_MANY: (&str, &str, &str) = ("record.json", "delete", "/crm/v8/{module_api_name}");
 const DELETE: (&str, &str, &str) = ("record.json", "delete", "/crm/v8/{module_api_name}/{id}");
 const SEARCH: (&str, &str, &str) = ("module_search.json", "get", "/crm/v8/{module}/search");
+const COUNT: (&str, &str, &str) = (
+    "record.json",
+    "get",
+    "/crm/v8/{module_api_name}/actions/count",
+);
 
 /// Drives the simulator through every case and records the answers.
 async fn record_answers(base: &str) -> Recorder {
@@ -217,6 +222,19 @@ async fn record_answers(base: &str) -> Recorder {
             &n("list with page and page_token"),
             LIST,
             c.get(&format!("Leads?fields=Last_Name&page=2&page_token={token}"))
+                .await,
+        );
+        r.add(&n("count"), COUNT, c.get("Leads/actions/count").await);
+        r.add(
+            &n("count by criteria"),
+            COUNT,
+            c.get("Leads/actions/count?criteria=(Course:equals:Data%20Science)")
+                .await,
+        );
+        r.add(
+            &n("count of nothing"),
+            COUNT,
+            c.get("Leads/actions/count?word=no-such-word-anywhere")
                 .await,
         );
         r.add(
@@ -596,6 +614,9 @@ fn parse_with_the_workers_types(r: &Recorder) {
                 }
                 ("fields.json", _) => {
                     serde_json::from_value::<zoho::fields::FieldsResponse>(v).map(drop)
+                }
+                (_, "get") if a.path == COUNT.2 => {
+                    serde_json::from_value::<zoho::crm::CountResponse>(v).map(drop)
                 }
                 (_, "get") if a.path == GET.2 => {
                     serde_json::from_value::<Vec<zoho::crm::Record>>(v["data"].clone()).map(drop)

@@ -313,6 +313,30 @@ pub struct ListResponse {
     pub info: Info,
 }
 
+/// `GET /{module}/actions/count`: `{"count": "N"}`. `v8.0/record.json` ("Record Count") types
+/// `count` as a string and Zoho's SDKs read it as a `Long` sent as text; a number is read too.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountResponse {
+    #[serde(deserialize_with = "count_of")]
+    pub count: u64,
+}
+
+fn count_of<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        Number(u64),
+        Text(String),
+    }
+    match Count::deserialize(d)? {
+        Count::Number(n) => Ok(n),
+        Count::Text(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom("count is not a whole number")),
+    }
+}
+
 /// `users[]` of `GET /users`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -548,6 +572,21 @@ mod tests {
         .unwrap();
         assert!(list.info.more_records);
         assert_eq!(list.info.next_page_token.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn counts_as_text_or_number() {
+        let text: CountResponse = serde_json::from_str(r#"{"count":"2500"}"#).unwrap();
+        let number: CountResponse = serde_json::from_str(r#"{"count":16}"#).unwrap();
+        assert_eq!((text.count, number.count), (2500, 16));
+        for bad in [
+            r#"{"count":"-1"}"#,
+            r#"{"count":"many"}"#,
+            r#"{"count":null}"#,
+            "{}",
+        ] {
+            assert!(serde_json::from_str::<CountResponse>(bad).is_err(), "{bad}");
+        }
     }
 
     /// Zoho's full shapes: keys this crate does not know, and `null` where Zoho documents it.

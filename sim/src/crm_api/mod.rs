@@ -1,12 +1,12 @@
 //! CRM API v8: `/{dc}/{env}/crm/v8/...`: authentication, scopes, routing. The answers are in
-//! `settings.rs` (users, org, modules, fields), `read.rs` (list, get, search) and `write.rs`
+//! `settings.rs` (users, org, modules, fields), `read.rs` (list, get, search, count) and `write.rs`
 //! (create, update, delete).
 
 mod read;
 mod settings;
 mod write;
 
-use read::{get_one, list, search};
+use read::{count, get_one, list, search};
 use settings::{org, users};
 use write::{create, delete, update};
 
@@ -156,6 +156,7 @@ fn route_name(method: &str, rest: &[&str]) -> String {
         ["crm", "v8", "settings", x] => format!("settings/{x}"),
         ["crm", "v8", m] => module_label(m),
         ["crm", "v8", m, "search"] => format!("{}/search", module_label(m)),
+        ["crm", "v8", m, "actions", "count"] => format!("{}/actions/count", module_label(m)),
         ["crm", "v8", m, _] => format!("{}/{{id}}", module_label(m)),
         _ => "invalid".to_owned(),
     };
@@ -229,6 +230,16 @@ fn dispatch_inner(
             } else {
                 Err(ApiError::new(ErrorCode::InvalidUrlPattern))
             }
+        }
+        [name, "actions", "count"] if !name.is_empty() => {
+            let module = ModuleKind::from_name(name).ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidModule).with("resource_path_index", 0)
+            })?;
+            if m != "GET" {
+                return Err(ApiError::new(ErrorCode::InvalidRequestMethod));
+            }
+            need(module.scope_path(), ScopeOp::Read)?;
+            count(g.st(), req, auth, module)
         }
         [name, tail @ ..] if tail.len() <= 1 && !name.is_empty() => {
             let module = ModuleKind::from_name(name).ok_or_else(|| {

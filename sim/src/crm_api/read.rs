@@ -360,51 +360,129 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// What a search or a count matches: `criteria`, `email`, `phone`, `word` (none: everything).
+struct Filter {
+    criteria: Option<Criteria>,
+    email: Option<String>,
+    phone: Option<String>,
+    word: Option<String>,
+}
+
+impl Filter {
+    fn parse(st: &State, req: &Req, module: ModuleKind) -> Result<Filter, ApiError> {
+        let criteria = req.param("criteria").filter(|s| !s.is_empty());
+        let parsed = match &criteria {
+            None => None,
+            Some(c) => {
+                // `details` as `v8.0/module_search.json` documents INVALID_QUERY (`queryname`:
+                // `reason` and `api_name`); for criteria that do not parse, the parameter's name.
+                let parsed = Criteria::parse(c).map_err(|e| {
+                    ApiError::new(ErrorCode::InvalidQuery)
+                        .with("reason", e.reason)
+                        .with("api_name", "criteria")
+                        .with("param_name", "criteria")
+                        .with("position", e.at)
+                })?;
+                if parsed.condition_count() > 10 {
+                    return Err(ApiError::new(ErrorCode::InvalidQuery)
+                        .with("reason", "more than 10 criteria")
+                        .with("api_name", "criteria")
+                        .with("limit", 10));
+                }
+                let known = &st.fields[&module];
+                for cond in parsed.conditions() {
+                    if cond.field != "id" && !known.iter().any(|f| f.api_name == cond.field) {
+                        return Err(ApiError::new(ErrorCode::InvalidQuery)
+                            .with("api_name", cond.field.clone())
+                            .with("reason", "the field is not available for search"));
+                    }
+                }
+                Some(parsed)
+            }
+        };
+        Ok(Filter {
+            criteria: parsed,
+            email: req.param("email").filter(|s| !s.is_empty()),
+            phone: req
+                .param("phone")
+                .filter(|s| !s.is_empty())
+                .map(|p| digits(&p)),
+            word: req
+                .param("word")
+                .filter(|s| !s.is_empty())
+                .map(|w| w.to_lowercase()),
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.criteria.is_none()
+            && self.email.is_none()
+            && self.phone.is_none()
+            && self.word.is_none()
+    }
+
+    /// The records of the module the user sees that match, newest id first.
+    fn matches<'a>(&self, st: &'a State, auth: &Auth, module: ModuleKind) -> Vec<&'a Rec> {
+        let off_min = st.orgs[auth.org].utc_offset_min;
+        let inst = &st.instances[&(auth.org, auth.env)];
+        let text = |r: &Rec, f: &str| -> Option<String> {
+            match field_value(st, off_min, r, f) {
+                Value::Null => None,
+                Value::String(s) => Some(s),
+                Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_owned),
+                v => Some(v.to_string()),
+            }
+        };
+        inst.records[&module]
+            .values()
+            .rev()
+            .filter(|r| visible(st, auth, r))
+            .filter(|r| {
+                self.criteria
+                    .as_ref()
+                    .is_none_or(|c| c.matches(&|f: &str| text(r, f)))
+            })
+            .filter(|r| {
+                self.email.as_ref().is_none_or(|e| {
+                    r.fields
+                        .get("Email")
+                        .and_then(Value::as_str)
+                        .is_some_and(|x| x.eq_ignore_ascii_case(e))
+                })
+            })
+            .filter(|r| {
+                self.phone.as_ref().is_none_or(|p| {
+                    r.fields
+                        .get("Phone")
+                        .and_then(Value::as_str)
+                        .is_some_and(|x| !p.is_empty() && digits(x) == *p)
+                })
+            })
+            .filter(|r| {
+                self.word.as_ref().is_none_or(|w| {
+                    r.fields
+                        .values()
+                        .filter_map(Value::as_str)
+                        .any(|s| s.to_lowercase().contains(w.as_str()))
+                })
+            })
+            .collect()
+    }
+}
+
 pub(super) fn search(
     st: &State,
     req: &Req,
     auth: &Auth,
     module: ModuleKind,
 ) -> Result<Out, ApiError> {
-    let criteria = req.param("criteria").filter(|s| !s.is_empty());
-    let email = req.param("email").filter(|s| !s.is_empty());
-    let phone = req.param("phone").filter(|s| !s.is_empty());
-    let word = req.param("word").filter(|s| !s.is_empty());
-    if criteria.is_none() && email.is_none() && phone.is_none() && word.is_none() {
+    let filter = Filter::parse(st, req, module)?;
+    if filter.is_empty() {
         // Zoho's search documentation and `v8.0/module_search.json` (`Mandatory_Param_Missing`).
         return Err(ApiError::expected_param_missing(&[
             "criteria", "email", "phone", "word",
         ]));
     }
-    let known = st.fields[&module].clone();
-    let parsed = match &criteria {
-        None => None,
-        Some(c) => {
-            // `details` as `v8.0/module_search.json` documents INVALID_QUERY (`queryname`:
-            // `reason` and `api_name`); for criteria that do not parse, the parameter's name.
-            let parsed = Criteria::parse(c).map_err(|e| {
-                ApiError::new(ErrorCode::InvalidQuery)
-                    .with("reason", e.reason)
-                    .with("api_name", "criteria")
-                    .with("param_name", "criteria")
-                    .with("position", e.at)
-            })?;
-            if parsed.condition_count() > 10 {
-                return Err(ApiError::new(ErrorCode::InvalidQuery)
-                    .with("reason", "more than 10 criteria")
-                    .with("api_name", "criteria")
-                    .with("limit", 10));
-            }
-            for cond in parsed.conditions() {
-                if cond.field != "id" && !known.iter().any(|f| f.api_name == cond.field) {
-                    return Err(ApiError::new(ErrorCode::InvalidQuery)
-                        .with("api_name", cond.field.clone())
-                        .with("reason", "the field is not available for search"));
-                }
-            }
-            Some(parsed)
-        }
-    };
     let fields = match req.param("fields") {
         Some(raw) => Some(parse_fields(st, module, &raw)?),
         None => None,
@@ -419,52 +497,7 @@ pub(super) fn search(
     if excluded_by_flags(req)? {
         return Ok(Out::NoContent);
     }
-    let off_min = st.orgs[auth.org].utc_offset_min;
-    let inst = &st.instances[&(auth.org, auth.env)];
-    let text = |r: &Rec, f: &str| -> Option<String> {
-        match field_value(st, off_min, r, f) {
-            Value::Null => None,
-            Value::String(s) => Some(s),
-            Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_owned),
-            v => Some(v.to_string()),
-        }
-    };
-    let word_l = word.as_ref().map(|w| w.to_lowercase());
-    let phone_d = phone.as_ref().map(|p| digits(p));
-    let matches: Vec<&Rec> = inst.records[&module]
-        .values()
-        .rev()
-        .filter(|r| visible(st, auth, r))
-        .filter(|r| {
-            parsed
-                .as_ref()
-                .is_none_or(|c| c.matches(&|f: &str| text(r, f)))
-        })
-        .filter(|r| {
-            email.as_ref().is_none_or(|e| {
-                r.fields
-                    .get("Email")
-                    .and_then(Value::as_str)
-                    .is_some_and(|x| x.eq_ignore_ascii_case(e))
-            })
-        })
-        .filter(|r| {
-            phone_d.as_ref().is_none_or(|p| {
-                r.fields
-                    .get("Phone")
-                    .and_then(Value::as_str)
-                    .is_some_and(|x| !p.is_empty() && digits(x) == *p)
-            })
-        })
-        .filter(|r| {
-            word_l.as_ref().is_none_or(|w| {
-                r.fields
-                    .values()
-                    .filter_map(Value::as_str)
-                    .any(|s| s.to_lowercase().contains(w.as_str()))
-            })
-        })
-        .collect();
+    let matches = filter.matches(st, auth, module);
     let total = matches.len();
     let rows: Vec<Value> = matches
         .iter()
@@ -480,4 +513,24 @@ pub(super) fn search(
         200,
         json!({"data": rows, "info": {"per_page": per_page, "count": rows.len(), "page": page, "more_records": more}}),
     ))
+}
+
+/// `GET /{module}/actions/count[?criteria|email|phone|word]`: how many records the user sees
+/// that match (all of them without a filter), as `v8.0/record.json` ("Record Count") describes
+/// the answer: `{"count": "N"}`, a string (the SDKs read it as a `Long` sent as text). A custom
+/// view (`cvid`) is not simulated.
+pub(super) fn count(
+    st: &State,
+    req: &Req,
+    auth: &Auth,
+    module: ModuleKind,
+) -> Result<Out, ApiError> {
+    if req.param("cvid").is_some() {
+        return Err(ApiError::new(ErrorCode::InvalidData)
+            .with("param_name", "cvid")
+            .with_message("the cvid given seems to be invalid"));
+    }
+    let filter = Filter::parse(st, req, module)?;
+    let n = filter.matches(st, auth, module).len();
+    Ok(Out::Json(200, json!({"count": n.to_string()})))
 }

@@ -2,5 +2,6 @@
 
 mod common;
 mod control;
+mod count;
 mod crm;
 mod oauth;
