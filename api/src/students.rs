@@ -150,6 +150,13 @@ pub const DEFAULT_PER_PAGE: u32 = 20;
 /// Longest search term accepted.
 pub const MAX_SEARCH_LEN: usize = 100;
 
+/// `GET /api/students/count[?q=&course=]`: how many students the list has with that search and
+/// filter (Zoho's record count).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudentsCount {
+    pub count: u64,
+}
+
 /// Longest `course` filter accepted (longer than any picklist value).
 pub const MAX_COURSE_LEN: usize = 120;
 

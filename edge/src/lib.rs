@@ -10,6 +10,7 @@ pub mod config;
 pub mod cookies;
 pub mod grant;
 pub mod leads;
+pub mod listing;
 pub mod records;
 pub mod retry;
 pub mod seal;

@@ -1,13 +1,15 @@
-//! `/api/students` read as a whole: the list (paged, searched, filtered by course, sorted).
-//! The requests are built and the answers read by [`crate::leads`]; this is the Worker glue.
+//! `/api/students` read as a whole: the list (paged, searched, filtered by course, sorted) and
+//! its count. The requests are built by [`crate::listing`] and the answers read by
+//! [`crate::leads`]; this is the Worker glue.
 
 use serde_json::json;
 use worker::{Method, Request};
-use zcrm_api::students::StudentField;
-use zoho::crm::{ApiResponse, ListResponse, Record, classify_response};
+use zcrm_api::students::{StudentField, StudentsCount};
+use zoho::crm::{ApiResponse, CountResponse, ListResponse, Record, classify_response};
 
 use crate::crm::Crm;
-use crate::leads::{self, ListQuery, MAX_PAGED_RECORDS};
+use crate::leads::{self, MAX_PAGED_RECORDS};
+use crate::listing::{CountQuery, ListQuery};
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
 use crate::store::Store;
@@ -35,6 +37,22 @@ pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
             Err(Failure::upstream("Zoho's list of students is malformed."))
         }
         other => Err(crm_failure(ctx, "list", other)),
+    }
+}
+
+/// `GET /api/students/count[?q=&course=]`: Zoho's record count, with the list's criteria.
+pub async fn count(req: &Request, ctx: &Ctx) -> Outcome {
+    let query = CountQuery::parse(&query_pairs(req)).map_err(Failure::bad_request)?;
+    let mut crm = Crm::for_request(req, ctx).await?;
+    check_course(ctx, &mut crm, query.course()).await?;
+    let answer = crm.call(Method::Get, &query.zoho_path(), None).await?;
+    match classify_response(answer.status, &answer.body) {
+        ApiResponse::Json(200, body) => serde_json::from_value::<CountResponse>(body)
+            .map(|c| reply::json(200, &StudentsCount { count: c.count }))
+            .map_err(|_| Failure::upstream("Zoho's count of students is malformed.")),
+        // A count with no records to count.
+        ApiResponse::NoContent => Ok(reply::json(200, &StudentsCount { count: 0 })),
+        other => Err(crm_failure(ctx, "count", other)),
     }
 }
 

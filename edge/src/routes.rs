@@ -103,6 +103,7 @@ enum Route {
     Logout,
     Students,
     StudentsMeta,
+    StudentsCount,
     Student(String),
     Crm(String, proxy::Target),
 }
@@ -117,6 +118,7 @@ impl Route {
             "/auth/logout" => Route::Logout,
             "/api/students" => Route::Students,
             "/api/students/meta" => Route::StudentsMeta,
+            "/api/students/count" => Route::StudentsCount,
             _ => {
                 if let Some(id) = path.strip_prefix("/api/students/") {
                     if !zoho::fields::is_record_id(id) {
@@ -135,7 +137,11 @@ impl Route {
 
     fn methods(&self) -> &'static [Method] {
         match self {
-            Route::Health | Route::Session | Route::Start | Route::StudentsMeta => &[Method::Get],
+            Route::Health
+            | Route::Session
+            | Route::Start
+            | Route::StudentsMeta
+            | Route::StudentsCount => &[Method::Get],
             Route::Callback | Route::Logout => &[Method::Post],
             Route::Students => &[Method::Get, Method::Post],
             Route::Student(_) => &[Method::Get, Method::Put, Method::Delete],
@@ -159,6 +165,7 @@ async fn route(req: Request, ctx: &Ctx) -> Outcome {
         (Route::Callback, _) => auth::callback(req, ctx).await,
         (Route::Logout, _) => auth::logout(&req, ctx).await,
         (Route::StudentsMeta, _) => students::meta(&req, ctx).await,
+        (Route::StudentsCount, _) => roster::count(&req, ctx).await,
         (Route::Students, Method::Post) => students::create(req, ctx).await,
         (Route::Students, _) => roster::list(&req, ctx).await,
         (Route::Student(id), Method::Put) => students::update(req, ctx, &id).await,
