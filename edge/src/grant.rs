@@ -208,7 +208,9 @@ pub fn need(expires_at_ms: u64, now_ms: u64, refused: Option<bool>) -> Need {
     }
 }
 
-/// A call from the Worker to a grant's object (JSON over the object's `fetch`).
+/// A call from the Worker to a grant's object (JSON over the object's `fetch`). Made once per
+/// request and moved, never stored: the size of the sign-in's record does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum GrantCall {

@@ -126,13 +126,13 @@ impl Browser {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut last = String::from("(no such element)");
         loop {
-            if let Ok(element) = self.client.find(fantoccini::Locator::Css(css)).await {
-                if let Ok(text) = element.text().await {
-                    if done(&text) {
-                        return text;
-                    }
-                    last = text;
+            if let Ok(element) = self.client.find(fantoccini::Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if done(&text) {
+                    return text;
                 }
+                last = text;
             }
             if tokio::time::Instant::now() > deadline {
                 panic!(

@@ -119,7 +119,7 @@ async fn signed_in_everywhere(net: &Net, i: usize, email: &str) -> String {
 async fn a_burst_just_after_expiry_on_four_isolates_makes_one_refresh() {
     let _turn = SERIAL.lock().await;
     let net = &Net::new().await;
-    let session = signed_in_everywhere(&net, 0, USER).await;
+    let session = signed_in_everywhere(net, 0, USER).await;
     net.sim_post("clock", json!({"advance_secs": 3700})).await;
     let before = net.user_stat(USER, "refreshes").await;
     let answers = net.burst(&session, "/api/students?per_page=20", 50).await;
@@ -138,7 +138,7 @@ async fn a_burst_just_after_expiry_on_four_isolates_makes_one_refresh() {
 async fn a_slow_token_endpoint_makes_one_refresh_and_clear_answers_in_time() {
     let _turn = SERIAL.lock().await;
     let net = &Net::new().await;
-    let session = signed_in_everywhere(&net, 1, USER).await;
+    let session = signed_in_everywhere(net, 1, USER).await;
     net.sim_post("clock", json!({"advance_secs": 3700})).await;
     let calls_before = net.token_calls().await;
     net.sim_post(
@@ -171,7 +171,7 @@ async fn a_slow_token_endpoint_makes_one_refresh_and_clear_answers_in_time() {
 async fn a_throttled_grant_is_a_429_with_retry_after_and_no_token_call_until_the_window_passes() {
     let _turn = SERIAL.lock().await;
     let net = &Net::new().await;
-    let session = signed_in_everywhere(&net, 2, USER).await;
+    let session = signed_in_everywhere(net, 2, USER).await;
     net.sim_post("clock", json!({"advance_secs": 3700})).await;
     let throttled = json!({
         "error": "Access Denied",
@@ -230,7 +230,7 @@ async fn a_throttled_grant_is_a_429_with_retry_after_and_no_token_call_until_the
 async fn signing_out_on_one_isolate_ends_the_session_on_every_other_at_once() {
     let _turn = SERIAL.lock().await;
     let net = &Net::new().await;
-    let session = signed_in_everywhere(&net, 0, USER).await;
+    let session = signed_in_everywhere(net, 0, USER).await;
     let r = net.at(0).post_with_session("/auth/logout", &session).await;
     assert_eq!(r.status(), 204);
     let answers =
@@ -240,8 +240,8 @@ async fn signing_out_on_one_isolate_ends_the_session_on_every_other_at_once() {
     }
 
     // Signing out everywhere ends the user's other sessions too, and revokes the grant.
-    let a = signed_in_everywhere(&net, 1, USER).await;
-    let b = signed_in_everywhere(&net, 2, USER).await;
+    let a = signed_in_everywhere(net, 1, USER).await;
+    let b = signed_in_everywhere(net, 2, USER).await;
     let revokes = net.user_stat(USER, "revokes").await;
     let r = net
         .at(3)
@@ -308,7 +308,7 @@ async fn users_of_three_data_centres_across_two_expiries_get_only_their_own_answ
     ];
     let mut signed_in = Vec::new();
     for (i, email) in users.iter().enumerate() {
-        let session = signed_in_everywhere(&net, i, email).await;
+        let session = signed_in_everywhere(net, i, email).await;
         let r = net
             .at(i)
             .get_with_session("/api/students?per_page=200", &session)

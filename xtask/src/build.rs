@@ -20,7 +20,7 @@ pub fn worker(tools: &Tools, profile: Profile) -> Result<(), String> {
     let root = crate::root();
     let Profile::Release = profile;
     cmd::run(
-        Command::new("cargo")
+        crate::cmd::cargo()
             .args([
                 "build",
                 "--quiet",

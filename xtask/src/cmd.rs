@@ -3,6 +3,11 @@
 use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 
+/// `cargo`: the one that runs this task (`$CARGO`, as Cargo sets it), else the one on `PATH`.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
 /// Prints `$ program args...` so every step of a run is visible, then runs it to completion.
 pub fn run(command: &mut Command) -> Result<(), String> {
     echo(command);

@@ -16,7 +16,7 @@ pub const ENV_NODE_SDK: &str = "ZCRM_NODE_SDK";
 
 /// `cargo test -p zoho-sim --test official_sdk --test conformance -- --ignored`, with the tools.
 pub fn run(tools: &Tools) -> Result<(), String> {
-    let mut command = Command::new("cargo");
+    let mut command = crate::cmd::cargo();
     command
         .args(["test", "--quiet", "-p", "zoho-sim"])
         .args(["--test", "official_sdk", "--test", "conformance"])

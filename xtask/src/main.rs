@@ -15,6 +15,7 @@ mod headers;
 mod http;
 mod isolates;
 mod stack;
+mod tidy;
 mod tools;
 
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ commands:
   isolates       only the 4 isolates of the Worker that test runs start (one workerd, one
                  Durable Object namespace, KV views 60 s stale; ports 8791-8794) and their
                  simulator (8796), until Ctrl-C
+  tidy           formatting, clippy (warnings denied; native and Wasm crates) and the
+                 ARCHITECTURE.md code map naming every module (the first step of `test`)
   tools          install the pinned tools that are missing, then print where they are
   worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
   bench          release build, then sizes against xtask/budgets.toml, and the Worker's latency,
@@ -40,6 +43,10 @@ commands:
                  target/bench/bench.json; fails only over a budget. --no-build: use the
                  existing builds. --profile: instead, a CPU profile of the Worker on its hot
                  routes (self time per function; workerd's inspector on port 19784)
+
+  test --only SUITE [-- FILTER...]
+                 one stack suite (tests/tests/SUITE.rs) against a stack already running
+                 (`cargo xtask dev`; `cargo xtask isolates` for the isolates suite)
 
 options for dev, test and screenshots:
   --sim-port N     the Zoho simulator's port     (default 8790)
@@ -55,12 +62,26 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "dev" => Ports::parse(rest).and_then(stack::dev),
-        "test" => Ports::parse(rest).and_then(stack::test),
+        "test" => match rest.iter().position(|a| a == "--only") {
+            Some(at) => {
+                let (ports, only) = rest.split_at(at);
+                match only.get(1) {
+                    Some(suite) => {
+                        let filters = only.get(2..).unwrap_or_default();
+                        let filters = filters.strip_prefix(&["--".to_owned()][..]).unwrap_or(filters);
+                        Ports::parse(ports).and_then(|p| stack::only(p, suite, filters))
+                    }
+                    None => Err(format!("--only needs a suite name\n\n{USAGE}")),
+                }
+            }
+            None => Ports::parse(rest).and_then(stack::test),
+        },
         "isolates" => Ports::parse(rest).and_then(stack::isolates),
         "screenshots" => Ports::parse(rest).and_then(stack::screenshots),
         "build" => no_options(rest).and_then(|()| build::release()),
         "bench" => bench::Options::parse(rest).and_then(bench::run),
         "tools" => no_options(rest).and_then(|()| tools::Tools::ensure().map(|t| t.print())),
+        "tidy" => no_options(rest).and_then(|()| tidy::run()),
         // Hidden: the simulator's fidelity suites alone (`cargo xtask test` runs them too).
         "fidelity" => no_options(rest).and_then(|()| fidelity::run(&tools::Tools::ensure()?)),
         "worker-build" => no_options(rest).and_then(|()| {
@@ -89,10 +110,41 @@ fn no_options(rest: &[String]) -> Result<(), String> {
     }
 }
 
-/// The workspace root (the parent of this crate), wherever `cargo xtask` is run from.
+/// The workspace root: the nearest folder at or above the current one that holds this
+/// workspace (`Cargo.toml` beside `xtask/Cargo.toml`), found at run time, so a checkout that was
+/// copied or moved with its `target/` runs its tasks on itself, not on the folder it was built in.
 pub fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
+    static ROOT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let cwd = std::env::current_dir().unwrap_or_else(|e| {
+            eprintln!("xtask: no current folder: {e}");
+            std::process::exit(2)
+        });
+        find_root(&cwd).unwrap_or_else(|| {
+            eprintln!(
+                "xtask: {} is not inside the zcrm-edge workspace: run `cargo xtask` there",
+                cwd.display()
+            );
+            std::process::exit(2)
+        })
+    })
+    .clone()
+}
+
+fn find_root(from: &std::path::Path) -> Option<std::path::PathBuf> {
+    from.ancestors()
+        .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("xtask/Cargo.toml").is_file())
+        .map(std::path::Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_root_is_found_from_any_folder_inside() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = here.parent().unwrap();
+        assert_eq!(super::find_root(here).as_deref(), Some(root));
+        assert_eq!(super::find_root(&root.join("edge/src")).as_deref(), Some(root));
+        assert_eq!(super::find_root(std::path::Path::new("/")), None);
+    }
 }

@@ -175,7 +175,7 @@ pub fn isolates(ports: Ports) -> Result<(), String> {
     let state = target_dir().join("xtask");
     let mut stack = Stack::empty(state.join("logs"))?;
     cmd::run(
-        Command::new("cargo")
+        crate::cmd::cargo()
             .args(["build", "--quiet", "-p", "zoho-sim"])
             .current_dir(crate::root()),
     )?;
@@ -189,6 +189,34 @@ pub fn isolates(ports: Ports) -> Result<(), String> {
     let result = stack.watch(&stop);
     drop(stack);
     result
+}
+
+/// `cargo xtask test --only SUITE [-- FILTER...]`: one stack suite (`tests/tests/SUITE.rs`)
+/// against a stack that is already running (`cargo xtask dev`, or `cargo xtask isolates` for
+/// `isolates`), without building or starting anything else: a newcomer's loop.
+pub fn only(ports: Ports, suite: &str, filters: &[String]) -> Result<(), String> {
+    let is_name = !suite.is_empty() && suite.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !is_name || !crate::root().join(format!("tests/tests/{suite}.rs")).is_file() {
+        return Err(format!("no suite `{suite}` in tests/tests/"));
+    }
+    let needed = if suite == "isolates" {
+        ports.isolates().ports()
+    } else {
+        vec![ports.sim, ports.worker]
+    };
+    for port in needed {
+        if crate::http::get(port, "/", Duration::from_secs(2)).is_none() {
+            return Err(format!(
+                "nothing answers on 127.0.0.1:{port}: start the stack first (`cargo xtask dev`, \
+                 or `cargo xtask isolates` for the isolates suite)"
+            ));
+        }
+    }
+    let tools = Tools::ensure()?;
+    let stack = Stack::empty(target_dir().join("xtask/logs"))?;
+    let mut args = vec!["--test", suite, "--", "--ignored"];
+    args.extend(filters.iter().map(String::as_str));
+    cmd::run(&mut stack_tests(&tools, ports, &stack, &args))
 }
 
 /// `cargo xtask test`: every tier, cheapest first.
@@ -207,13 +235,13 @@ pub fn test(ports: Ports) -> Result<(), String> {
     // Tier 1: native unit and integration tests (api, zoho, sim, xtask, repo checks). The tests
     // that need the running stack are #[ignore]d there and run in tier 2.
     cmd::run(
-        Command::new("cargo")
+        crate::cmd::cargo()
             .args(["test", "--quiet"])
             .current_dir(crate::root()),
     )?;
     // The stack tests compile now, before the stack starts, so a compile error fails fast.
     cmd::run(
-        Command::new("cargo")
+        crate::cmd::cargo()
             .args(["test", "--quiet", "-p", "zcrm-tests", "--no-run"])
             .current_dir(crate::root()),
     )?;
@@ -246,7 +274,7 @@ pub fn test(ports: Ports) -> Result<(), String> {
         ],
     );
     // Then what must run after everything else: the scan of what the Workers wrote.
-    let mut after_all = Command::new("cargo");
+    let mut after_all = crate::cmd::cargo();
     after_all
         .args([
             "test",
@@ -366,7 +394,7 @@ fn call_of(method: &str, path: &str) -> &'static str {
 
 /// `cargo test -p zcrm-tests <args>` against the running stack: its URLs in the environment.
 fn stack_tests(tools: &Tools, ports: Ports, stack: &Stack, args: &[&str]) -> Command {
-    let mut tests = Command::new("cargo");
+    let mut tests = crate::cmd::cargo();
     tests
         .args(["test", "--quiet", "-p", "zcrm-tests"])
         .args(args)
@@ -541,7 +569,7 @@ impl Stack {
 
         // The simulator (debug build: quick to build, and fast enough for every test).
         cmd::run(
-            Command::new("cargo")
+            crate::cmd::cargo()
                 .args(["build", "--quiet", "-p", "zoho-sim"])
                 .current_dir(&root),
         )?;

@@ -252,7 +252,7 @@ fn ensure_cargo_tool(cache: &Path, tool: &CargoTool) -> Result<PathBuf, String> 
         root.display(),
         tool.cold_minutes
     );
-    let mut command = Command::new("cargo");
+    let mut command = crate::cmd::cargo();
     command
         .args(["install", tool.krate, "--version", tool.version, "--root"])
         .arg(&root)

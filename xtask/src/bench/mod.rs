@@ -1074,7 +1074,7 @@ pub fn run(options: Options) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&bundle);
         build::bundle(&tools)?;
         crate::cmd::run(
-            Command::new("cargo")
+            crate::cmd::cargo()
                 .args(["build", "--quiet", "--release", "-p", "zoho-sim"])
                 .current_dir(&root),
         )?;
