@@ -43,22 +43,10 @@ impl Isolates {
 
     /// Writes the workerd folder: the config, the Worker's two files, the KV store and its views.
     pub fn prepare(&self, dir: &Path) -> Result<(), String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let build = crate::root().join("edge/build");
-        let index = std::fs::read_to_string(build.join("index.js"))
-            .map_err(|e| format!("edge/build/index.js: {e}"))?;
-        if !index.contains(&format!("\"./{WASM_MODULE}\"")) {
-            return Err(format!(
-                "edge/build/index.js no longer imports ./{WASM_MODULE}: update xtask/src/isolates.rs"
-            ));
-        }
+        copy_worker(dir)?;
         let write = |name: &str, bytes: &[u8]| {
             std::fs::write(dir.join(name), bytes).map_err(|e| format!("{name}: {e}"))
         };
-        write("index.js", index.as_bytes())?;
-        let wasm = std::fs::read(build.join(WASM_MODULE))
-            .map_err(|e| format!("edge/build/{WASM_MODULE}: {e}"))?;
-        write(WASM_MODULE, &wasm)?;
         write("kv-store.js", KV_STORE.as_bytes())?;
         write("kv-view.js", KV_VIEW.as_bytes())?;
         let objects = dir.join("durable-objects");
@@ -154,6 +142,25 @@ const kvstore :Workerd.Worker = (
             objects = objects.display(),
         )
     }
+}
+
+/// Copies the Worker's build (`edge/build/index.js` and the Wasm it imports) into `dir`, for a
+/// workerd config to embed.
+pub fn copy_worker(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let build = crate::root().join("edge/build");
+    let index = std::fs::read_to_string(build.join("index.js"))
+        .map_err(|e| format!("edge/build/index.js: {e}"))?;
+    if !index.contains(&format!("\"./{WASM_MODULE}\"")) {
+        return Err(format!(
+            "edge/build/index.js no longer imports ./{WASM_MODULE}: update xtask/src/isolates.rs"
+        ));
+    }
+    for name in ["index.js", WASM_MODULE] {
+        std::fs::copy(build.join(name), dir.join(name))
+            .map_err(|e| format!("edge/build/{name}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// `compatibility_date` of `edge/wrangler.toml`.

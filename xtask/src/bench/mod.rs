@@ -599,22 +599,10 @@ impl Bench {
     /// Writes the workerd folder (config, the Worker's files, the KV service).
     fn prepare_workerd(&self) -> Result<PathBuf, String> {
         let dir = self.dir.join("workerd");
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let build = crate::root().join("edge/build");
-        let index = std::fs::read_to_string(build.join("index.js"))
-            .map_err(|e| format!("edge/build/index.js: {e}"))?;
-        if !index.contains(&format!("\"./{WASM_MODULE}\"")) {
-            return Err(format!(
-                "edge/build/index.js no longer imports ./{WASM_MODULE}: update xtask/src/bench.rs"
-            ));
-        }
+        crate::isolates::copy_worker(&dir)?;
         let write = |name: &str, bytes: &[u8]| {
             std::fs::write(dir.join(name), bytes).map_err(|e| format!("{name}: {e}"))
         };
-        write("index.js", index.as_bytes())?;
-        let wasm = std::fs::read(build.join(WASM_MODULE))
-            .map_err(|e| format!("edge/build/{WASM_MODULE}: {e}"))?;
-        write(WASM_MODULE, &wasm)?;
         write("kv.js", KV_SERVICE.as_bytes())?;
         write("front.js", FRONT_SERVICE.as_bytes())?;
         write("floor.js", floor::SERVICE.as_bytes())?;
