@@ -22,6 +22,7 @@ use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_S
 use crate::crm::upstream_failure;
 use crate::grant::{GrantCall, UserView};
 use crate::grant_object;
+use crate::limits;
 use crate::login_object;
 use crate::records::{UserRecord, user_key};
 use crate::reply::{self, Failure, Outcome};
@@ -41,7 +42,8 @@ pub const SCOPES: [&str; 4] = [
 const MAX_CALLBACK_BODY: usize = 4 * 1024;
 
 /// `GET /auth/start`: a new login (sealed into its cookie) and a redirect to Zoho.
-pub fn start(ctx: &Ctx) -> Outcome {
+pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
+    limits::sign_in(req, ctx).await?;
     let login = Login::new(ctx.now_ms);
     let config = &ctx.config;
     let url = AuthorizeRequest {
@@ -83,6 +85,7 @@ pub async fn callback(mut req: Request, ctx: &Ctx) -> Outcome {
 }
 
 async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
+    limits::sign_in(req, ctx).await?;
     let config = &ctx.config;
     let body = read_body(req, MAX_CALLBACK_BODY).await?;
     let callback: CallbackRequest = serde_json::from_slice(&body).map_err(|_| {

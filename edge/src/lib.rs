@@ -25,6 +25,8 @@ mod entry;
 #[cfg(target_arch = "wasm32")]
 mod grant_object;
 #[cfg(target_arch = "wasm32")]
+mod limits;
+#[cfg(target_arch = "wasm32")]
 mod log;
 #[cfg(target_arch = "wasm32")]
 mod login_object;

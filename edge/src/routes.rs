@@ -161,7 +161,7 @@ async fn route(req: Request, ctx: &Ctx) -> Outcome {
     match (route, method) {
         (Route::Health, _) => Ok(health(ctx)),
         (Route::Session, _) => auth::session(&req, ctx).await,
-        (Route::Start, _) => auth::start(ctx),
+        (Route::Start, _) => auth::start(&req, ctx).await,
         (Route::Callback, _) => auth::callback(req, ctx).await,
         (Route::Logout, _) => auth::logout(&req, ctx).await,
         (Route::StudentsMeta, _) => students::meta(&req, ctx).await,

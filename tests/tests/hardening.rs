@@ -48,6 +48,26 @@ async fn token_calls(env: &Env) -> u64 {
         .unwrap_or(0)
 }
 
+/// `POST /auth/callback` from a client address of its own: an attacker with many addresses,
+/// whom the per-address limit does not stop.
+async fn callback_from_elsewhere(
+    env: &Env,
+    login_cookie: &str,
+    body: &zcrm_api::CallbackRequest,
+) -> reqwest::Response {
+    support::client(&support::new_client_address())
+        .post(env.worker("/auth/callback"))
+        .header(zcrm_api::CSRF_HEADER, zcrm_api::CSRF_VALUE)
+        .header(
+            "cookie",
+            format!("{}={login_cookie}", support::LOGIN_COOKIE),
+        )
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A code of Zoho's shape that Zoho never issued.
 fn junk_code(i: usize) -> String {
     format!("1000.{i:032x}.{:032x}", i * 7919)
@@ -162,7 +182,9 @@ async fn a_login_is_single_use_and_its_replays_spend_no_token_call() {
     let started = env.start().await;
     let genuine = env.approve(&started, US_ADMIN).await;
     let before = token_calls(&env).await;
-    let answers = join_all((0..30).map(|_| env.callback(&started.login_cookie, &genuine))).await;
+    let answers =
+        join_all((0..30).map(|_| callback_from_elsewhere(&env, &started.login_cookie, &genuine)))
+            .await;
     let mut statuses = std::collections::BTreeMap::new();
     for r in answers {
         let status = r.status().as_u16();
@@ -191,7 +213,7 @@ async fn a_login_is_single_use_and_its_replays_spend_no_token_call() {
     let mut codes_seen = Vec::new();
     for i in 0..30 {
         callback.code = junk_code(i + 1);
-        let r = env.callback(&started.login_cookie, &callback).await;
+        let r = callback_from_elsewhere(&env, &started.login_cookie, &callback).await;
         codes_seen.push(error_of(r).await);
     }
     let calls = token_calls(&env).await - before;
@@ -226,4 +248,50 @@ async fn a_login_is_single_use_and_its_replays_spend_no_token_call() {
     );
     let r = env.callback(&started.login_cookie, &genuine).await;
     assert_eq!(r.status(), 200, "the login was still unused");
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn sign_in_attempts_are_limited_per_client_address() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let address = support::new_client_address();
+    let from = support::client(&address);
+    let before = token_calls(&env).await;
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut limited = Vec::new();
+    for i in 0..40 {
+        // Starts and callbacks (with a forged state) count together.
+        let r = if i % 2 == 0 {
+            from.get(env.worker("/auth/start")).send().await.unwrap()
+        } else {
+            from.post(env.worker("/auth/callback"))
+                .header(zcrm_api::CSRF_HEADER, zcrm_api::CSRF_VALUE)
+                .json(
+                    &json!({"code": junk_code(i), "state": "A".repeat(43), "location": "us",
+                              "accounts_server": format!("{}/us/accounts", env.stack.sim)}),
+                )
+                .send()
+                .await
+                .unwrap()
+        };
+        *statuses.entry(r.status().as_u16()).or_insert(0) += 1;
+        if r.status() == 429 {
+            let retry_after = r.headers()["retry-after"].to_str().unwrap().to_owned();
+            let e: ApiError = r.json().await.unwrap();
+            assert_eq!(e.error.code, codes::RATE_LIMITED);
+            assert_eq!(e.error.retry_after_secs, Some(60));
+            limited.push(retry_after);
+        }
+    }
+    eprintln!("40 sign-in requests from one address: {statuses:?}");
+    assert_eq!(
+        statuses.get(&429),
+        Some(&10),
+        "30 a minute pass, the rest are refused: {statuses:?}"
+    );
+    assert!(limited.iter().all(|r| r == "60"), "{limited:?}");
+    assert_eq!(token_calls(&env).await, before, "none reached Zoho");
+    // Another client is not held back by this one.
+    env.sign_in(US_ADMIN).await;
 }

@@ -25,13 +25,14 @@ pub struct Env {
 }
 
 impl Env {
-    /// The stack with the simulator back at its seed.
+    /// The stack with the simulator back at its seed. The Env speaks for a client of its own
+    /// address (see [`client`]), so that one test's sign-ins do not count against another's.
     pub async fn new() -> Env {
         let stack = Stack::from_env();
         let env = Env {
             worker_url: stack.worker.clone(),
             stack,
-            http: zcrm_tests::http_no_cookies(),
+            http: client(&new_client_address()),
             sim_environment: "production",
         };
         env.sim_post("reset", json!({})).await;
@@ -210,6 +211,27 @@ impl Env {
     pub async fn sim_user_stats(&self, email: &str) -> Value {
         self.sim_get("stats").await["users"][email].clone()
     }
+}
+
+/// A client address of its own (IPv6 documentation range: the pid and a counter).
+pub fn new_client_address() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("2001:db8::{:x}:{n:x}", std::process::id())
+}
+
+/// An HTTP client like [`zcrm_tests::http_no_cookies`] whose requests come from `address`:
+/// `CF-Connecting-IP`, which Cloudflare sets on every request and `wrangler dev` passes on as
+/// sent, so the Worker's per-address limits see distinct clients.
+pub fn client(address: &str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cf-connecting-ip", address.parse().unwrap());
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
 }
 
 pub struct Started {

@@ -1,0 +1,71 @@
+//! Rate limits with the Workers Rate Limiting binding (`worker::RateLimiter`): per client
+//! address on sign-in (`/auth/start` and `/auth/callback` together), so that nobody can make
+//! the Worker spend the portal's client secret on Zoho's token endpoint at will.
+//!
+//! The limits themselves (requests per period) are the bindings' settings in `wrangler.toml`.
+//! A Worker without the binding (the raw workerd configurations of the isolates suite and the
+//! bench) runs unlimited; a limiter that fails lets the request through and logs it: the limit is
+//! a guard against abuse, never a reason to refuse a person.
+
+use serde_json::json;
+use worker::Request;
+use zcrm_api::codes;
+
+use crate::reply::Failure;
+use crate::routes::Ctx;
+
+/// The binding of sign-in's limit, per client address.
+pub const AUTH_BINDING: &str = "AUTH_LIMITER";
+/// The period of the bindings (Cloudflare allows 10 or 60 seconds), sent as `Retry-After`.
+const PERIOD_SECS: u64 = 60;
+
+/// The client's address as Cloudflare gives it (`CF-Connecting-IP`, which Cloudflare sets on
+/// every request), or `unknown`.
+pub fn client_address(req: &Request) -> String {
+    req.headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .filter(|ip| {
+            !ip.is_empty()
+                && ip.len() <= 45
+                && ip
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// One more request of `key` under `binding`: `Err(429)` past the limit.
+pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<(), Failure> {
+    let Ok(limiter) = ctx.env.rate_limiter(binding) else {
+        return Ok(());
+    };
+    match limiter.limit(key).await {
+        Ok(outcome) if outcome.success => Ok(()),
+        Ok(_) => {
+            ctx.log.warn("rate_limited", json!({"limit": binding}));
+            Err(Failure {
+                retry_after: Some(PERIOD_SECS),
+                ..Failure::new(
+                    429,
+                    codes::RATE_LIMITED,
+                    format!("Too many {what} in a short time. Try again in a minute."),
+                )
+            })
+        }
+        Err(e) => {
+            ctx.log.warn(
+                "rate_limiter_failed",
+                json!({"limit": binding, "error": e.to_string()}),
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Sign-in's limit for the request's client address.
+pub async fn sign_in(req: &Request, ctx: &Ctx) -> Result<(), Failure> {
+    let key = format!("auth:{}", client_address(req));
+    check(ctx, AUTH_BINDING, key, "sign-in attempts").await
+}
