@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::js_sys::encode_uri_component;
 use web_sys::{Headers, RequestInit, Response};
-use zcrm_api::students::{Student, StudentInput, StudentsMeta, StudentsPage};
+use zcrm_api::students::{Student, StudentInput, StudentsCount, StudentsMeta, StudentsPage};
 use zcrm_api::{
     ApiError, CSRF_HEADER, CSRF_VALUE, CallbackRequest, ErrorBody, Health, SessionInfo, codes,
 };
@@ -167,6 +167,11 @@ pub async fn logout(everywhere: bool) -> Result<(), Failure> {
 pub async fn students(per_page: u32, query: &str) -> Result<StudentsPage, Failure> {
     let url = format!("/api/students?per_page={per_page}&{query}");
     json("GET", &url, None, None).await
+}
+
+/// How many students the list has with `query`'s search and course (`q`, `course`, encoded).
+pub async fn students_count(query: &str) -> Result<StudentsCount, Failure> {
+    json("GET", &format!("/api/students/count?{query}"), None, None).await
 }
 
 /// A query parameter's value, percent-encoded.

@@ -139,6 +139,22 @@ pub fn Students() -> impl IntoView {
         });
     });
 
+    // "N students": Zoho's count of the list with this search and course, again after a change.
+    let total: RwSignal<Option<u64>> = RwSignal::new(None);
+    let count_seq = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let filter = list_query(1, &query.get(), &course.get(), None);
+        sctx.reload.track();
+        let n = count_seq.get_value().wrapping_add(1);
+        count_seq.set_value(n);
+        leptos::task::spawn_local(async move {
+            let result = api::students_count(&filter).await;
+            if count_seq.try_get_value() == Some(n) {
+                total.set(result.ok().map(|c| c.count));
+            }
+        });
+    });
+
     // A form kept when the session ended opens again once the same user is back.
     if let Auth::SignedIn(user) = ctx.auth.get_untracked()
         && let Some(target) = form::take_draft(&user.email)
@@ -231,6 +247,9 @@ pub fn Students() -> impl IntoView {
                     "Add student"
                 </button>
             </div>
+            <p class="muted count" data-testid="student-count" aria-live="polite">
+                {move || total.get().map(|n| format!("{n} student{}", if n == 1 { "" } else { "s" }))}
+            </p>
             <div aria-live="polite" class="list-status">
                 {move || loading.get().then(|| view! {
                     <p class="muted" data-testid="students-loading">"Loading students…"</p>

@@ -492,6 +492,13 @@ async fn the_list_sorts_by_two_columns_both_ways_and_filters_by_course_with_a_se
     sort_by(&b, "name", "ascending").await;
     assert_eq!(aria_sort(&b, "email").await, "none");
     let ascending = all_pages(&b, "last-name").await;
+    // "N students" is Zoho's count of what the pages hold.
+    wait_text(
+        &b,
+        "[data-testid=student-count]",
+        &format!("{} students", ascending.len()),
+    )
+    .await;
     assert!(
         ascending.len() > 20,
         "more than a page: {}",
@@ -530,6 +537,7 @@ async fn the_list_sorts_by_two_columns_both_ways_and_filters_by_course_with_a_se
     let b = open_app(&stack).await;
     sign_in(&b, BULK_ADMIN, "Bea Bulk").await;
     wait_for(&b, "[data-testid=student-row]").await;
+    let whole = wait_text(&b, "[data-testid=student-count]", " students").await;
     let course = "Data Science";
     wait_for(
         &b,
@@ -553,6 +561,14 @@ async fn the_list_sorts_by_two_columns_both_ways_and_filters_by_course_with_a_se
         assert!(tokio::time::Instant::now() < deadline, "{courses:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let of_course = b
+        .wait_for_text("[data-testid=student-count]", WAIT, |t| t != whole)
+        .await;
+    let number = |t: &str| -> u64 { t.split(' ').next().unwrap().parse().unwrap() };
+    assert!(
+        number(&of_course) > 20 && number(&of_course) < number(&whole),
+        "{of_course} of {whole}"
+    );
     let surname = last_names(&b).await[0].clone();
     search(&b, &surname).await;
     sort_by(&b, "email", "ascending").await;
@@ -573,6 +589,18 @@ async fn the_list_sorts_by_two_columns_both_ways_and_filters_by_course_with_a_se
     }
     let emails = texts(&b, "[data-testid=student-email]").await;
     assert!(sorted_ignoring_case(&emails, false), "{emails:?}");
+    let matching = all_pages(&b, "[data-testid=student-email]").await.len();
+    wait_text(
+        &b,
+        "[data-testid=student-count]",
+        &format!("{matching} student"),
+    )
+    .await;
+    // Back to the first page for the reload.
+    while count(&b, "[data-testid=prev-page]:enabled").await > 0 {
+        click(&b, "[data-testid=prev-page]").await;
+        row_names(&b).await;
+    }
     // Kept in the URL: a reload shows the same list, the same way.
     let url = b.client.current_url().await.unwrap();
     let query = url.query().unwrap_or_default().to_owned();
