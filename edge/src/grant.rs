@@ -211,8 +211,10 @@ pub fn need(expires_at_ms: u64, now_ms: u64, refused: Option<bool>) -> Need {
 /// A call from the Worker to a grant's object (JSON over the object's `fetch`). Made once per
 /// request and moved, never stored: the size of the sign-in's record does not matter.
 #[allow(clippy::large_enum_variant)]
+/// Externally tagged (`{"sign_in":{...}}`): an internally tagged enum would make serde buffer
+/// every call before decoding it, and carry the code for that in the Worker.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum GrantCall {
     /// Is the session live? With `token`, also a usable access token (refreshed if due, or
     /// if `refused` is the sealed token Zoho just refused).
@@ -414,7 +416,7 @@ mod tests {
             everywhere: true,
         };
         let text = serde_json::to_string(&call).unwrap();
-        assert!(text.contains(r#""op":"sign_out""#), "{text}");
+        assert!(text.starts_with(r#"{"sign_out":{"#), "{text}");
         let back: GrantCall = serde_json::from_str(&text).unwrap();
         assert_eq!(back.key(), "user:us:production:1:2");
         assert_eq!(retry_after_secs(1), 1);
