@@ -131,6 +131,8 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// Another student already has this email.
     pub const DUPLICATE: &str = "duplicate";
+    /// The user's Zoho organisation is not one the portal serves (`ALLOWED_ORGS`).
+    pub const ORG_NOT_ALLOWED: &str = "org_not_allowed";
     /// Zoho said no to this user (scope or permission).
     pub const NO_PERMISSION: &str = "no_permission";
     /// Too many requests, at Zoho or at the edge: retry later.
