@@ -26,7 +26,32 @@ pub struct Crm<'a> {
     sealed: String,
 }
 
+/// A [`Crm`] without the borrow of its request's context: what a streamed answer carries from
+/// one page to the next.
+pub struct CrmParts {
+    user: UserView,
+    session: String,
+    sealed: String,
+}
+
 impl<'a> Crm<'a> {
+    pub fn into_parts(self) -> CrmParts {
+        CrmParts {
+            user: self.user,
+            session: self.session,
+            sealed: self.sealed,
+        }
+    }
+
+    pub fn from_parts(ctx: &'a Ctx, parts: CrmParts) -> Crm<'a> {
+        Crm {
+            ctx,
+            user: parts.user,
+            session: parts.session,
+            sealed: parts.sealed,
+        }
+    }
+
     /// The request's session and a usable access token: one round trip to the grant's object.
     pub async fn for_request(req: &worker::Request, ctx: &'a Ctx) -> Result<Crm<'a>, Failure> {
         let signed_in = auth::current(req, ctx, true, None).await?;

@@ -9,12 +9,12 @@ use zcrm_api::students::{
     StudentField, StudentsPage,
 };
 use zoho::criteria::Criteria;
-use zoho::crm::Record;
+use zoho::crm::{Info, Record};
 
 use crate::leads::{LEAD_FIELDS, MAX_PAGED_RECORDS, MODULE, student_from_record};
 
 /// `GET /api/students` parameters, validated.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListQuery {
     pub page: u32,
     pub per_page: u32,
@@ -205,6 +205,121 @@ impl CountQuery {
                 zoho::form::encode_component(&c.to_string())
             ),
         }
+    }
+}
+
+/// `GET /api/students/export.csv` parameters: the list's search, course filter and sort (every
+/// page: no `page`, `per_page`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ExportQuery(ListQuery);
+
+impl ExportQuery {
+    pub fn parse(pairs: &[(String, String)]) -> Result<ExportQuery, String> {
+        let allowed = ["q", "course", "sort", "order"];
+        if let Some((other, _)) = pairs.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            return Err(format!(
+                "unknown parameter `{}` ({})",
+                shown(other),
+                allowed.join(", ")
+            ));
+        }
+        ListQuery::parse(pairs).map(ExportQuery)
+    }
+
+    /// The list these parameters name (its first page).
+    pub fn list(&self) -> &ListQuery {
+        &self.0
+    }
+
+    /// Every page, in the list's order: Zoho's list sorted as asked, or the search in Zoho's
+    /// order (a search with an explicit order is sorted by the Worker: [`ListQuery::sorts_matches`]).
+    pub fn pages(&self) -> AllPages {
+        match self.0.criteria() {
+            None => {
+                let (key, order) = self.0.sorting();
+                AllPages::list(sort_field(key), order)
+            }
+            Some(criteria) => AllPages::search(&criteria),
+        }
+    }
+}
+
+/// Every page of a list or a search, 200 records at a time: a list by `page_token` after the
+/// first page (no limit; <https://www.zoho.com/crm/developer/docs/api/v8/get-records.html>:
+/// `page`/`per_page` reach the first 2,000 records, `info.next_page_token` the rest), a search by
+/// page number (Zoho's search reaches its first 2,000 matches).
+#[derive(Debug, PartialEq, Eq)]
+pub struct AllPages {
+    /// The encoded criteria of a search; `None`: a list.
+    criteria: Option<String>,
+    sort: String,
+    /// Pages read so far.
+    read: u32,
+}
+
+impl AllPages {
+    /// A list sorted by `field`.
+    pub fn list(field: &str, order: SortOrder) -> AllPages {
+        AllPages {
+            criteria: None,
+            sort: format!("&sort_by={field}&sort_order={}", order.as_str()),
+            read: 0,
+        }
+    }
+
+    pub fn search(criteria: &Criteria) -> AllPages {
+        AllPages {
+            criteria: Some(zoho::form::encode_component(&criteria.to_string())),
+            sort: String::new(),
+            read: 0,
+        }
+    }
+
+    /// The first page's path under `/crm/v8`.
+    pub fn first(&mut self) -> String {
+        self.read = 1;
+        match &self.criteria {
+            None => format!(
+                "/{MODULE}?fields={LEAD_FIELDS}&per_page={MAX_PER_PAGE}{}",
+                self.sort
+            ),
+            Some(c) => self.search_page(c, 1),
+        }
+    }
+
+    fn search_page(&self, criteria: &str, page: u32) -> String {
+        format!(
+            "/{MODULE}/search?criteria={criteria}&fields={LEAD_FIELDS}&page={page}&per_page={MAX_PER_PAGE}"
+        )
+    }
+
+    /// The next page's path after a page whose `info` this is; `None` when that was the last
+    /// (or the last a search reaches: [`AllPages::capped`]). An error when Zoho says more
+    /// records follow but gives no way to them.
+    pub fn next(&mut self, info: &Info) -> Result<Option<String>, &'static str> {
+        if !info.more_records || self.capped() {
+            return Ok(None);
+        }
+        self.read += 1;
+        match &self.criteria {
+            None => {
+                let token = info
+                    .next_page_token
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .ok_or("Zoho said more records follow but gave no next_page_token.")?;
+                Ok(Some(format!(
+                    "/{MODULE}?fields={LEAD_FIELDS}&per_page={MAX_PER_PAGE}&page_token={}",
+                    zoho::form::encode_component(token)
+                )))
+            }
+            Some(c) => Ok(Some(self.search_page(c, self.read))),
+        }
+    }
+
+    /// Whether a search has read the 2,000 matches Zoho's search reaches.
+    pub fn capped(&self) -> bool {
+        self.criteria.is_some() && self.read * MAX_PER_PAGE >= MAX_PAGED_RECORDS
     }
 }
 
@@ -452,6 +567,57 @@ mod tests {
         );
         for bad in ["page=2", "sort=name", "q=a%00", "x=1"] {
             assert!(CountQuery::parse(&pairs(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_export_reads_every_page() {
+        let info = |more: bool, token: Option<&str>| Info {
+            per_page: 200,
+            count: 200,
+            page: 1,
+            sort_by: None,
+            sort_order: None,
+            more_records: more,
+            next_page_token: token.map(str::to_owned),
+            previous_page_token: None,
+            page_token_expiry: None,
+        };
+        // A list: sorted as asked, then by page_token past record 2,000.
+        let q = ExportQuery::parse(&pairs("sort=college&order=desc")).unwrap();
+        let mut pages = q.pages();
+        assert_eq!(
+            pages.first(),
+            "/Leads?fields=First_Name,Last_Name,Company,Course,Email,Phone&per_page=200&sort_by=Company&sort_order=desc"
+        );
+        for _ in 0..15 {
+            let next = pages.next(&info(true, Some("a+b/c"))).unwrap().unwrap();
+            assert!(next.ends_with("&page_token=a%2Bb%2Fc"), "{next}");
+        }
+        assert!(!pages.capped(), "a list has no 2,000 limit");
+        assert_eq!(pages.next(&info(false, None)), Ok(None));
+        assert!(pages.next(&info(true, None)).is_err(), "more, but no token");
+        // The default order is the list's: last modified first.
+        assert!(
+            ExportQuery::parse(&[])
+                .unwrap()
+                .pages()
+                .first()
+                .ends_with("&sort_by=Modified_Time&sort_order=desc")
+        );
+        // A search: by page number, up to the 2,000 matches Zoho's search reaches.
+        let mut search = ExportQuery::parse(&pairs("q=Rao&course=Data%20Science"))
+            .unwrap()
+            .pages();
+        assert!(search.first().contains("/Leads/search?criteria="));
+        let mut last = String::new();
+        while let Some(next) = search.next(&info(true, None)).unwrap() {
+            last = next;
+        }
+        assert!(last.ends_with("&page=10&per_page=200"), "{last}");
+        assert!(search.capped());
+        for bad in ["page=2", "per_page=10", "sort=shoe", "x=1"] {
+            assert!(ExportQuery::parse(&pairs(bad)).is_err(), "{bad}");
         }
     }
 

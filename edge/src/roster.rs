@@ -1,15 +1,17 @@
-//! `/api/students` read as a whole: the list (paged, searched, filtered by course, sorted) and
-//! its count. The requests are built by [`crate::listing`] and the answers read by
+//! `/api/students` read as a whole: the list (paged, searched, filtered by course, sorted), its
+//! count and its export as CSV (streamed, every page). The requests are built by [`crate::listing`] and the answers read by
 //! [`crate::leads`]; this is the Worker glue.
 
+use futures_util::stream;
 use serde_json::json;
-use worker::{Method, Request};
+use worker::{Headers, Method, Request, Response};
+use zcrm_api::csv;
 use zcrm_api::students::{StudentField, StudentsCount};
 use zoho::crm::{ApiResponse, CountResponse, ListResponse, Record, classify_response};
 
-use crate::crm::Crm;
+use crate::crm::{Crm, CrmParts};
 use crate::leads::{self, MAX_PAGED_RECORDS};
-use crate::listing::{CountQuery, ListQuery};
+use crate::listing::{AllPages, CountQuery, ExportQuery, ListQuery};
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
 use crate::store::Store;
@@ -54,6 +56,135 @@ pub async fn count(req: &Request, ctx: &Ctx) -> Outcome {
         ApiResponse::NoContent => Ok(reply::json(200, &StudentsCount { count: 0 })),
         other => Err(crm_failure(ctx, "count", other)),
     }
+}
+
+/// `GET /api/students/export.csv[?q=&course=&sort=&order=]`: the list as CSV (`zcrm_api::csv`'s
+/// header and rows, formula characters neutralised), every page. The first page is read before
+/// answering, so that a refusal is a JSON error; the rest is streamed page by page. A failure
+/// after that cuts the body short (the download fails) rather than ending a partial file well.
+pub async fn export(req: &Request, ctx: &Ctx) -> Outcome {
+    let query = ExportQuery::parse(&query_pairs(req)).map_err(Failure::bad_request)?;
+    let mut crm = Crm::for_request(req, ctx).await?;
+    check_course(ctx, &mut crm, query.list().course.as_deref()).await?;
+    if query.list().sorts_matches() {
+        // Sorted here: the matches Zoho's search reaches (2,000 at most), sorted, in one body.
+        let all = ListQuery {
+            page: 1,
+            per_page: MAX_PAGED_RECORDS,
+            ..query.list().clone()
+        };
+        let matches = read_matches(ctx, &mut crm, &all).await?;
+        let mut body = csv::export_header();
+        for s in all.page_of_matches(matches).students {
+            body.push_str(&csv::export_row(&s));
+        }
+        return csv_response(stream::iter([Ok::<_, worker::Error>(body.into_bytes())]));
+    }
+    let mut pages = query.pages();
+    let first = read_page(ctx, &mut crm, &pages.first()).await?;
+    let mut body = csv::export_header();
+    let next = rows_and_next(&mut body, &mut pages, first.as_ref());
+    let state = Export {
+        ctx: ctx.clone(),
+        parts: Some(crm.into_parts()),
+        pages,
+        next,
+        pending: Some(body),
+    };
+    csv_response(stream::unfold(state, Export::step))
+}
+
+/// A streamed export between two pages.
+struct Export {
+    ctx: Ctx,
+    parts: Option<CrmParts>,
+    pages: AllPages,
+    next: Result<Option<String>, String>,
+    /// Rows read and not yet sent.
+    pending: Option<String>,
+}
+
+impl Export {
+    async fn step(mut self) -> Option<(Result<Vec<u8>, worker::Error>, Export)> {
+        if let Some(rows) = self.pending.take() {
+            return Some((Ok(rows.into_bytes()), self));
+        }
+        let path = match std::mem::replace(&mut self.next, Ok(None)) {
+            Ok(Some(path)) => path,
+            Ok(None) => return None,
+            Err(problem) => return Some((Err(self.cut(&problem)), self)),
+        };
+        let mut crm = Crm::from_parts(&self.ctx, self.parts.take()?);
+        let page = read_page(&self.ctx, &mut crm, &path).await;
+        self.parts = Some(crm.into_parts());
+        match page {
+            Ok(page) => {
+                let mut rows = String::new();
+                self.next = rows_and_next(&mut rows, &mut self.pages, page.as_ref());
+                Some((Ok(rows.into_bytes()), self))
+            }
+            Err(failure) => {
+                let problem = failure.message;
+                Some((Err(self.cut(&problem)), self))
+            }
+        }
+    }
+
+    /// Ends the body with an error (the stream stops after it).
+    fn cut(&mut self, problem: &str) -> worker::Error {
+        self.next = Ok(None);
+        self.ctx.log.warn("export_cut", json!({"problem": problem}));
+        worker::Error::RustError(format!("the export was cut: {problem}"))
+    }
+}
+
+/// Appends a page's rows; the next page's path (or the problem with it).
+fn rows_and_next(
+    out: &mut String,
+    pages: &mut AllPages,
+    page: Option<&ListResponse>,
+) -> Result<Option<String>, String> {
+    let Some(page) = page else {
+        return Ok(None);
+    };
+    for s in page.data.iter().filter_map(leads::student_from_record) {
+        out.push_str(&csv::export_row(&s));
+    }
+    pages.next(&page.info).map_err(str::to_owned)
+}
+
+/// One page of a list or search; `None` for Zoho's 204 (nothing more).
+async fn read_page(
+    ctx: &Ctx,
+    crm: &mut Crm<'_>,
+    path: &str,
+) -> Result<Option<ListResponse>, Failure> {
+    let answer = crm.call(Method::Get, path, None).await?;
+    if answer.status == 200
+        && let Ok(list) = serde_json::from_str::<ListResponse>(&answer.body)
+    {
+        return Ok(Some(list));
+    }
+    match classify_response(answer.status, &answer.body) {
+        ApiResponse::NoContent => Ok(None),
+        ApiResponse::Json(200, _) => {
+            Err(Failure::upstream("Zoho's list of students is malformed."))
+        }
+        other => Err(crm_failure(ctx, "export", other)),
+    }
+}
+
+fn csv_response<S>(body: S) -> Outcome
+where
+    S: futures_util::TryStream<Ok = Vec<u8>, Error = worker::Error> + 'static,
+{
+    let headers = Headers::new();
+    headers.set("content-type", "text/csv; charset=utf-8")?;
+    headers.set(
+        "content-disposition",
+        "attachment; filename=\"students.csv\"",
+    )?;
+    Ok(Response::from_stream(body)?.with_headers(headers))
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {

@@ -104,6 +104,7 @@ enum Route {
     Students,
     StudentsMeta,
     StudentsCount,
+    StudentsExport,
     Student(String),
     Crm(String, proxy::Target),
 }
@@ -119,6 +120,7 @@ impl Route {
             "/api/students" => Route::Students,
             "/api/students/meta" => Route::StudentsMeta,
             "/api/students/count" => Route::StudentsCount,
+            "/api/students/export.csv" => Route::StudentsExport,
             _ => {
                 if let Some(id) = path.strip_prefix("/api/students/") {
                     if !zoho::fields::is_record_id(id) {
@@ -141,7 +143,8 @@ impl Route {
             | Route::Session
             | Route::Start
             | Route::StudentsMeta
-            | Route::StudentsCount => &[Method::Get],
+            | Route::StudentsCount
+            | Route::StudentsExport => &[Method::Get],
             Route::Callback | Route::Logout => &[Method::Post],
             Route::Students => &[Method::Get, Method::Post],
             Route::Student(_) => &[Method::Get, Method::Put, Method::Delete],
@@ -166,6 +169,7 @@ async fn route(req: Request, ctx: &Ctx) -> Outcome {
         (Route::Logout, _) => auth::logout(&req, ctx).await,
         (Route::StudentsMeta, _) => students::meta(&req, ctx).await,
         (Route::StudentsCount, _) => roster::count(&req, ctx).await,
+        (Route::StudentsExport, _) => roster::export(&req, ctx).await,
         (Route::Students, Method::Post) => students::create(req, ctx).await,
         (Route::Students, _) => roster::list(&req, ctx).await,
         (Route::Student(id), Method::Put) => students::update(req, ctx, &id).await,
