@@ -243,6 +243,17 @@ pub fn Students() -> impl IntoView {
                             .collect_view()
                     }}
                 </select>
+                <a
+                    class="button"
+                    data-testid="export-csv"
+                    download="students.csv"
+                    href=move || {
+                        let filter = list_query(1, &query.get(), &course.get(), sort.get());
+                        format!("/api/students/export.csv?{filter}")
+                    }
+                >
+                    "Export CSV"
+                </a>
                 <button type="button" id="add-student" class="primary" data-testid="add-student" on:click=open_add>
                     "Add student"
                 </button>

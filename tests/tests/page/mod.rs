@@ -8,9 +8,20 @@ use std::time::Duration;
 use fantoccini::Locator;
 use fantoccini::elements::Element;
 use fantoccini::wd::WindowHandle;
-use zcrm_tests::Browser;
+use zcrm_tests::{Browser, Stack};
 
 pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A browser on the app's start page.
+pub async fn open_app(stack: &Stack) -> Browser {
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{}/", stack.app))
+        .await
+        .unwrap();
+    browser
+}
 
 /// Waits for a displayed element matching `css`.
 pub async fn wait_for(b: &Browser, css: &str) -> Element {
