@@ -138,6 +138,8 @@ fn callback_message(f: &api::Failure) -> String {
             "This sign-in attempt expired or was started in another window. Please sign in again."
                 .into()
         }
+        // The Worker names the organisation and what to do.
+        codes::ORG_NOT_ALLOWED | codes::RATE_LIMITED => f.message(),
         "network" => "The portal service could not be reached, so sign-in did not finish. Check your connection and sign in again.".into(),
         _ => format!("Sign-in did not finish: {} Please try again.", f.message()),
     }

@@ -136,7 +136,6 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
                 "location and accounts_server do not name a known Zoho data centre.",
             )
         })?;
-    let env = config.environment;
 
     // 3. The login is single use across every isolate: the first callback that gets this far
     //    consumes it, whatever comes of it; a replay is refused before any token call.
@@ -160,7 +159,21 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
     let answer = token_call(ctx, dc, token_request).await?;
     let tokens = oauth::parse_token_response(answer.status, &answer.body)
         .map_err(|e| token_failure(ctx, "code_exchange", &e))?;
+    let granted = tokens.refresh_token.clone();
+    let result = start_session(ctx, dc, tokens).await;
+    if result.is_err()
+        && let Some(token) = &granted
+    {
+        // Nothing will ever use the grant this exchange made: end it at Zoho, not leave it live.
+        revoke(ctx, dc, token).await;
+    }
+    result
+}
 
+/// After the code exchange: checks what Zoho answered, who the user is, and starts the session.
+async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -> Outcome {
+    let config = &ctx.config;
+    let env = config.environment;
     // 5. The API domain Zoho names must be the table's for this data centre and environment.
     match config.endpoints.locate_api_domain(&tokens.api_domain) {
         Some(found) if found == (dc, env) => {}
@@ -190,6 +203,13 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
 
     // 6. Who is this? The user and org key the tokens.
     let (user, org) = whoami(ctx, dc, env, &tokens.access_token).await?;
+    if !config.org_allowed(dc.location(), &org.id) {
+        ctx.log.warn(
+            "org_not_allowed",
+            json!({"dc": dc.location(), "org": org.id}),
+        );
+        return Err(org_not_allowed(&org.company_name));
+    }
     let Some(key) = user_key(dc, env, &org.id, &user.id) else {
         return Err(Failure::upstream(
             "Zoho answered with malformed user or org ids.",
@@ -241,6 +261,17 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
         ),
     );
     Ok(response)
+}
+
+fn org_not_allowed(org_name: &str) -> Failure {
+    Failure::new(
+        403,
+        codes::ORG_NOT_ALLOWED,
+        format!(
+            "This portal does not serve the Zoho organisation {org_name}. Sign in with an account \
+             of an organisation it serves, or ask its administrator to add yours."
+        ),
+    )
 }
 
 /// `GET /api/session`: who is signed in, or 401.
@@ -322,8 +353,13 @@ pub async fn again(
         refused,
     };
     let (user, access) = grant_object::call(ctx, &call).await?;
+    let user = user.ok_or_else(Failure::internal)?;
+    // An organisation no longer served (ALLOWED_ORGS changed) keeps no session.
+    if !ctx.config.org_allowed(&user.location, &user.org_id) {
+        return Err(org_not_allowed(&user.org_name));
+    }
     Ok(SignedIn {
-        user: user.ok_or_else(Failure::internal)?,
+        user,
         session,
         access,
     })

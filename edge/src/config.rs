@@ -27,6 +27,9 @@ pub struct Config {
     pub read_timeout_ms: u32,
     /// CRM modules the generic proxy allows.
     pub allowed_modules: Vec<String>,
+    /// The Zoho organisations that may sign in (`ALLOWED_ORGS`: `<location>:<org id>`, comma
+    /// separated, e.g. `us:60000000000,eu:20000000000`); `None` lets any organisation in.
+    pub allowed_orgs: Option<Vec<(zoho::DataCenter, String)>>,
     /// How long an org's field metadata is used before it is fetched again (default an hour).
     pub meta_ttl_secs: u32,
     /// Zoho's token window (10 minutes; shorter only for tests, whose simulator clock moves).
@@ -150,15 +153,19 @@ impl Config {
         };
         let token_window_ms = match get("ZOHO_TOKEN_WINDOW_SECS") {
             None => crate::grant::ZOHO_WINDOW_MS,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|s| (1..=600).contains(s))
-                .ok_or_else(|| {
-                    invalid("ZOHO_TOKEN_WINDOW_SECS", "must be seconds between 1 and 600")
-                })?
-                * 1000,
+            Some(v) => {
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| (1..=600).contains(s))
+                    .ok_or_else(|| {
+                        invalid(
+                            "ZOHO_TOKEN_WINDOW_SECS",
+                            "must be seconds between 1 and 600",
+                        )
+                    })?
+                    * 1000
+            }
         };
         let allowed_modules: Vec<String> = get("ALLOWED_MODULES")
             .unwrap_or_else(|| "Leads,Contacts".to_owned())
@@ -175,7 +182,17 @@ impl Config {
                 "must be module API names separated by commas",
             ));
         }
+        let allowed_orgs = match get("ALLOWED_ORGS") {
+            None => None,
+            Some(v) => Some(parse_allowed_orgs(&v).ok_or_else(|| {
+                invalid(
+                    "ALLOWED_ORGS",
+                    "must be <location>:<org id> pairs separated by commas (us:60000000000,eu:20000000000)",
+                )
+            })?),
+        };
         Ok(Config {
+            allowed_orgs,
             environment,
             client_id,
             client_secret,
@@ -192,7 +209,33 @@ impl Config {
     }
 }
 
+/// `us:60000000000,eu:20000000000`: every location a data centre's, every org id 1 to 25 digits,
+/// at least one pair.
+fn parse_allowed_orgs(v: &str) -> Option<Vec<(zoho::DataCenter, String)>> {
+    let orgs = v
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (location, org) = pair.split_once(':')?;
+            let dc = zoho::DataCenter::from_location(location.trim())?;
+            let org = org.trim();
+            ((1..=25).contains(&org.len()) && org.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| (dc, org.to_owned()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (!orgs.is_empty()).then_some(orgs)
+}
+
 impl Config {
+    /// Whether the organisation `org_id` of data centre `location` may use the portal.
+    pub fn org_allowed(&self, location: &str, org_id: &str) -> bool {
+        self.allowed_orgs.as_ref().is_none_or(|orgs| {
+            orgs.iter()
+                .any(|(dc, org)| dc.location() == location && org == org_id)
+        })
+    }
+
     /// The origin the app is served from: the redirect URI's (the redirect page shares the
     /// app's `localStorage`, so they must be one origin).
     pub fn app_origin(&self) -> &str {
@@ -256,6 +299,38 @@ mod tests {
             m.insert((*k).to_owned(), (*v).to_owned());
         }
         m
+    }
+
+    #[test]
+    fn allowed_orgs_are_data_centre_and_org_pairs() {
+        assert!(parse(&[]).unwrap().allowed_orgs.is_none());
+        let c = parse(&[("ALLOWED_ORGS", " us:60000000000, eu:20000000000 ")]).unwrap();
+        assert!(c.org_allowed("us", "60000000000"));
+        assert!(c.org_allowed("eu", "20000000000"));
+        assert!(
+            !c.org_allowed("eu", "60000000000"),
+            "the org of another data centre"
+        );
+        assert!(!c.org_allowed("us", "6000000000"));
+        assert!(
+            parse(&[]).unwrap().org_allowed("in", "1"),
+            "unset: everyone"
+        );
+        for bad in [
+            "",
+            ",",
+            "us",
+            "us:",
+            "xx:1",
+            "us:12a",
+            "us:1:2",
+            &format!("us:{}", "1".repeat(26)),
+        ] {
+            let e = parse(&[("ALLOWED_ORGS", bad)])
+                .err()
+                .unwrap_or_else(|| panic!("{bad}"));
+            assert_eq!(e.variable, "ALLOWED_ORGS", "{bad}");
+        }
     }
 
     fn parse(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {

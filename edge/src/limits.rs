@@ -1,6 +1,9 @@
 //! Rate limits with the Workers Rate Limiting binding (`worker::RateLimiter`): per client
 //! address on sign-in (`/auth/start` and `/auth/callback` together), so that nobody can make
-//! the Worker spend the portal's client secret on Zoho's token endpoint at will.
+//! the Worker spend the portal's client secret on Zoho's token endpoint at will; and per user
+//! on the routes that change records (students and the proxy's writes), counted once a request
+//! has passed its checks and before anything is written, so that one session cannot spend the
+//! org's Zoho API budget or the KV write quota.
 //!
 //! The limits themselves (requests per period) are the bindings' settings in `wrangler.toml`.
 //! A Worker without the binding (the raw workerd configurations of the isolates suite and the
@@ -16,6 +19,8 @@ use crate::routes::Ctx;
 
 /// The binding of sign-in's limit, per client address.
 pub const AUTH_BINDING: &str = "AUTH_LIMITER";
+/// The binding of the write routes' limit, per user.
+pub const WRITE_BINDING: &str = "WRITE_LIMITER";
 /// The period of the bindings (Cloudflare allows 10 or 60 seconds), sent as `Retry-After`.
 const PERIOD_SECS: u64 = 60;
 
@@ -68,4 +73,9 @@ pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<
 pub async fn sign_in(req: &Request, ctx: &Ctx) -> Result<(), Failure> {
     let key = format!("auth:{}", client_address(req));
     check(ctx, AUTH_BINDING, key, "sign-in attempts").await
+}
+
+/// The write routes' limit for `user_key`.
+pub async fn write(ctx: &Ctx, user_key: &str) -> Result<(), Failure> {
+    check(ctx, WRITE_BINDING, format!("write:{user_key}"), "changes").await
 }

@@ -109,6 +109,9 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
         ));
     }
     let mut crm = Crm::for_request(&req, ctx).await?;
+    if method != Method::Get {
+        crate::limits::write(ctx, &crm.user.key).await?;
+    }
     let answer = crm.call(method, &path, body).await?;
     if answer.status == 401 {
         // After the one refresh-and-retry, Zoho still refuses: the session is of no use.

@@ -16,6 +16,7 @@ use zoho::fields::FieldsResponse;
 use crate::auth::read_body;
 use crate::crm::Crm;
 use crate::leads::{self, MODULE, WriteOutcome};
+use crate::limits;
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
 use crate::store::Store;
@@ -60,6 +61,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
     let store = Store::new(&ctx.env)?;
     let mut crm = Crm::for_request(&req, ctx).await?;
     let input = validate(ctx, &store, &mut crm, &input).await?;
+    limits::write(ctx, &crm.user.key).await?;
     // A retried submit (same key) answers with the student the first one created.
     let remembered = idempotency.as_ref().map(|key| {
         format!(
@@ -117,6 +119,7 @@ pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
     let store = Store::new(&ctx.env)?;
     let mut crm = Crm::for_request(&req, ctx).await?;
     let input = validate(ctx, &store, &mut crm, &input).await?;
+    limits::write(ctx, &crm.user.key).await?;
     let answer = crm
         .call(
             Method::Put,
@@ -132,6 +135,7 @@ pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
 
 pub async fn delete(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
     let mut crm = Crm::for_request(req, ctx).await?;
+    limits::write(ctx, &crm.user.key).await?;
     let answer = crm
         .call(Method::Delete, &format!("/{MODULE}/{id}"), None)
         .await?;

@@ -9,6 +9,8 @@ use support::{Env, SERIAL, SESSION_COOKIE, set_cookie};
 use zcrm_api::{ApiError, codes};
 
 const US_ADMIN: &str = "admin@zylker-academy.example";
+const EU_ADMIN: &str = "admin@eurotech-institute.example";
+const IN_ADMIN: &str = "admin@bharat-learning.example";
 const TOKEN_PATH: &str = "/us/accounts/oauth/v2/token";
 
 /// A TCP listener that stands for "somewhere else": the test checks nobody connected.
@@ -40,6 +42,13 @@ async fn error_of(r: reqwest::Response) -> (u16, String) {
     let e: ApiError = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("an ApiError body, got {status} {text:?}: {e}"));
     (status, e.error.code)
+}
+
+/// Creates of Leads that reached the simulator's `dc`.
+async fn creates(env: &Env, dc: &str) -> u64 {
+    env.sim_get("stats").await["by_path"][format!("POST /{dc}/production/crm/v8/Leads")]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 async fn token_calls(env: &Env) -> u64 {
@@ -294,4 +303,112 @@ async fn sign_in_attempts_are_limited_per_client_address() {
     assert_eq!(token_calls(&env).await, before, "none reached Zoho");
     // Another client is not held back by this one.
     env.sign_in(US_ADMIN).await;
+}
+
+/// Every file of a Worker's local KV and objects (`wrangler dev --persist-to`), as bytes.
+fn persisted(worker: &str) -> Vec<u8> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<u8>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.extend(bytes);
+            }
+        }
+    }
+    let state = std::env::var("ZCRM_STATE_DIR").expect("run with `cargo xtask test`");
+    let mut out = Vec::new();
+    walk(&std::path::Path::new(&state).join(worker), &mut out);
+    out
+}
+
+fn holds(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn an_organisation_not_allowed_is_refused_and_leaves_nothing_in_kv() {
+    let _turn = SERIAL.lock().await;
+    // The developer Worker of test runs serves Eurotech's developer org only (ALLOWED_ORGS).
+    let env = Env::new().await.at("developer");
+    let foreign_key = "user:us:developer:60000000002:";
+    let started = env.start().await;
+    let callback = env.approve(&started, US_ADMIN).await;
+    let r = env.callback(&started.login_cookie, &callback).await;
+    assert!(set_cookie(&r, SESSION_COOKIE).is_none(), "no session");
+    let text = r.text().await.unwrap();
+    let e: ApiError = serde_json::from_str(&text).unwrap();
+    assert_eq!(e.error.code, codes::ORG_NOT_ALLOWED, "{text}");
+    assert!(e.error.message.contains("Zylker"), "names the org: {text}");
+    let stats = env.sim_user_stats(US_ADMIN).await;
+    assert_eq!(
+        (stats["code_grants"].as_u64(), stats["revokes"].as_u64()),
+        (Some(1), Some(1)),
+        "the grant the exchange made is revoked: {stats}"
+    );
+    assert_eq!(stats["refresh_tokens"], 0, "no live refresh token: {stats}");
+    let kv = persisted("worker-developer-test");
+    assert!(
+        !holds(&kv, foreign_key),
+        "the foreign user left a key in KV"
+    );
+
+    // The organisation it serves signs in, and its key is where the scan looks.
+    env.sign_in(EU_ADMIN).await;
+    let kv = persisted("worker-developer-test");
+    assert!(
+        holds(&kv, "user:eu:developer:60000002002:"),
+        "the scan sees KV's keys"
+    );
+    assert!(!holds(&kv, foreign_key));
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn changes_are_limited_per_user() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let (session, _) = env.sign_in(IN_ADMIN).await;
+    let before = creates(&env, "in").await;
+    let mut statuses = std::collections::BTreeMap::new();
+    for i in 0..130 {
+        let r = env
+            .http
+            .post(env.worker("/api/students"))
+            .header(zcrm_api::CSRF_HEADER, zcrm_api::CSRF_VALUE)
+            .header("cookie", format!("{SESSION_COOKIE}={session}"))
+            .json(
+                &json!({"first_name": "Rate", "last_name": format!("Limit{i}"),
+                          "college": "Bharat College", "course": "Data Science",
+                          "email": format!("limit{i}@bharat.example"), "phone": ""}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        *statuses.entry(status).or_insert(0u32) += 1;
+        if status == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            assert_eq!(error_of(r).await.1, codes::RATE_LIMITED);
+        }
+    }
+    let made = creates(&env, "in").await - before;
+    eprintln!("130 creates of one user in a row: {statuses:?}, {made} reached Zoho");
+    let created = statuses.get(&201).copied().unwrap_or(0);
+    assert!(created <= 120, "{statuses:?}");
+    assert_eq!(
+        created + statuses.get(&429).copied().unwrap_or(0),
+        130,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        u64::from(created),
+        made,
+        "a refused change is not sent to Zoho"
+    );
+    // Reads are not limited.
+    let r = env.get_with_session("/api/students", &session).await;
+    assert_eq!(r.status(), 200);
 }

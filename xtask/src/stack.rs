@@ -654,6 +654,9 @@ impl Stack {
                 // Field metadata fresh for 2 s only, so that tests/tests/failures.rs sees it
                 // fetched again, and Zoho failing to give it.
                 worker.args(["--var", "META_TTL_SECS:2"]);
+                // Only Eurotech's developer org may sign in here: tests/tests/hardening.rs
+                // proves that another organisation is refused and leaves nothing behind.
+                worker.args(["--var", "ALLOWED_ORGS:eu:60000002002"]);
             }
             stack.spawn(name, &mut worker)?;
             stack.wait_ready(name, port, "/api/health", Duration::from_secs(180), stop)?;
