@@ -18,8 +18,9 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use zcrm_api::csv::{self, Row};
 use zcrm_api::students::StudentInput;
-use zcrm_edge::leads::{self, LEAD_FIELDS, MODULE, WriteOutcome};
-use zoho::criteria::{Criteria, Operator};
+use zcrm_edge::bulk::{self, Inserted};
+use zcrm_edge::leads::MODULE;
+use zoho::criteria::Criteria;
 use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, classify_response};
 
 use crate::args::Args;
@@ -79,8 +80,7 @@ pub async fn import(session: &mut Session<'_>, mut args: Args, json: bool) -> Re
         .map_err(|e| Error::usage(format!("{}: {}", printable(&path, 200), e)))?;
 
     let mut reports: Vec<Report> = Vec::with_capacity(rows.len());
-    let mut first_row_of: HashMap<String, usize> = HashMap::new();
-    let mut to_send: Vec<(usize, StudentInput)> = Vec::new();
+    let mut valid = Vec::new();
     for Row { row, student } in rows {
         match student {
             Err(e) => reports.push(Report {
@@ -88,19 +88,21 @@ pub async fn import(session: &mut Session<'_>, mut args: Args, json: bool) -> Re
                 reason: Some(e.reason),
                 ..Report::new(row, "invalid")
             }),
-            Ok(input) => match first_row_of.get(&input.email.to_lowercase()) {
-                Some(&first) => reports.push(Report {
-                    field: Some("email"),
-                    reason: Some(format!("Row {first} of the file has this email.")),
-                    ..Report::new(row, "duplicate")
-                }),
-                None => {
-                    first_row_of.insert(input.email.to_lowercase(), row);
-                    to_send.push((row, input));
-                }
-            },
+            Ok(input) => valid.push((row, input, ())),
         }
     }
+    let (to_send, repeated) = bulk::first_of_each_email(valid);
+    for (row, first) in repeated {
+        reports.push(Report {
+            field: Some("email"),
+            reason: Some(format!("Row {first} of the file has this email.")),
+            ..Report::new(row, "duplicate")
+        });
+    }
+    let to_send: Vec<(usize, StudentInput)> = to_send
+        .into_iter()
+        .map(|(row, input, ())| (row, input))
+        .collect();
 
     let mut progress = Progress::new(
         if dry_run { "checking" } else { "importing" },
@@ -244,19 +246,11 @@ fn read_file(path: &str) -> Result<String> {
 /// ten at a time (Zoho's most conditions in one criteria).
 async fn existing(session: &mut Session<'_>, emails: &[&str]) -> Result<HashMap<String, String>> {
     let mut found = HashMap::new();
-    let all_at_once = Criteria::cond_many("Email", Operator::In, emails);
-    match search_into(session, &all_at_once, &mut found).await? {
+    match search_into(session, &bulk::emails_in(emails), &mut found).await? {
         Searched::Done => return Ok(found),
         Searched::QueryRefused => {}
     }
-    for chunk in emails.chunks(MAX_CONDITIONS) {
-        let Some(criteria) = chunk
-            .iter()
-            .map(|e| Criteria::equals("Email", e))
-            .reduce(Criteria::or)
-        else {
-            continue;
-        };
+    for criteria in bulk::emails_equal(emails) {
         if let Searched::QueryRefused = search_into(session, &criteria, &mut found).await? {
             return Err(Error::failure(
                 "Zoho refused the search for existing emails (invalid query); nothing was imported.",
@@ -265,9 +259,6 @@ async fn existing(session: &mut Session<'_>, emails: &[&str]) -> Result<HashMap<
     }
     Ok(found)
 }
-
-/// Zoho's most conditions in one search criteria.
-const MAX_CONDITIONS: usize = 10;
 
 enum Searched {
     Done,
@@ -280,11 +271,8 @@ async fn search_into(
     criteria: &Criteria,
     found: &mut HashMap<String, String>,
 ) -> Result<Searched> {
-    let criteria = zoho::form::encode_component(&criteria.to_string());
-    for page in 1..=10 {
-        let path = format!(
-            "/{MODULE}/search?criteria={criteria}&fields={LEAD_FIELDS}&per_page=200&page={page}"
-        );
+    for page in 1..=bulk::MAX_SEARCH_PAGES {
+        let path = bulk::search_path(criteria, page);
         let answer = session.call(Method::Get, &path, None).await?;
         let list = match classify_response(answer.status, &answer.body) {
             ApiResponse::NoContent => break,
@@ -295,9 +283,7 @@ async fn search_into(
             }
             other => return Err(crm_error("the search for existing emails", other)),
         };
-        for s in list.data.iter().filter_map(leads::student_from_record) {
-            found.entry(s.fields.email.to_lowercase()).or_insert(s.id);
-        }
+        bulk::note_found(&list, found);
         if !list.info.more_records {
             break;
         }
@@ -329,52 +315,31 @@ async fn import_batch(
     if send.is_empty() {
         return Ok(reports);
     }
-    let records: Vec<Value> = send
-        .iter()
-        .map(|(_, input)| Value::Object(leads::record_from_input(input)))
-        .collect();
-    let body = json!({"data": records, "trigger": []}).to_string();
+    let body = bulk::insert_body(send.iter().map(|(_, input)| *input));
     let answer = session
         .call(Method::Post, &format!("/{MODULE}"), Some(body))
         .await?;
     let results = match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(_, v) => v
-            .get("data")
-            .and_then(Value::as_array)
-            .cloned()
-            .filter(|d| d.len() == send.len())
-            .ok_or_else(|| {
-                Error::failure("Zoho's answer to the insert does not match the records sent.")
-            })?,
+        ApiResponse::Json(_, v) => bulk::inserted(&v, send.len()).ok_or_else(|| {
+            Error::failure("Zoho's answer to the insert does not match the records sent.")
+        })?,
         other => return Err(crm_error("the insert", other)),
     };
     for ((row, _), result) in send.iter().zip(results) {
-        let duplicate_id = result
-            .pointer("/details/duplicate_record/id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        reports.push(match leads::write_outcome(&json!({"data": [result]})) {
-            WriteOutcome::Done { id } => Report {
+        reports.push(match result {
+            Inserted::Created { id } => Report {
                 id: Some(id),
                 ..Report::new(*row, "created")
             },
-            WriteOutcome::Duplicate => Report {
-                id: duplicate_id,
+            Inserted::Duplicate { existing } => Report {
+                id: existing,
                 field: Some("email"),
                 reason: Some("A student with this email is already in Zoho.".into()),
                 ..Report::new(*row, "duplicate")
             },
-            WriteOutcome::Field { field, message } => Report {
-                field: Some(field.as_str()),
-                reason: Some(message),
-                ..Report::new(*row, "invalid")
-            },
-            WriteOutcome::NotFound => Report {
-                reason: Some("Zoho refused the row (invalid data).".into()),
-                ..Report::new(*row, "invalid")
-            },
-            WriteOutcome::Other { code } => Report {
-                reason: Some(format!("Zoho refused the row: {}.", printable(&code, 60))),
+            Inserted::Refused { field, reason } => Report {
+                field: field.map(|f| f.as_str()),
+                reason: Some(printable(&reason, 200)),
                 ..Report::new(*row, "invalid")
             },
         });

@@ -6,6 +6,7 @@
 //! and `fetch`: `entry` is the thin entry point, `routes` dispatches, `auth` signs users in and
 //! out, `store` keeps sessions and tokens in KV, `upstream` talks to Zoho with timeouts.
 
+pub mod bulk;
 pub mod config;
 pub mod cookies;
 pub mod grant;

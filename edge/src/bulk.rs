@@ -1,0 +1,223 @@
+//! Many students at once, as the portal's bulk import (`POST /api/students/bulk`) and the `zcrm`
+//! CLI's `students import` both send them: which rows are sent, how the students already in
+//! Zoho are found first (so that importing a file again creates nothing twice), one insert of
+//! up to 100 records (<https://www.zoho.com/crm/developer/docs/api/v8/insert-records.html>) and
+//! what Zoho said of each. Pure: the callers do the I/O.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use zcrm_api::students::{StudentField, StudentInput};
+use zoho::criteria::{Criteria, Operator};
+use zoho::crm::ListResponse;
+
+use crate::leads::{self, LEAD_FIELDS, MODULE, WriteOutcome};
+
+/// Zoho's most conditions in one search criteria.
+pub const MAX_CONDITIONS: usize = 10;
+/// The most search pages read for one batch's emails (200 each: more than a batch holds).
+pub const MAX_SEARCH_PAGES: u32 = 10;
+
+/// Splits valid rows into those to send and those whose email an earlier row (of the same
+/// import) has: `(to send, [(row, the earlier row)])`. Emails compare ignoring case.
+pub fn first_of_each_email<T>(
+    rows: Vec<(usize, StudentInput, T)>,
+) -> (Vec<(usize, StudentInput, T)>, Vec<(usize, usize)>) {
+    let mut first_row_of: HashMap<String, usize> = HashMap::new();
+    let mut send = Vec::new();
+    let mut repeated = Vec::new();
+    for (row, input, extra) in rows {
+        match first_row_of.get(&input.email.to_lowercase()) {
+            Some(&first) => repeated.push((row, first)),
+            None => {
+                first_row_of.insert(input.email.to_lowercase(), row);
+                send.push((row, input, extra));
+            }
+        }
+    }
+    (send, repeated)
+}
+
+/// The searches that find which of `emails` Zoho has: first one `in` condition
+/// (<https://www.zoho.com/crm/developer/docs/api/v8/search-records.html>); where Zoho refuses
+/// `in` for Email (`INVALID_QUERY`), [`emails_equal`].
+pub fn emails_in(emails: &[&str]) -> Criteria {
+    Criteria::cond_many("Email", Operator::In, emails)
+}
+
+/// The same as `equals` conditions, ten at a time.
+pub fn emails_equal(emails: &[&str]) -> Vec<Criteria> {
+    emails
+        .chunks(MAX_CONDITIONS)
+        .filter_map(|chunk| {
+            chunk
+                .iter()
+                .map(|e| Criteria::equals("Email", e))
+                .reduce(Criteria::or)
+        })
+        .collect()
+}
+
+/// Page `page` of a search for existing students.
+pub fn search_path(criteria: &Criteria, page: u32) -> String {
+    format!(
+        "/{MODULE}/search?criteria={}&fields={LEAD_FIELDS}&per_page=200&page={page}",
+        zoho::form::encode_component(&criteria.to_string())
+    )
+}
+
+/// Adds a search page's students to `found` (lower-case email → id, the first one kept).
+pub fn note_found(list: &ListResponse, found: &mut HashMap<String, String>) {
+    for s in list.data.iter().filter_map(leads::student_from_record) {
+        found.entry(s.fields.email.to_lowercase()).or_insert(s.id);
+    }
+}
+
+/// The body of one insert of these (validated) students.
+pub fn insert_body<'a>(inputs: impl IntoIterator<Item = &'a StudentInput>) -> String {
+    let records: Vec<Value> = inputs
+        .into_iter()
+        .map(|input| Value::Object(leads::record_from_input(input)))
+        .collect();
+    json!({"data": records, "trigger": []}).to_string()
+}
+
+/// What Zoho said of one record of an insert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    Created {
+        id: String,
+    },
+    /// Zoho's duplicate check on Email caught it (`DUPLICATE_DATA`), with the existing record.
+    Duplicate {
+        existing: Option<String>,
+    },
+    /// Refused: the field (when Zoho named one of the student's) and why.
+    Refused {
+        field: Option<StudentField>,
+        reason: String,
+    },
+}
+
+/// Each record's outcome of an insert answer (`data[]`, 201, 207 or 400 alike), in the order
+/// sent; `None` when the answer does not have one element per record sent.
+pub fn inserted(body: &Value, sent: usize) -> Option<Vec<Inserted>> {
+    let results = body.get("data")?.as_array()?;
+    if results.len() != sent {
+        return None;
+    }
+    Some(
+        results
+            .iter()
+            .map(|result| {
+                let existing = result
+                    .pointer("/details/duplicate_record/id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                match leads::write_outcome(&json!({"data": [result]})) {
+                    WriteOutcome::Done { id } => Inserted::Created { id },
+                    WriteOutcome::Duplicate => Inserted::Duplicate { existing },
+                    WriteOutcome::Field { field, message } => Inserted::Refused {
+                        field: Some(field),
+                        reason: message,
+                    },
+                    WriteOutcome::NotFound => Inserted::Refused {
+                        field: None,
+                        reason: "Zoho refused the row (invalid data).".into(),
+                    },
+                    WriteOutcome::Other { code } => Inserted::Refused {
+                        field: None,
+                        reason: format!(
+                            "Zoho refused the row: {}.",
+                            code.chars().take(60).collect::<String>()
+                        ),
+                    },
+                }
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(email: &str) -> StudentInput {
+        StudentInput {
+            last_name: "Rao".into(),
+            college: "Z".into(),
+            course: "Data Science".into(),
+            email: email.into(),
+            ..StudentInput::default()
+        }
+    }
+
+    #[test]
+    fn the_first_row_of_each_email_is_sent() {
+        let rows = vec![
+            (1, input("a@x.example"), ()),
+            (2, input("b@x.example"), ()),
+            (4, input("A@X.example"), ()),
+        ];
+        let (send, repeated) = first_of_each_email(rows);
+        let sent: Vec<usize> = send.iter().map(|(r, _, _)| *r).collect();
+        assert_eq!(sent, [1, 2]);
+        assert_eq!(repeated, [(4, 1)]);
+    }
+
+    #[test]
+    fn existing_emails_are_searched_as_text() {
+        let emails = ["a@x.example", "b)or(Email:starts_with:@x.example"];
+        let c = emails_in(&emails);
+        assert_eq!(Criteria::parse(&c.to_string()).unwrap(), c);
+        let many: Vec<String> = (0..25).map(|i| format!("s{i}@x.example")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let chunks = emails_equal(&many);
+        assert_eq!(chunks.len(), 3);
+        assert!(chunks.iter().all(|c| c.condition_count() <= MAX_CONDITIONS));
+        assert!(search_path(&c, 2).ends_with("&per_page=200&page=2"));
+        let list: ListResponse = serde_json::from_value(json!({
+            "data": [{"id": "5725767000000000001", "Last_Name": "Rao", "Email": "A@x.example"},
+                     {"id": "5725767000000000002", "Last_Name": "Rao", "Email": "a@x.example"}],
+            "info": {"per_page": 200, "count": 2, "page": 1, "more_records": false}
+        }))
+        .unwrap();
+        let mut found = HashMap::new();
+        note_found(&list, &mut found);
+        assert_eq!(found["a@x.example"], "5725767000000000001");
+    }
+
+    #[test]
+    fn each_record_of_an_insert_has_its_outcome() {
+        let body: Value = serde_json::from_str(&insert_body([&input("a@x.example")])).unwrap();
+        assert_eq!(body["data"][0]["Email"], "a@x.example");
+        assert_eq!(body["trigger"], json!([]));
+        let answer = json!({"data": [
+            {"code": "SUCCESS", "details": {"id": "5725767000000000009"}, "message": "record added", "status": "success"},
+            {"code": "DUPLICATE_DATA", "details": {"api_name": "Email", "duplicate_record": {"id": "5725767000000000001"}}, "message": "duplicate data", "status": "error"},
+            {"code": "INVALID_DATA", "details": {"api_name": "Course"}, "message": "invalid data", "status": "error"},
+            {"code": "LIMIT_EXCEEDED", "details": {}, "message": "x", "status": "error"}
+        ]});
+        assert_eq!(
+            inserted(&answer, 4).unwrap(),
+            [
+                Inserted::Created {
+                    id: "5725767000000000009".into()
+                },
+                Inserted::Duplicate {
+                    existing: Some("5725767000000000001".into())
+                },
+                Inserted::Refused {
+                    field: Some(StudentField::Course),
+                    reason: "Zoho did not accept this course.".into()
+                },
+                Inserted::Refused {
+                    field: None,
+                    reason: "Zoho refused the row: LIMIT_EXCEEDED.".into()
+                },
+            ]
+        );
+        assert_eq!(inserted(&answer, 3), None, "one answer per record sent");
+        assert_eq!(inserted(&json!({"code": "X"}), 1), None);
+    }
+}
