@@ -30,26 +30,19 @@ use crate::routes::Ctx;
 use crate::session::{Login, parse_session_cookie, random_token, session_cookie, session_hash};
 use crate::upstream::{self, Answer};
 
-/// What the portal asks Zoho for: records, field metadata, and who the user and org are.
-pub const SCOPES: [&str; 4] = [
-    "ZohoCRM.modules.ALL",
-    "ZohoCRM.settings.fields.ALL",
-    "ZohoCRM.users.READ",
-    "ZohoCRM.org.READ",
-];
-
 /// The largest `/auth/callback` body accepted.
 const MAX_CALLBACK_BODY: usize = 4 * 1024;
 
 /// `GET /auth/start`: a new login (sealed into its cookie) and a redirect to Zoho.
 pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
-    limits::sign_in(req, ctx).await?;
+    limits::sign_in(req, ctx, "start").await?;
     let login = Login::new(ctx.now_ms);
     let config = &ctx.config;
     let url = AuthorizeRequest {
         client_id: config.client_id.clone(),
         redirect_uri: config.redirect_uri.clone(),
-        scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        // Least privilege: only what the configured modules need (`Config::scopes`).
+        scopes: config.scopes(),
         access_type: AccessType::Offline,
         // With offline access Zoho issues a refresh token on first consent only, unless asked
         // to consent again: ask every time, so every sign-in brings a fresh refresh token.
@@ -85,7 +78,7 @@ pub async fn callback(mut req: Request, ctx: &Ctx) -> Outcome {
 }
 
 async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
-    limits::sign_in(req, ctx).await?;
+    limits::sign_in(req, ctx, "callback").await?;
     let config = &ctx.config;
     let body = read_body(req, MAX_CALLBACK_BODY).await?;
     let callback: CallbackRequest = serde_json::from_slice(&body).map_err(|_| {

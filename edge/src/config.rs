@@ -30,6 +30,12 @@ pub struct Config {
     /// The Zoho organisations that may sign in (`ALLOWED_ORGS`: `<location>:<org id>`, comma
     /// separated, e.g. `us:60000000000,eu:20000000000`); `None` lets any organisation in.
     pub allowed_orgs: Option<Vec<(zoho::DataCenter, String)>>,
+    /// Whether the generic proxy passes bulk writes (`data` of more than one record, a delete
+    /// of several `ids`): `PROXY_BULK`, off by default.
+    pub proxy_bulk: bool,
+    /// Whether the generic proxy passes a write's `trigger` (workflows, approvals, blueprints):
+    /// `PROXY_TRIGGER`, off by default (a write then carries `"trigger": []`).
+    pub proxy_trigger: bool,
     /// How long an org's field metadata is used before it is fetched again (default an hour).
     pub meta_ttl_secs: u32,
     /// Zoho's token window (10 minutes; shorter only for tests, whose simulator clock moves).
@@ -191,8 +197,17 @@ impl Config {
                 )
             })?),
         };
+        let flag = |variable: &'static str| match get(variable).as_deref().map(str::trim) {
+            None | Some("" | "false" | "0") => Ok(false),
+            Some("true" | "1") => Ok(true),
+            Some(_) => Err(invalid(variable, "must be true or false")),
+        };
+        let proxy_bulk = flag("PROXY_BULK")?;
+        let proxy_trigger = flag("PROXY_TRIGGER")?;
         Ok(Config {
             allowed_orgs,
+            proxy_bulk,
+            proxy_trigger,
             environment,
             client_id,
             client_secret,
@@ -228,6 +243,31 @@ fn parse_allowed_orgs(v: &str) -> Option<Vec<(zoho::DataCenter, String)>> {
 }
 
 impl Config {
+    /// The OAuth scopes the portal asks Zoho for, derived from the modules it opens and nothing
+    /// else: each module's records (students are Leads, always), field metadata to read, who
+    /// the user and the org are.
+    pub fn scopes(&self) -> Vec<String> {
+        let mut modules = vec!["leads".to_owned()];
+        for module in &self.allowed_modules {
+            let module = module.to_ascii_lowercase();
+            if !modules.contains(&module) {
+                modules.push(module);
+            }
+        }
+        modules
+            .iter()
+            .map(|m| format!("ZohoCRM.modules.{m}.ALL"))
+            .chain(
+                [
+                    "ZohoCRM.settings.fields.READ",
+                    "ZohoCRM.users.READ",
+                    "ZohoCRM.org.READ",
+                ]
+                .map(str::to_owned),
+            )
+            .collect()
+    }
+
     /// Whether the organisation `org_id` of data centre `location` may use the portal.
     pub fn org_allowed(&self, location: &str, org_id: &str) -> bool {
         self.allowed_orgs.as_ref().is_none_or(|orgs| {
@@ -299,6 +339,42 @@ mod tests {
             m.insert((*k).to_owned(), (*v).to_owned());
         }
         m
+    }
+
+    #[test]
+    fn scopes_follow_the_allowed_modules() {
+        assert_eq!(
+            parse(&[]).unwrap().scopes(),
+            [
+                "ZohoCRM.modules.leads.ALL",
+                "ZohoCRM.modules.contacts.ALL",
+                "ZohoCRM.settings.fields.READ",
+                "ZohoCRM.users.READ",
+                "ZohoCRM.org.READ"
+            ]
+        );
+        let c = parse(&[("ALLOWED_MODULES", "Deals")]).unwrap();
+        assert_eq!(
+            c.scopes()[..2],
+            ["ZohoCRM.modules.leads.ALL", "ZohoCRM.modules.deals.ALL"]
+        );
+        assert!(
+            !c.scopes()
+                .iter()
+                .any(|s| s.ends_with("modules.ALL") || s.contains("contacts"))
+        );
+    }
+
+    #[test]
+    fn proxy_flags_are_booleans() {
+        let c = parse(&[]).unwrap();
+        assert!(!c.proxy_bulk && !c.proxy_trigger);
+        let c = parse(&[("PROXY_BULK", "true"), ("PROXY_TRIGGER", "1")]).unwrap();
+        assert!(c.proxy_bulk && c.proxy_trigger);
+        assert_eq!(
+            parse(&[("PROXY_BULK", "yes")]).err().unwrap().variable,
+            "PROXY_BULK"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Rate limits with the Workers Rate Limiting binding (`worker::RateLimiter`): per client
-//! address on sign-in (`/auth/start` and `/auth/callback` together), so that nobody can make
-//! the Worker spend the portal's client secret on Zoho's token endpoint at will; and per user
+//! address on sign-in (`/auth/start` and `/auth/callback` each), so that nobody can make the
+//! Worker spend the portal's client secret on Zoho's token endpoint at will (a login is single
+//! use, so starts bound the token calls); and per user
 //! on the routes that change records (students and the proxy's writes), counted once a request
 //! has passed its checks and before anything is written, so that one session cannot spend the
 //! org's Zoho API budget or the KV write quota.
@@ -69,9 +70,9 @@ pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<
     }
 }
 
-/// Sign-in's limit for the request's client address.
-pub async fn sign_in(req: &Request, ctx: &Ctx) -> Result<(), Failure> {
-    let key = format!("auth:{}", client_address(req));
+/// Sign-in's limit for the request's client address, on `step` (`start` or `callback`).
+pub async fn sign_in(req: &Request, ctx: &Ctx, step: &str) -> Result<(), Failure> {
+    let key = format!("{step}:{}", client_address(req));
     check(ctx, AUTH_BINDING, key, "sign-in attempts").await
 }
 

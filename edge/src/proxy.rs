@@ -2,13 +2,16 @@
 //! (`ALLOWED_MODULES`, default Leads and Contacts), so that record calls in Zoho's own shape
 //! (`get_records`, create, update, delete) work through the portal's session. Only known query
 //! parameters pass, bodies are capped and must be JSON objects, and nothing but Zoho's answer
-//! comes back.
+//! comes back. Bulk writes (several records in one call) and a write's `trigger` (workflows,
+//! approvals, blueprints) are refused unless configured (`PROXY_BULK`, `PROXY_TRIGGER`); a
+//! write without `trigger` is sent with `"trigger": []`, so it starts none.
 
 use serde_json::Value;
 use worker::{Method, Request};
 use zcrm_api::codes;
 
 use crate::auth::read_body;
+use crate::config::Config;
 use crate::crm::Crm;
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
@@ -88,15 +91,22 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
     }
     let body = if matches!(method, Method::Post | Method::Put) {
         let bytes = read_body(&mut req, MAX_BODY).await?;
-        let value: Value = serde_json::from_slice(&bytes)
+        let mut value: Value = serde_json::from_slice(&bytes)
             .map_err(|_| Failure::bad_request("The body must be a JSON object."))?;
-        if !value.is_object() {
+        let Some(object) = value.as_object_mut() else {
             return Err(Failure::bad_request("The body must be a JSON object."));
-        }
+        };
+        check_write(object, &ctx.config)?;
         Some(value.to_string())
     } else {
         None
     };
+    if method == Method::Delete
+        && !ctx.config.proxy_bulk
+        && query.iter().any(|(k, v)| k == "ids" && v.contains(','))
+    {
+        return Err(bulk_refused());
+    }
     let mut path = match &target {
         Target::Records => format!("/{module}"),
         Target::Search => format!("/{module}/search"),
@@ -133,4 +143,34 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
         ))
     })?;
     Ok(reply::json_text(answer.status, answer.body))
+}
+
+/// A write's body: one record at a time, and no `trigger` (unless configured).
+fn check_write(body: &mut serde_json::Map<String, Value>, config: &Config) -> Result<(), Failure> {
+    if !config.proxy_bulk
+        && let Some(Value::Array(records)) = body.get("data")
+        && records.len() > 1
+    {
+        return Err(bulk_refused());
+    }
+    if config.proxy_trigger {
+        return Ok(());
+    }
+    match body.get("trigger") {
+        None => {
+            body.insert("trigger".to_owned(), Value::Array(Vec::new()));
+            Ok(())
+        }
+        Some(Value::Array(triggers)) if triggers.is_empty() => Ok(()),
+        Some(_) => Err(Failure::bad_request(
+            "This portal does not let a change start Zoho's workflows, approvals or blueprints: \
+             `trigger` must be [] or left out.",
+        )),
+    }
+}
+
+fn bulk_refused() -> Failure {
+    Failure::bad_request(
+        "This portal changes one record at a time: bulk writes are not passed to Zoho.",
+    )
 }

@@ -412,7 +412,9 @@ pub fn orgs(big_org_leads: usize) -> Vec<SeedOrg> {
             time_zone: "America/Chicago",
             utc_offset_min: -360,
             currency: "USD",
-            envs: vec![Production],
+            // A developer org too: a second organisation in that environment (the developer
+            // Worker of test runs refuses it with ALLOWED_ORGS).
+            envs: vec![Production, Developer],
             leads: 26,
             colleges: &["Northwind Technical College", "Prairie University"],
             phone_prefix: "+1 555 02",

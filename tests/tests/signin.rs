@@ -86,7 +86,8 @@ async fn start_redirects_to_the_us_authorize_page_with_state_and_pkce() {
     );
     assert_eq!(
         params["scope"],
-        "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ"
+        "ZohoCRM.modules.leads.ALL,ZohoCRM.modules.contacts.ALL,ZohoCRM.settings.fields.READ,\
+         ZohoCRM.users.READ,ZohoCRM.org.READ"
     );
     assert_eq!(params["access_type"], "offline");
     assert_eq!(params["prompt"], "consent");
