@@ -153,7 +153,8 @@ fn open_popup(ctx: Ctx, state: SignInState) {
     let popup = window()
         .open_with_url_and_target_and_features(
             AUTH_START_PATH,
-            "zcrm-signin",
+            // A new name each attempt: no other window can guess it to navigate the popup.
+            &format!("zcrm-signin-{}", dom::random_id()),
             "popup,width=520,height=680",
         )
         .ok()

@@ -60,9 +60,7 @@ impl Failure {
         body.error.retry_after_secs = self.retry_after;
         let mut response = json(self.status, &body);
         if let Some(secs) = self.retry_after {
-            let _ = response
-                .headers_mut()
-                .set("retry-after", &secs.to_string());
+            let _ = response.headers_mut().set("retry-after", &secs.to_string());
         }
         response
     }
@@ -123,6 +121,11 @@ pub fn finish(mut response: Response, request_id: &str) -> Response {
     let _ = headers.set("x-content-type-options", "nosniff");
     let _ = headers.set("referrer-policy", "no-referrer");
     let _ = headers.set("x-frame-options", "DENY");
+    // HTTPS only, as the app's `_headers` say (browsers ignore it on plain-HTTP loopback).
+    let _ = headers.set(
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    );
     // API answers are data, never documents: nothing may run, load or frame them.
     let _ = headers.set(
         "content-security-policy",

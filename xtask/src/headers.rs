@@ -36,7 +36,12 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     hashes
 }
 
-/// The `_headers` file for an app whose index.html is `html`.
+/// HTTPS only, for a year, on every subdomain (the API's answers say the same: `reply.rs`).
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// The `_headers` file for an app whose index.html is `html`. The opener policy cuts the app off
+/// from windows of other sites (a page that opened the portal cannot reach it), except the
+/// popups the app opens itself: the sign-in's.
 pub fn headers_file(html: &str) -> String {
     let scripts = inline_script_hashes(html).join(" ");
     let csp = format!(
@@ -47,7 +52,9 @@ pub fn headers_file(html: &str) -> String {
     format!(
         "/*\n  Content-Security-Policy: {csp}\n  X-Content-Type-Options: nosniff\n  \
          Referrer-Policy: no-referrer\n  X-Frame-Options: DENY\n  \
-         Permissions-Policy: camera=(), microphone=(), geolocation=()\n"
+         Permissions-Policy: camera=(), microphone=(), geolocation=()\n  \
+         Cross-Origin-Opener-Policy: same-origin-allow-popups\n  \
+         Strict-Transport-Security: {HSTS}\n"
     )
 }
 
@@ -85,5 +92,10 @@ mod tests {
         assert!(headers.contains("frame-ancestors 'none'"));
         assert!(headers.contains("'sha256-"));
         assert!(headers.contains("Referrer-Policy: no-referrer"));
+        assert!(headers.contains("\n  Cross-Origin-Opener-Policy: same-origin-allow-popups\n"));
+        assert!(
+            headers
+                .contains("\n  Strict-Transport-Security: max-age=31536000; includeSubDomains\n")
+        );
     }
 }
