@@ -15,6 +15,7 @@ mod headers;
 mod http;
 mod isolates;
 mod stack;
+mod testrun;
 mod tidy;
 mod tools;
 
@@ -68,16 +69,18 @@ fn main() -> ExitCode {
                 match only.get(1) {
                     Some(suite) => {
                         let filters = only.get(2..).unwrap_or_default();
-                        let filters = filters.strip_prefix(&["--".to_owned()][..]).unwrap_or(filters);
-                        Ports::parse(ports).and_then(|p| stack::only(p, suite, filters))
+                        let filters = filters
+                            .strip_prefix(&["--".to_owned()][..])
+                            .unwrap_or(filters);
+                        Ports::parse(ports).and_then(|p| testrun::only(p, suite, filters))
                     }
                     None => Err(format!("--only needs a suite name\n\n{USAGE}")),
                 }
             }
-            None => Ports::parse(rest).and_then(stack::test),
+            None => Ports::parse(rest).and_then(testrun::test),
         },
         "isolates" => Ports::parse(rest).and_then(stack::isolates),
-        "screenshots" => Ports::parse(rest).and_then(stack::screenshots),
+        "screenshots" => Ports::parse(rest).and_then(testrun::screenshots),
         "build" => no_options(rest).and_then(|()| build::release()),
         "bench" => bench::Options::parse(rest).and_then(bench::run),
         "tools" => no_options(rest).and_then(|()| tools::Tools::ensure().map(|t| t.print())),
@@ -144,7 +147,10 @@ mod tests {
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let root = here.parent().unwrap();
         assert_eq!(super::find_root(here).as_deref(), Some(root));
-        assert_eq!(super::find_root(&root.join("edge/src")).as_deref(), Some(root));
+        assert_eq!(
+            super::find_root(&root.join("edge/src")).as_deref(),
+            Some(root)
+        );
         assert_eq!(super::find_root(std::path::Path::new("/")), None);
     }
 }

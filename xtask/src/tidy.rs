@@ -22,8 +22,12 @@ pub fn run() -> Result<(), String> {
             missing.join(", ")
         ));
     }
-    cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]).current_dir(&root))
-        .map_err(|e| format!("{e}: run `cargo fmt --all`"))?;
+    cmd::run(
+        cmd::cargo()
+            .args(["fmt", "--all", "--", "--check"])
+            .current_dir(&root),
+    )
+    .map_err(|e| format!("{e}: run `cargo fmt --all`"))?;
     // The native crates (the workspace's default members) with their tests.
     cmd::run(
         cmd::cargo()
@@ -34,7 +38,13 @@ pub fn run() -> Result<(), String> {
     cmd::run(
         cmd::cargo()
             .args(["clippy", "--quiet", "-p", "zcrm-edge", "-p", "zcrm-app"])
-            .args(["--target", crate::tools::WASM_TARGET, "--", "-D", "warnings"])
+            .args([
+                "--target",
+                crate::tools::WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ])
             .current_dir(&root),
     )
 }
@@ -89,9 +99,17 @@ mod tests {
         let none = super::unmapped(&root, "").unwrap();
         assert!(none.iter().any(|m| m == "edge/src/grant.rs"), "{none:?}");
         assert!(none.iter().any(|m| m == "xtask/src/bench/mod.rs"));
-        assert!(!none.iter().any(|m| m.ends_with("/lib.rs") || m.ends_with("/main.rs")));
+        assert!(
+            !none
+                .iter()
+                .any(|m| m.ends_with("/lib.rs") || m.ends_with("/main.rs"))
+        );
         let some = super::unmapped(&root, "`grant.rs` and `bench/`").unwrap();
-        assert!(!some.iter().any(|m| m == "edge/src/grant.rs" || m == "xtask/src/bench/mod.rs"));
+        assert!(
+            !some
+                .iter()
+                .any(|m| m == "edge/src/grant.rs" || m == "xtask/src/bench/mod.rs")
+        );
         assert_eq!(some.len() + 2, none.len());
     }
 }
