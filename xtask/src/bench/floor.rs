@@ -14,24 +14,7 @@ pub const PORT: u16 = 19789;
 
 /// The floor Worker: `PUT /seed?s=ID` stores `{"token","url"}` under a session key;
 /// `GET /` with the cookie `floor=ID` reads it from KV and fetches the list.
-pub const SERVICE: &str = r#"// The bench's floor (xtask/src/bench/floor.rs): one KV read, one fetch, the body passed on.
-export default {
-  async fetch(req, env) {
-    const url = new URL(req.url);
-    if (req.method === "PUT" && url.pathname === "/seed") {
-      await env.KV.put("floor-session:" + url.searchParams.get("s"), await req.text());
-      return new Response("ok");
-    }
-    const m = /(?:^|; )floor=([A-Za-z0-9_-]+)/.exec(req.headers.get("cookie") || "");
-    const session = m && (await env.KV.get("floor-session:" + m[1], "json"));
-    if (!session) return new Response("no session", { status: 401 });
-    const r = await fetch(session.url, {
-      headers: { authorization: "Zoho-oauthtoken " + session.token },
-    });
-    return new Response(r.body, { status: r.status, headers: { "content-type": "application/json" } });
-  },
-};
-"#;
+pub const SERVICE: &str = include_str!("../../tools/workerd/bench-floor.js");
 
 /// The floor's and the Worker's figures for one concurrency.
 pub struct Row {

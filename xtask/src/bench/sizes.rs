@@ -1,0 +1,160 @@
+//! Sizes: the app's first load and the Worker's bundle, gzip -9, against `xtask/budgets.toml`.
+
+#[allow(unused_imports)]
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Budgets
+
+/// `xtask/budgets.toml`: gzip budgets in KB (1 KB = 1000 bytes).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Budgets {
+    pub(super) app_first_load_gzip_kb: u64,
+    pub(super) worker_bundle_gzip_kb: u64,
+}
+
+impl Budgets {
+    /// Reads `key = whole number` lines (comments with `#`); both keys are required, nothing else
+    /// is allowed.
+    pub fn parse(text: &str) -> Result<Budgets, String> {
+        let (mut app, mut worker) = (None, None);
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| format!("line {}: expected `key = number`", n + 1))?;
+            let value: u64 =
+                value.trim().replace('_', "").parse().map_err(|_| {
+                    format!("line {}: `{}` is not a whole number", n + 1, value.trim())
+                })?;
+            let slot = match key.trim() {
+                "app_first_load_gzip_kb" => &mut app,
+                "worker_bundle_gzip_kb" => &mut worker,
+                other => return Err(format!("line {}: unknown budget `{other}`", n + 1)),
+            };
+            if slot.replace(value).is_some() {
+                return Err(format!("line {}: `{}` is set twice", n + 1, key.trim()));
+            }
+        }
+        Ok(Budgets {
+            app_first_load_gzip_kb: app.ok_or("app_first_load_gzip_kb is missing")?,
+            worker_bundle_gzip_kb: worker.ok_or("worker_bundle_gzip_kb is missing")?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes
+
+/// The files of `dist/` that `index.html` loads (scripts, Wasm, styles), sorted by name.
+pub(super) fn first_load_files(index_html: &str) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    for quote in ['"', '\''] {
+        for (i, part) in index_html.split(quote).enumerate() {
+            let loaded = i % 2 == 1
+                && part.starts_with('/')
+                && !part.starts_with("//")
+                && [".js", ".wasm", ".css"]
+                    .iter()
+                    .any(|ext| part.ends_with(ext))
+                && !part.contains(char::is_whitespace);
+            let name = part.trim_start_matches('/').to_owned();
+            if loaded && !files.contains(&name) {
+                files.push(name);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+pub(super) struct FileSize {
+    pub(super) name: String,
+    pub(super) raw: u64,
+    pub(super) gzip: u64,
+}
+
+pub(super) fn file_size(path: &Path, name: String) -> Result<FileSize, String> {
+    let raw = path
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let out = Command::new("gzip")
+        .args(["-9", "-n", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip {} failed", path.display()));
+    }
+    Ok(FileSize {
+        name,
+        raw,
+        gzip: out.stdout.len() as u64,
+    })
+}
+
+pub(super) struct SizeReport {
+    pub(super) what: &'static str,
+    pub(super) files: Vec<FileSize>,
+    pub(super) budget_kb: u64,
+}
+
+impl SizeReport {
+    pub(super) fn raw(&self) -> u64 {
+        self.files.iter().map(|f| f.raw).sum()
+    }
+    pub(super) fn gzip(&self) -> u64 {
+        self.files.iter().map(|f| f.gzip).sum()
+    }
+    pub(super) fn within_budget(&self) -> bool {
+        self.gzip() <= self.budget_kb * 1000
+    }
+    pub(super) fn json(&self) -> Value {
+        json!({
+            "files": self.files.iter().map(|f| json!({"name": f.name, "raw": f.raw, "gzip": f.gzip})).collect::<Vec<_>>(),
+            "raw": self.raw(),
+            "gzip": self.gzip(),
+            "budget_gzip": self.budget_kb * 1000,
+            "within_budget": self.within_budget(),
+        })
+    }
+}
+
+pub(super) fn app_sizes(budgets: &Budgets) -> Result<SizeReport, String> {
+    let dist = crate::root().join("dist");
+    let index = std::fs::read_to_string(dist.join("index.html"))
+        .map_err(|e| format!("dist/index.html: {e}"))?;
+    let mut files = vec![file_size(&dist.join("index.html"), "index.html".into())?];
+    for name in first_load_files(&index) {
+        files.push(file_size(&dist.join(&name), name)?);
+    }
+    Ok(SizeReport {
+        what: "app first load (dist/)",
+        files,
+        budget_kb: budgets.app_first_load_gzip_kb,
+    })
+}
+
+pub(super) fn worker_sizes(bundle: &Path, budgets: &Budgets) -> Result<SizeReport, String> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".js") || name.ends_with(".wasm") {
+            files.push(file_size(&entry.path(), name)?);
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    if files.is_empty() {
+        return Err(format!("no .js or .wasm in {}", bundle.display()));
+    }
+    Ok(SizeReport {
+        what: "Worker bundle (wrangler deploy --dry-run)",
+        files,
+        budget_kb: budgets.worker_bundle_gzip_kb,
+    })
+}

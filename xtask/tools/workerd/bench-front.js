@@ -1,0 +1,22 @@
+// The bench's stand-in for Cloudflare's static assets and routing.
+const TYPES = {
+  html: "text/html; charset=utf-8", js: "text/javascript", wasm: "application/wasm",
+  css: "text/css", json: "application/json", svg: "image/svg+xml", ico: "image/x-icon",
+};
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/auth/")) {
+      return env.EDGE.fetch(req);
+    }
+    let path = url.pathname === "/" ? "/index.html" : url.pathname;
+    let res = await env.DIST.fetch(new URL(path, url));
+    if (res.status !== 200 || (res.headers.get("content-type") || "").startsWith("application/json")) {
+      path = "/index.html";
+      res = await env.DIST.fetch(new URL(path, url));
+    }
+    const headers = new Headers(res.headers);
+    headers.set("content-type", TYPES[path.split(".").pop()] || "application/octet-stream");
+    return new Response(res.body, { status: res.status, headers });
+  },
+};
