@@ -8,11 +8,60 @@ use serde::{Deserialize, Serialize};
 
 /// A student as the portal shows it. Maps to a Lead: `First_Name`, `Last_Name`, `Company`
 /// (the college), `Course` (a custom picklist), `Email`, `Phone`.
+///
+/// On the wire the id and the fields are one flat object, `{"id","first_name",…}`; it is read
+/// and written through [`StudentWire`] rather than `#[serde(flatten)]`, whose buffering code
+/// would cost the app's first load several KB.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StudentWire", into = "StudentWire")]
 pub struct Student {
     pub id: String,
-    #[serde(flatten)]
     pub fields: StudentInput,
+}
+
+/// [`Student`] as JSON has it.
+#[derive(Clone, Serialize, Deserialize)]
+struct StudentWire {
+    id: String,
+    #[serde(default)]
+    first_name: String,
+    last_name: String,
+    college: String,
+    course: String,
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+impl From<StudentWire> for Student {
+    fn from(w: StudentWire) -> Student {
+        Student {
+            id: w.id,
+            fields: StudentInput {
+                first_name: w.first_name,
+                last_name: w.last_name,
+                college: w.college,
+                course: w.course,
+                email: w.email,
+                phone: w.phone,
+            },
+        }
+    }
+}
+
+impl From<Student> for StudentWire {
+    fn from(s: Student) -> StudentWire {
+        let f = s.fields;
+        StudentWire {
+            id: s.id,
+            first_name: f.first_name,
+            last_name: f.last_name,
+            college: f.college,
+            course: f.course,
+            email: f.email,
+            phone: f.phone,
+        }
+    }
 }
 
 /// What a coordinator types into the form: the body of `POST /api/students` and

@@ -72,22 +72,12 @@ pub fn navigate(url: &str) {
     let _ = window().location().assign(url);
 }
 
-/// The page's own query, decoded (`+` as a space).
-pub fn url_query() -> Vec<(String, String)> {
-    let search = window().location().search().unwrap_or_default();
-    let decode = |s: &str| {
-        web_sys::js_sys::decode_uri_component(&s.replace('+', " "))
-            .ok()
-            .map(String::from)
-    };
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((decode(name)?, decode(value)?))
-        })
-        .collect()
+/// A parameter of the page's own query, decoded.
+pub fn url_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }
 
 /// Shows `query` as the page's URL query (no new history entry; nothing is loaded).

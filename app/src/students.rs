@@ -26,13 +26,26 @@ pub struct StudentsCtx {
     /// Bumped to load the current page again.
     pub reload: RwSignal<u32>,
     pub page: RwSignal<u32>,
-    /// The column the list is sorted by, and which way; `None`: last modified first.
-    pub sort: RwSignal<Option<(SortKey, SortOrder)>>,
+    /// The column the list is sorted by and which way, as the URL has it (`sort=name&order=asc`);
+    /// empty: last modified first. (A `String`, like the search: another signal type would
+    /// cost the first load its own copy of the reactive code.)
+    pub sort: RwSignal<String>,
+}
+
+/// `sort=…&order=…` of a column and a way.
+fn sort_param(key: SortKey, order: SortOrder) -> String {
+    format!("sort={}&order={}", key.as_str(), order.as_str())
+}
+
+/// The column and way a `sort` value names.
+fn sort_of(param: &str) -> Option<(SortKey, SortOrder)> {
+    let (key, order) = param.strip_prefix("sort=")?.split_once("&order=")?;
+    Some((SortKey::parse(key)?, SortOrder::parse(order)?))
 }
 
 /// What the list shows, as the query of the page's URL and of `GET /api/students`: `page`,
 /// `q`, `course`, `sort` and `order`, defaults left out.
-fn list_query(page: u32, q: &str, course: &str, sort: Option<(SortKey, SortOrder)>) -> String {
+fn list_query(page: u32, q: &str, course: &str, sort: &str) -> String {
     let mut parts = Vec::new();
     if page > 1 {
         parts.push(format!("page={page}"));
@@ -42,27 +55,22 @@ fn list_query(page: u32, q: &str, course: &str, sort: Option<(SortKey, SortOrder
             parts.push(format!("{name}={}", api::encode(value)));
         }
     }
-    if let Some((key, order)) = sort {
-        parts.push(format!("sort={}&order={}", key.as_str(), order.as_str()));
+    if !sort.is_empty() {
+        parts.push(sort.to_owned());
     }
     parts.join("&")
 }
 
 /// The list the page's URL names (a reload, a shared link); what it does not name is the default.
-fn list_from_url() -> (u32, String, String, Option<(SortKey, SortOrder)>) {
-    let (mut page, mut q, mut course) = (1, String::new(), String::new());
-    let (mut key, mut order) = (None, SortOrder::Asc);
-    for (name, value) in dom::url_query() {
-        match name.as_str() {
-            "page" => page = value.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
-            "q" => q = value.chars().take(MAX_SEARCH_LEN).collect(),
-            "course" => course = value,
-            "sort" => key = SortKey::parse(&value),
-            "order" => order = SortOrder::parse(&value).unwrap_or(SortOrder::Asc),
-            _ => {}
-        }
-    }
-    (page, q, course, key.map(|k| (k, order)))
+fn list_from_url() -> (u32, String, String, String) {
+    let param = |name| dom::url_param(name).unwrap_or_default();
+    let page = param("page").parse().ok().filter(|p| *p >= 1).unwrap_or(1);
+    let q: String = param("q").chars().take(MAX_SEARCH_LEN).collect();
+    let order = SortOrder::parse(&param("order")).unwrap_or(SortOrder::Asc);
+    let sort = SortKey::parse(&param("sort"))
+        .map(|k| sort_param(k, order))
+        .unwrap_or_default();
+    (page, q, param("course"), sort)
 }
 
 impl StudentsCtx {
@@ -105,11 +113,14 @@ pub fn Students() -> impl IntoView {
     let list: RwSignal<Option<Result<StudentsPage, api::Failure>>> = RwSignal::new(None);
     let loading = RwSignal::new(true);
     let seq = StoredValue::new(0u32);
+    let total = RwSignal::new(String::new());
 
     // Load whenever the page, the search or the reload counter changes; only the newest answer counts.
     Effect::new(move |_| {
         let p = page.get();
-        let shown = list_query(p, &query.get(), &course.get(), sort.get());
+        let (q, c) = (query.get(), course.get());
+        let shown = list_query(p, &q, &c, &sort.get());
+        let filter = list_query(1, &q, &c, "");
         sctx.reload.track();
         dom::set_url_query(&shown);
         let n = seq.get_value().wrapping_add(1);
@@ -134,23 +145,18 @@ pub fn Students() -> impl IntoView {
                 page.set(p - 1);
                 return;
             }
+            let shown_ok = result.is_ok();
             list.set(Some(result));
             loading.set(false);
-        });
-    });
-
-    // "N students": Zoho's count of the list with this search and course, again after a change.
-    let total: RwSignal<Option<u64>> = RwSignal::new(None);
-    let count_seq = StoredValue::new(0u32);
-    Effect::new(move |_| {
-        let filter = list_query(1, &query.get(), &course.get(), None);
-        sctx.reload.track();
-        let n = count_seq.get_value().wrapping_add(1);
-        count_seq.set_value(n);
-        leptos::task::spawn_local(async move {
-            let result = api::students_count(&filter).await;
-            if count_seq.try_get_value() == Some(n) {
-                total.set(result.ok().map(|c| c.count));
+            // "N students": Zoho's count of the list with this search and course.
+            if shown_ok {
+                let counted = api::students_count(&filter).await;
+                if seq.try_get_value() == Some(n) {
+                    total.set(counted.map_or_else(
+                        |_| String::new(),
+                        |c| format!("{} student{}", c.count, if c.count == 1 { "" } else { "s" }),
+                    ));
+                }
             }
         });
     });
@@ -220,7 +226,6 @@ pub fn Students() -> impl IntoView {
                         course.set(event_target_value(&ev));
                     }
                 >
-                    <option value="" selected=move || course.get().is_empty()>"All courses"</option>
                     {move || {
                         let mut courses = sctx
                             .meta
@@ -233,33 +238,35 @@ pub fn Students() -> impl IntoView {
                         if !chosen.is_empty() && !courses.contains(&chosen) {
                             courses.push(chosen.clone());
                         }
+                        courses.insert(0, String::new());
                         courses
                             .into_iter()
                             .map(|c| {
                                 let selected = c == chosen;
                                 let value = c.clone();
-                                view! { <option value=value selected=selected>{c}</option> }
+                                let label = if c.is_empty() { "All courses".to_owned() } else { c };
+                                view! { <option value=value selected=selected>{label}</option> }
                             })
                             .collect_view()
                     }}
                 </select>
-                <a
-                    class="button"
-                    data-testid="export-csv"
-                    download="students.csv"
-                    href=move || {
-                        let filter = list_query(1, &query.get(), &course.get(), sort.get());
-                        format!("/api/students/export.csv?{filter}")
-                    }
-                >
-                    "Export CSV"
-                </a>
                 <button type="button" id="add-student" class="primary" data-testid="add-student" on:click=open_add>
                     "Add student"
                 </button>
             </div>
-            <p class="muted count" data-testid="student-count" aria-live="polite">
-                {move || total.get().map(|n| format!("{n} student{}", if n == 1 { "" } else { "s" }))}
+            <p class="count">
+                <span class="muted" data-testid="student-count" aria-live="polite">{move || total.get()}</span>
+                <a
+                    class="button"
+                    data-testid="export-csv"
+                    download="students.csv"
+                    href=move || format!(
+                        "/api/students/export.csv?{}",
+                        list_query(1, &query.get(), &course.get(), &sort.get())
+                    )
+                >
+                    "Export CSV"
+                </a>
             </p>
             <div aria-live="polite" class="list-status">
                 {move || loading.get().then(|| view! {
@@ -358,25 +365,29 @@ fn Table(page: StudentsPage, busy: RwSignal<bool>) -> impl IntoView {
         })
         .collect_view();
     let head = move |key: SortKey, label: &'static str| {
-        let order = move || sctx.sort.get().filter(|(k, _)| *k == key).map(|(_, o)| o);
+        // The table is drawn again for every answer: the header shows the order of this one.
+        let order = sort_of(&sctx.sort.get_untracked())
+            .filter(|(k, _)| *k == key)
+            .map(|(_, o)| o);
+        let aria_sort = match order {
+            Some(SortOrder::Asc) => "ascending",
+            Some(SortOrder::Desc) => "descending",
+            None => "none",
+        };
         view! {
-            <th scope="col" aria-sort=move || match order() {
-                Some(SortOrder::Asc) => "ascending",
-                Some(SortOrder::Desc) => "descending",
-                None => "none",
-            }>
+            <th scope="col" aria-sort=aria_sort>
                 <button
                     type="button"
                     class="sort"
                     id=sort_button_id(key)
                     data-testid=sort_button_id(key)
                     on:click=move |_| {
-                        let next = match order() {
+                        let next = match order {
                             Some(SortOrder::Asc) => SortOrder::Desc,
                             _ => SortOrder::Asc,
                         };
                         sctx.page.set(1);
-                        sctx.sort.set(Some((key, next)));
+                        sctx.sort.set(sort_param(key, next));
                         // The table is drawn again: the button keeps the focus.
                         dom::focus_id_soon(sort_button_id(key));
                     }
