@@ -71,6 +71,8 @@ pub(crate) fn app(tools: &Tools) -> Result<(), String> {
 /// The deployable Worker bundle (`wrangler deploy --dry-run`) in `target/edge-bundle/`.
 pub(crate) fn bundle(tools: &Tools) -> Result<std::path::PathBuf, String> {
     let bundle = target_dir().join("edge-bundle");
+    // wrangler adds to the folder: without this, an older build's Wasm would count in the size.
+    let _ = std::fs::remove_dir_all(&bundle);
     cmd::run(
         tools
             .wrangler()

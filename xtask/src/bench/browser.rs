@@ -10,7 +10,7 @@ use super::*;
 /// Marks the moment the first student row enters the page (a `MutationObserver`: the DOM
 /// insertion, one frame before it is painted).
 pub(super) const OBSERVE_FIRST_ROW: &str = "window.__zcrmFirstRow = null;
-pub(super) const observer = new MutationObserver(() => {
+const observer = new MutationObserver(() => {
   if (window.__zcrmFirstRow === null && document.querySelector('[data-testid=student-row]')) {
     window.__zcrmFirstRow = performance.timeOrigin + performance.now();
     observer.disconnect();
@@ -28,7 +28,7 @@ pub(super) const API_TIMINGS: &str = "return performance.getEntriesByType('resou
 /// In the simulator's authorize page: picks the user, notes the time and presses Accept.
 pub(super) const APPROVE: &str = "document.querySelector('#sim_user').value = arguments[0];
 document.querySelector('#sim_environment').value = 'production';
-pub(super) const t = performance.timeOrigin + performance.now();
+const t = performance.timeOrigin + performance.now();
 document.querySelector('#approve').click();
 return t;";
 
