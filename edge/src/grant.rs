@@ -226,10 +226,7 @@ pub enum GrantCall {
     },
     /// A sign-in: the new record (tokens sealed) replaces the old, the session is added, the
     /// old refresh token is revoked at Zoho.
-    SignIn {
-        session: String,
-        record: UserRecord,
-    },
+    SignIn { session: String, record: UserRecord },
     /// Ends the session; `everywhere` ends them all and revokes the grant at Zoho.
     SignOut {
         key: String,
@@ -358,7 +355,10 @@ mod tests {
             g.minted(i * 1000, 3_600_000, ZOHO_WINDOW_MS);
         }
         // Ten minted (the sign-in's and nine refreshes) within 9 s.
-        assert_eq!(g.may_mint(10_000, ZOHO_WINDOW_MS), Err(ZOHO_WINDOW_MS - 10_000));
+        assert_eq!(
+            g.may_mint(10_000, ZOHO_WINDOW_MS),
+            Err(ZOHO_WINDOW_MS - 10_000)
+        );
         assert_eq!(g.may_mint(ZOHO_WINDOW_MS, ZOHO_WINDOW_MS), Ok(()));
     }
 
@@ -382,7 +382,10 @@ mod tests {
         let mut g = GrantState::default();
         g.sign_in("a".into(), 0, DAY, 0);
         assert_eq!(g.throttled(5_000, ZOHO_WINDOW_MS), ZOHO_WINDOW_MS);
-        assert_eq!(g.may_mint(6_000, ZOHO_WINDOW_MS), Err(ZOHO_WINDOW_MS - 1_000));
+        assert_eq!(
+            g.may_mint(6_000, ZOHO_WINDOW_MS),
+            Err(ZOHO_WINDOW_MS - 1_000)
+        );
         assert_eq!(g.may_mint(5_000 + ZOHO_WINDOW_MS, ZOHO_WINDOW_MS), Ok(()));
         g.sign_in("b".into(), 7_000, DAY, 0);
         assert_eq!(g.may_mint(7_000, ZOHO_WINDOW_MS), Ok(()));
@@ -396,7 +399,10 @@ mod tests {
             need(now + REFRESH_AHEAD_MS, now, None),
             Need::Refresh { fallback: true }
         );
-        assert_eq!(need(now + 1_000, now, None), Need::Refresh { fallback: false });
+        assert_eq!(
+            need(now + 1_000, now, None),
+            Need::Refresh { fallback: false }
+        );
         assert_eq!(
             need(now + DAY, now, Some(true)),
             Need::Refresh { fallback: false }

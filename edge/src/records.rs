@@ -70,7 +70,6 @@ impl UserRecord {
     pub fn open_access(&self, keys: &Keyring) -> Option<AccessToken> {
         open_access(keys, &self.key, &self.access_token)
     }
-
 }
 
 /// The KV key of a user, if Zoho's ids look like ids (digits only).

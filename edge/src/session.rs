@@ -107,9 +107,18 @@ mod tests {
         let id = random_token();
         let value = session_cookie(&id, "user:eu:sandbox:123:456");
         assert_eq!(value, format!("{id}eu-sandbox-123-456"));
-        assert!(crate::cookies::get(Some(&format!("a=b; __Host-zcrm-session={value}")), crate::cookies::SESSION).is_some());
+        assert!(
+            crate::cookies::get(
+                Some(&format!("a=b; __Host-zcrm-session={value}")),
+                crate::cookies::SESSION
+            )
+            .is_some()
+        );
         let (back, key) = parse_session_cookie(&value).unwrap();
-        assert_eq!((back, key.as_str()), (id.as_str(), "user:eu:sandbox:123:456"));
+        assert_eq!(
+            (back, key.as_str()),
+            (id.as_str(), "user:eu:sandbox:123:456")
+        );
         for bad in [
             id.clone(),
             format!("{id}eu-sandbox-123"),

@@ -11,8 +11,11 @@ use proptest::test_runner::Config as PropConfig;
 use serde_json::{Map, Value, json};
 use zcrm_api::students::{FieldLimits, Student, StudentField, StudentInput};
 use zcrm_edge::config::{Config, is_loopback_url};
+use zcrm_edge::grant::{
+    GrantState, MAX_LIVE_TOKENS, MAX_SESSIONS_PER_USER, SessionStatus, TOKENS_PER_WINDOW,
+    ZOHO_WINDOW_MS,
+};
 use zcrm_edge::leads::{self, ListQuery, WriteOutcome};
-use zcrm_edge::grant::{GrantState, MAX_LIVE_TOKENS, MAX_SESSIONS_PER_USER, SessionStatus, TOKENS_PER_WINDOW, ZOHO_WINDOW_MS};
 use zcrm_edge::records::user_key;
 use zcrm_edge::seal::Keyring;
 use zcrm_edge::{cookies, session};
