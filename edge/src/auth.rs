@@ -6,6 +6,7 @@
 //! Object (`grant_object.rs`), which keeps the sessions and writes the record to KV; the browser
 //! gets a random session id (and the name of its grant) in an HttpOnly cookie and nothing else.
 
+use futures_util::StreamExt;
 use futures_util::future::join;
 use serde_json::json;
 use worker::{Method, Request};
@@ -491,12 +492,18 @@ pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failu
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| Failure::bad_request("The body could not be read."))?;
-    if bytes.len() > limit {
-        return Err(too_large());
+    // Read as it comes, counting: a body without a length (chunked) is refused at the cap, not
+    // after it was all buffered.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new()); // no body at all
+    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Failure::bad_request("The body could not be read."))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
 }

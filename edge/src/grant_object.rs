@@ -337,9 +337,15 @@ impl Inner {
             });
         }
         let record = self.current_record(ctx, key).await?;
-        let refresh_token = record
-            .open_refresh(&ctx.config.keys)
-            .ok_or_else(|| GrantFailure::Internal("the refresh token does not open".into()))?;
+        let Some(refresh_token) = record.open_refresh(&ctx.config.keys) else {
+            // Sealed with a key no longer in the ring (rotated out): the grant is of no use
+            // here any more. The user signs in again, as after a revoke.
+            ctx.log
+                .warn("refresh_token_unopenable", json!({"user": key}));
+            self.forget(key, record.version).await?;
+            return Err(GrantFailure::Revoked);
+        };
+        let kept = refresh_token.clone();
         let dc = record
             .data_center()
             .ok_or_else(|| GrantFailure::Internal("user record without a data centre".into()))?;
@@ -348,29 +354,27 @@ impl Inner {
             client_secret: ctx.config.client_secret.clone(),
             refresh_token,
         };
-        let answer = upstream::accounts_post(&ctx.config, dc, oauth::TOKEN_PATH, request.form_body())
-            .await
-            .map_err(|e| {
-                ctx.log
-                    .warn("refresh_failed", json!({"user": key, "error": e.describe()}));
-                match e {
-                    UpstreamError::Timeout => GrantFailure::Timeout,
-                    UpstreamError::Network(detail) => GrantFailure::Upstream(detail),
-                    e @ UpstreamError::Redirect(_) => GrantFailure::Upstream(e.describe()),
-                }
-            })?;
+        let answer =
+            upstream::accounts_post(&ctx.config, dc, oauth::TOKEN_PATH, request.form_body())
+                .await
+                .map_err(|e| {
+                    ctx.log.warn(
+                        "refresh_failed",
+                        json!({"user": key, "error": e.describe()}),
+                    );
+                    match e {
+                        UpstreamError::Timeout => GrantFailure::Timeout,
+                        UpstreamError::Network(detail) => GrantFailure::Upstream(detail),
+                        e @ UpstreamError::Redirect(_) => GrantFailure::Upstream(e.describe()),
+                    }
+                })?;
         let now = worker::Date::now().as_millis();
         let tokens = match oauth::parse_token_response(answer.status, &answer.body) {
             Ok(tokens) => tokens,
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::InvalidCode => {
                 ctx.log
                     .info("refresh_token_revoked_at_zoho", json!({"user": key}));
-                if self.version() == record.version {
-                    self.with_grant_mut(GrantState::revoked_at_zoho);
-                    self.record.borrow_mut().take();
-                    self.write_record(key).await?;
-                    self.persist().await?;
-                }
+                self.forget(key, record.version).await?;
                 return Err(GrantFailure::Revoked);
             }
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::Throttled => {
@@ -393,7 +397,13 @@ impl Inner {
         }
         let lifetime = tokens.expires_in_secs * 1000;
         let mut next = record;
-        next.seal_access(&ctx.config.keys, &tokens.access_token, now + lifetime);
+        // Both tokens sealed again with the ring's newest key: a rotation completes with use.
+        next.seal_tokens(
+            &ctx.config.keys,
+            &kept,
+            &tokens.access_token,
+            now + lifetime,
+        );
         next.updated_at = now;
         next.version = self.with_grant_mut(|g| {
             g.minted(now, lifetime, window);
@@ -413,9 +423,8 @@ impl Inner {
         // sign-in has none).
         self.load_record(ctx, &record.key, None).await?;
         let lifetime = record.access_expires_at.saturating_sub(ctx.now_ms);
-        record.version = self.with_grant_mut(|g| {
-            g.sign_in(session, ctx.now_ms, SESSION_MAX_AGE_MS, lifetime)
-        });
+        record.version =
+            self.with_grant_mut(|g| g.sign_in(session, ctx.now_ms, SESSION_MAX_AGE_MS, lifetime));
         record.updated_at = ctx.now_ms;
         let user = UserView::from(&record);
         let key = record.key.clone();
@@ -425,9 +434,13 @@ impl Inner {
         self.write_record(&key).await?;
         self.persist().await?;
         if let (Some(old), Some(dc)) = (
-            previous.as_ref().and_then(|p| p.open_refresh(&ctx.config.keys)),
+            previous
+                .as_ref()
+                .and_then(|p| p.open_refresh(&ctx.config.keys)),
             record.data_center(),
-        ) && record.open_refresh(&ctx.config.keys).map(|r| r.secret().to_owned())
+        ) && record
+            .open_refresh(&ctx.config.keys)
+            .map(|r| r.secret().to_owned())
             != Some(old.secret().to_owned())
         {
             crate::auth::revoke(ctx, dc, &old).await;
@@ -509,8 +522,21 @@ impl Inner {
         self.with_grant(|g| g.version)
     }
 
+    /// The grant is over (Zoho revoked it, or its refresh token no longer opens): its sessions
+    /// end and its record goes from KV, unless a sign-in since replaced record `version`.
+    async fn forget(&self, key: &str, version: u64) -> std::result::Result<(), GrantFailure> {
+        if self.version() == version {
+            self.with_grant_mut(GrantState::revoked_at_zoho);
+            self.record.borrow_mut().take();
+            self.write_record(key).await?;
+            self.persist().await?;
+        }
+        Ok(())
+    }
+
     async fn persist(&self) -> std::result::Result<(), GrantFailure> {
-        let grant = self.with_grant(|g| serde_json::to_string(g))
+        let grant = self
+            .with_grant(serde_json::to_string)
             .map_err(|e| GrantFailure::Internal(format!("grant storage: {e}")))?;
         self.state
             .storage()
@@ -588,7 +614,8 @@ async fn request_text(req: Request) -> std::result::Result<String, String> {
     let text = worker::wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .map_err(|e| format!("{e:?}"))?;
-    text.as_string().ok_or_else(|| "the body is not text".into())
+    text.as_string()
+        .ok_or_else(|| "the body is not text".into())
 }
 
 fn internal(e: worker::Error) -> GrantFailure {

@@ -89,6 +89,8 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
         }
         query.push((key.into_owned(), value.into_owned()));
     }
+    // The session first: nobody without one makes the Worker read a body.
+    let mut crm = Crm::for_request(&req, ctx).await?;
     let body = if matches!(method, Method::Post | Method::Put) {
         let bytes = read_body(&mut req, MAX_BODY).await?;
         let mut value: Value = serde_json::from_slice(&bytes)
@@ -118,7 +120,6 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
             query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         ));
     }
-    let mut crm = Crm::for_request(&req, ctx).await?;
     if method != Method::Get {
         crate::limits::write(ctx, &crm.user.key).await?;
     }

@@ -4,7 +4,13 @@
 
 use worker::{Env, kv::KvStore};
 
+use crate::cookies::SESSION_MAX_AGE_SECS;
 use crate::records::UserRecord;
+
+/// How long a user record (and the refresh token sealed in it) stays in KV after its last
+/// write: a day past the longest session. Every sign-in and refresh writes it, so a record in use
+/// never expires, and the refresh token of a user who stopped coming does not stay for ever.
+pub const USER_RECORD_TTL_SECS: u64 = SESSION_MAX_AGE_SECS + 24 * 3600;
 
 pub struct Store {
     kv: KvStore,
@@ -30,6 +36,7 @@ impl Store {
     pub async fn put_user(&self, record: &UserRecord) -> StoreResult<()> {
         self.kv
             .put(&record.key, serde_json::to_string(record)?)?
+            .expiration_ttl(USER_RECORD_TTL_SECS)
             .execute()
             .await?;
         Ok(())

@@ -57,9 +57,10 @@ pub async fn get(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
 
 pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
     let idempotency = idempotency_key(&req)?;
+    // The session first: nobody without one makes the Worker read a body.
+    let mut crm = Crm::for_request(&req, ctx).await?;
     let input = read_input(&mut req).await?;
     let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(&req, ctx).await?;
     let input = validate(ctx, &store, &mut crm, &input).await?;
     limits::write(ctx, &crm.user.key).await?;
     // A retried submit (same key) answers with the student the first one created.
@@ -115,9 +116,9 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
 }
 
 pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
+    let mut crm = Crm::for_request(&req, ctx).await?;
     let input = read_input(&mut req).await?;
     let store = Store::new(&ctx.env)?;
-    let mut crm = Crm::for_request(&req, ctx).await?;
     let input = validate(ctx, &store, &mut crm, &input).await?;
     limits::write(ctx, &crm.user.key).await?;
     let answer = crm
@@ -268,7 +269,7 @@ async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {
 }
 
 /// What serde says, without echoing the input back.
-fn json_problem(e: &serde_json::Error) -> String {
+pub(crate) fn json_problem(e: &serde_json::Error) -> String {
     let text = e.to_string();
     text.split(" at line")
         .next()
