@@ -199,6 +199,47 @@ pub const DEFAULT_PER_PAGE: u32 = 20;
 /// Longest search term accepted.
 pub const MAX_SEARCH_LEN: usize = 100;
 
+/// Most students in one `POST /api/students/bulk` (Zoho's most records in one insert).
+pub const MAX_BULK: usize = 100;
+
+/// `POST /api/students/bulk`: students to create at once, with one Zoho insert.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub students: Vec<StudentInput>,
+}
+
+/// The answer of `POST /api/students/bulk`: one result per row sent, in the order sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResponse {
+    pub results: Vec<BulkResult>,
+}
+
+/// What became of one row (`row`: 1 = the first student of the request).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum BulkResult {
+    /// Created in Zoho.
+    Created { row: usize, student: Student },
+    /// Not created: a student with this email is already in Zoho, or an earlier row has it.
+    Duplicate { row: usize, field: StudentField },
+    /// Refused: each field to blame and why (`row` when Zoho refused the row as a whole).
+    Invalid {
+        row: usize,
+        fields: std::collections::BTreeMap<String, String>,
+    },
+}
+
+impl BulkResult {
+    pub fn row(&self) -> usize {
+        match self {
+            BulkResult::Created { row, .. }
+            | BulkResult::Duplicate { row, .. }
+            | BulkResult::Invalid { row, .. } => *row,
+        }
+    }
+}
+
 /// `GET /api/students/count[?q=&course=]`: how many students the list has with that search and
 /// filter (Zoho's record count).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -419,6 +460,51 @@ pub struct StudentsPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wire_shapes_are_the_contracts() {
+        let student = Student {
+            id: "5725767000000412001".into(),
+            fields: StudentInput {
+                first_name: "Asha".into(),
+                last_name: "Rao".into(),
+                college: "Z".into(),
+                course: "Data Science".into(),
+                email: "a@z.example".into(),
+                phone: String::new(),
+            },
+        };
+        let flat = serde_json::json!({"id": "5725767000000412001", "first_name": "Asha",
+            "last_name": "Rao", "college": "Z", "course": "Data Science", "email": "a@z.example",
+            "phone": ""});
+        assert_eq!(serde_json::to_value(&student).unwrap(), flat);
+        assert_eq!(serde_json::from_value::<Student>(flat).unwrap(), student);
+        let results = BulkResponse {
+            results: vec![
+                BulkResult::Created { row: 1, student },
+                BulkResult::Duplicate {
+                    row: 2,
+                    field: StudentField::Email,
+                },
+                BulkResult::Invalid {
+                    row: 3,
+                    fields: [("course".to_owned(), "Choose one.".to_owned())].into(),
+                },
+            ],
+        };
+        let v = serde_json::to_value(&results).unwrap();
+        assert_eq!(v["results"][0]["status"], "created");
+        assert_eq!(v["results"][0]["student"]["email"], "a@z.example");
+        assert_eq!(
+            v["results"][1],
+            serde_json::json!({"row": 2, "status": "duplicate", "field": "email"})
+        );
+        assert_eq!(
+            v["results"][2],
+            serde_json::json!({"row": 3, "status": "invalid", "fields": {"course": "Choose one."}})
+        );
+        assert!(serde_json::from_str::<BulkRequest>(r#"{"students":[],"x":1}"#).is_err());
+    }
 
     #[test]
     fn sort_keys_and_orders_round_trip() {

@@ -20,6 +20,8 @@ pub mod session;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
+mod bulk_import;
+#[cfg(target_arch = "wasm32")]
 mod crm;
 #[cfg(target_arch = "wasm32")]
 mod entry;

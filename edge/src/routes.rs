@@ -12,7 +12,7 @@ use zcrm_api::{CSRF_HEADER, CSRF_VALUE, Health, codes};
 use crate::config::Config;
 use crate::log::Log;
 use crate::reply::{self, Failure, Outcome};
-use crate::{auth, proxy, roster, students};
+use crate::{auth, bulk_import, proxy, roster, students};
 
 /// What a handler needs besides the request.
 #[derive(Clone)]
@@ -105,6 +105,7 @@ enum Route {
     StudentsMeta,
     StudentsCount,
     StudentsExport,
+    StudentsBulk,
     Student(String),
     Crm(String, proxy::Target),
 }
@@ -121,6 +122,7 @@ impl Route {
             "/api/students/meta" => Route::StudentsMeta,
             "/api/students/count" => Route::StudentsCount,
             "/api/students/export.csv" => Route::StudentsExport,
+            "/api/students/bulk" => Route::StudentsBulk,
             _ => {
                 if let Some(id) = path.strip_prefix("/api/students/") {
                     if !zoho::fields::is_record_id(id) {
@@ -145,7 +147,7 @@ impl Route {
             | Route::StudentsMeta
             | Route::StudentsCount
             | Route::StudentsExport => &[Method::Get],
-            Route::Callback | Route::Logout => &[Method::Post],
+            Route::Callback | Route::Logout | Route::StudentsBulk => &[Method::Post],
             Route::Students => &[Method::Get, Method::Post],
             Route::Student(_) => &[Method::Get, Method::Put, Method::Delete],
             Route::Crm(_, target) => proxy::methods(target),
@@ -170,6 +172,7 @@ async fn route(req: Request, ctx: &Ctx) -> Outcome {
         (Route::StudentsMeta, _) => students::meta(&req, ctx).await,
         (Route::StudentsCount, _) => roster::count(&req, ctx).await,
         (Route::StudentsExport, _) => roster::export(&req, ctx).await,
+        (Route::StudentsBulk, _) => bulk_import::bulk(req, ctx).await,
         (Route::Students, Method::Post) => students::create(req, ctx).await,
         (Route::Students, _) => roster::list(&req, ctx).await,
         (Route::Student(id), Method::Put) => students::update(req, ctx, &id).await,

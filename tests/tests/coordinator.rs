@@ -374,3 +374,104 @@ async fn export_csv_downloads_the_whole_list_past_record_2000_as_the_simulator_h
     }
     b.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_bulk_import_of_300_rows_reports_each_row_and_a_second_run_creates_nothing() {
+    const US_ADMIN: &str = "admin@zylker-academy.example";
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    sign_in(&b, US_ADMIN, "Amelia Zylker").await;
+    let first_row = wait_for(&b, "[data-testid=student-email]").await;
+    let existing_email = first_row.text().await.unwrap();
+    let run = unique();
+    // 300 rows: bad courses, bad emails, repeats of an earlier row, one already in Zoho.
+    let rows: Vec<Value> = (1..=300)
+        .map(|i| {
+            let email = match i {
+                _ if i % 50 == 7 => format!("bulk{run}-{}@college.example", i - 1),
+                _ if i % 50 == 9 => "not-an-email".to_owned(),
+                150 => existing_email.clone(),
+                _ => format!("bulk{run}-{i}@college.example"),
+            };
+            let course = if i % 50 == 3 { "Cooking" } else { "Data Science" };
+            json!({"first_name": "Bulk", "last_name": format!("Row{i}"), "college": "Zylker College",
+                   "course": course, "email": email, "phone": ""})
+        })
+        .collect();
+    let import = |rows: Vec<Value>| {
+        let b = &b;
+        async move {
+            let mut results = Vec::new();
+            for (batch_index, batch) in rows.chunks(100).enumerate() {
+                let (status, body) =
+                    post_from_page(b, "/api/students/bulk", &json!({"students": batch})).await;
+                assert_eq!(status, 200, "{body}");
+                let answer: Value = serde_json::from_str(&body).unwrap();
+                for r in answer["results"].as_array().unwrap() {
+                    let mut r = r.clone();
+                    r["file_row"] = json!(batch_index * 100 + r["row"].as_u64().unwrap() as usize);
+                    results.push(r);
+                }
+            }
+            results
+        }
+    };
+    let results = import(rows.clone()).await;
+    assert_eq!(results.len(), 300, "one result per row");
+    let status_of = |row: usize| -> String {
+        results
+            .iter()
+            .find(|r| r["file_row"] == json!(row))
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    for i in 1..=300usize {
+        let expected = match i {
+            _ if i % 50 == 3 || i % 50 == 9 => "invalid",
+            _ if i % 50 == 7 || i == 150 => "duplicate",
+            _ => "created",
+        };
+        assert_eq!(status_of(i), expected, "row {i}");
+    }
+    let bad_course = results.iter().find(|r| r["file_row"] == json!(3)).unwrap();
+    assert!(
+        bad_course["fields"]["course"].as_str().is_some(),
+        "{bad_course}"
+    );
+    let bad_email = results.iter().find(|r| r["file_row"] == json!(9)).unwrap();
+    assert!(
+        bad_email["fields"]["email"].as_str().is_some(),
+        "{bad_email}"
+    );
+    let repeat = results.iter().find(|r| r["file_row"] == json!(7)).unwrap();
+    assert_eq!(repeat["field"], "email");
+    let created: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["status"] == "created")
+        .collect();
+    assert_eq!(created.len(), 300 - 6 * 3 - 1);
+    assert!(
+        created
+            .iter()
+            .all(|r| r["student"]["id"].as_str().is_some_and(|id| !id.is_empty()))
+    );
+    // The second run of the same file creates nothing twice.
+    let again = import(rows).await;
+    assert_eq!(again.iter().filter(|r| r["status"] == "created").count(), 0);
+    assert_eq!(
+        again.iter().filter(|r| r["status"] == "duplicate").count(),
+        created.len() + 6 + 1
+    );
+    // Refusals of the whole request are named.
+    let too_many: Vec<Value> = (0..101).map(|_| json!({})).collect();
+    for body in [
+        json!({"students": []}),
+        json!({"students": too_many}),
+        json!({"rows": []}),
+    ] {
+        let (status, text) = post_from_page(&b, "/api/students/bulk", &body).await;
+        assert_eq!(status, 400, "{text}");
+    }
+    b.close().await;
+}

@@ -144,6 +144,25 @@ pub async fn fetch_from_page(b: &Browser, path: &str) -> (u16, String) {
     )
 }
 
+/// `POST path` with a JSON body from the page (its cookie, its origin, the CSRF header).
+pub async fn post_from_page(b: &Browser, path: &str, body: &serde_json::Value) -> (u16, String) {
+    let v = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0], {method: 'POST', body: arguments[1], \
+               headers: {'content-type': 'application/json', 'x-requested-with': 'zcrm-edge'}}) \
+             .then(async r => done([r.status, await r.text()]), e => done([0, String(e)]))",
+            vec![serde_json::json!(path), serde_json::json!(body.to_string())],
+        )
+        .await
+        .unwrap();
+    (
+        v[0].as_u64().unwrap_or(0) as u16,
+        v[1].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
 /// Types into a field of the student form (clearing it first).
 pub async fn fill(b: &Browser, field: &str, text: &str) {
     let e = wait_for(b, &format!("[data-testid=field-{field}]")).await;
