@@ -5,7 +5,7 @@ mod support;
 
 use futures_util::future::join_all;
 use serde_json::json;
-use support::{Env, SERIAL, SESSION_COOKIE, set_cookie};
+use support::{Elsewhere, Env, SERIAL, SESSION_COOKIE, set_cookie};
 use zcrm_api::{ApiError, codes};
 
 const US_ADMIN: &str = "admin@zylker-academy.example";
@@ -14,28 +14,6 @@ const IN_ADMIN: &str = "admin@bharat-learning.example";
 const NORTHWIND_ADMIN: &str = "admin@northwind-college.example";
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 const TOKEN_PATH: &str = "/us/accounts/oauth/v2/token";
-
-/// A TCP listener that stands for "somewhere else": the test checks nobody connected.
-struct Elsewhere {
-    listener: std::net::TcpListener,
-}
-
-impl Elsewhere {
-    fn new() -> Elsewhere {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        Elsewhere { listener }
-    }
-    fn url(&self) -> String {
-        format!("http://{}", self.listener.local_addr().unwrap())
-    }
-    fn assert_untouched(&self, what: &str) {
-        assert!(
-            self.listener.accept().is_err(),
-            "{what}: the Worker followed Zoho's redirect elsewhere"
-        );
-    }
-}
 
 /// `method path` with the session and the CSRF header, and `body` as JSON if any.
 async fn send(

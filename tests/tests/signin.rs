@@ -5,7 +5,9 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Env, LOGIN_COOKIE, SERIAL, SESSION_COOKIE, assert_no_secrets, set_cookie};
+use support::{
+    Elsewhere, Env, LOGIN_COOKIE, SERIAL, SESSION_COOKIE, assert_no_secrets, set_cookie,
+};
 use zcrm_api::{ApiError, CSRF_HEADER, CSRF_VALUE, SessionInfo, codes};
 
 const US_ADMIN: &str = "admin@zylker-academy.example";
@@ -19,31 +21,6 @@ async fn error_code(r: reqwest::Response) -> String {
         .unwrap_or_else(|e| panic!("an ApiError body, got {text:?}: {e}"))
         .error
         .code
-}
-
-/// A TCP listener that stands for "somewhere else": the test checks nobody connected.
-struct Elsewhere {
-    listener: std::net::TcpListener,
-}
-
-impl Elsewhere {
-    fn new() -> Elsewhere {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        Elsewhere { listener }
-    }
-    fn url(&self) -> String {
-        format!(
-            "http://127.0.0.1:{}",
-            self.listener.local_addr().unwrap().port()
-        )
-    }
-    fn assert_untouched(&self) {
-        assert!(
-            self.listener.accept().is_err(),
-            "the Worker connected to an address outside the data-centre table"
-        );
-    }
 }
 
 #[tokio::test]
@@ -220,7 +197,7 @@ async fn forged_data_centres_are_refused_and_nothing_is_sent_to_them() {
         assert_eq!(r.status(), 400, "{location} {accounts_server}");
         assert_eq!(error_code(r).await, codes::INVALID_REQUEST);
     }
-    elsewhere.assert_untouched();
+    elsewhere.assert_untouched("the forged data centres");
     let r = env.callback(&started.login_cookie, &genuine).await;
     assert_eq!(
         r.status(),
@@ -251,7 +228,7 @@ async fn a_foreign_api_domain_from_the_token_endpoint_is_never_called() {
     assert_eq!(r.status(), 502);
     assert!(set_cookie(&r, SESSION_COOKIE).is_none());
     assert_eq!(error_code(r).await, codes::UPSTREAM);
-    elsewhere.assert_untouched();
+    elsewhere.assert_untouched("the foreign API domain");
 }
 
 #[tokio::test]

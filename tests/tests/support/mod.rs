@@ -234,6 +234,28 @@ pub fn client(address: &str) -> Client {
         .expect("an HTTP client")
 }
 
+/// A TCP listener that stands for "somewhere else": the test checks nobody connected.
+pub struct Elsewhere {
+    listener: std::net::TcpListener,
+}
+
+impl Elsewhere {
+    pub fn new() -> Elsewhere {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Elsewhere { listener }
+    }
+    pub fn url(&self) -> String {
+        format!("http://{}", self.listener.local_addr().unwrap())
+    }
+    pub fn assert_untouched(&self, what: &str) {
+        assert!(
+            self.listener.accept().is_err(),
+            "{what}: the Worker connected to an address outside the data-centre table"
+        );
+    }
+}
+
 pub struct Started {
     pub authorize_url: String,
     pub login_cookie: String,
