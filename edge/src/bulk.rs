@@ -18,11 +18,12 @@ pub const MAX_CONDITIONS: usize = 10;
 /// The most search pages read for one batch's emails (200 each: more than a batch holds).
 pub const MAX_SEARCH_PAGES: u32 = 10;
 
+/// A valid row: its number, the student, and what the caller keeps beside it.
+pub type Row<T> = (usize, StudentInput, T);
+
 /// Splits valid rows into those to send and those whose email an earlier row (of the same
 /// import) has: `(to send, [(row, the earlier row)])`. Emails compare ignoring case.
-pub fn first_of_each_email<T>(
-    rows: Vec<(usize, StudentInput, T)>,
-) -> (Vec<(usize, StudentInput, T)>, Vec<(usize, usize)>) {
+pub fn first_of_each_email<T>(rows: Vec<Row<T>>) -> (Vec<Row<T>>, Vec<(usize, usize)>) {
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     let mut send = Vec::new();
     let mut repeated = Vec::new();

@@ -240,15 +240,14 @@ fn request_id(req: &Request, header: &str) -> String {
 /// `id` if it is shaped like a request id, else a new one. (The grant's object takes the id its
 /// caller sends.)
 pub(crate) fn checked_request_id(id: Option<String>) -> String {
-    id
-        .filter(|id| {
-            !id.is_empty()
-                && id.len() <= 64
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        .unwrap_or_else(|| {
-            let mut bytes = [0u8; 8];
-            crate::session::random_bytes(&mut bytes);
-            crate::session::hex(&bytes)
-        })
+    id.filter(|id| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+    .unwrap_or_else(|| {
+        let mut bytes = [0u8; 8];
+        crate::session::random_bytes(&mut bytes);
+        crate::session::hex(&bytes)
+    })
 }

@@ -260,9 +260,9 @@ async fn sign_in_attempts_are_limited_per_client_address() {
     let before = token_calls(&env).await;
     let mut statuses = std::collections::BTreeMap::new();
     let mut limited = Vec::new();
-    for i in 0..70 {
-        // 35 starts, then 35 callbacks (with a forged state): each counted on its own.
-        let r = if i < 35 {
+    for i in 0..220 {
+        // 110 starts, then 110 callbacks (with a forged state): each counted on its own.
+        let r = if i < 110 {
             from.get(env.worker("/auth/start")).send().await.unwrap()
         } else {
             from.post(env.worker("/auth/callback"))
@@ -284,11 +284,11 @@ async fn sign_in_attempts_are_limited_per_client_address() {
             limited.push(retry_after);
         }
     }
-    eprintln!("35 starts and 35 callbacks from one address: {statuses:?}");
+    eprintln!("110 starts and 110 callbacks from one address: {statuses:?}");
     assert_eq!(
         statuses,
-        [(302, 30), (400, 30), (429, 10)].into_iter().collect(),
-        "30 of each a minute pass, the rest are refused"
+        [(302, 100), (400, 100), (429, 20)].into_iter().collect(),
+        "100 of each a minute pass, the rest are refused"
     );
     assert!(limited.iter().all(|r| r == "60"), "{limited:?}");
     assert_eq!(token_calls(&env).await, before, "none reached Zoho");

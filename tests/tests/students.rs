@@ -798,8 +798,16 @@ async fn zohos_token_throttling_is_a_429_that_keeps_the_session() {
     assert_eq!(status.as_u16(), 429);
     let wait = e.error.retry_after_secs.expect("retry_after_secs");
     assert!((1..=600).contains(&wait), "{wait}");
-    assert!(e.error.message.contains("Try again in"), "{}", e.error.message);
-    assert_eq!(token_calls(&env.sim_get("stats").await), before, "Zoho not asked again");
+    assert!(
+        e.error.message.contains("Try again in"),
+        "{}",
+        e.error.message
+    );
+    assert_eq!(
+        token_calls(&env.sim_get("stats").await),
+        before,
+        "Zoho not asked again"
+    );
     let r = env.get_with_session("/api/session", &admin.session).await;
     assert_eq!(r.status(), 200, "the session survives the throttling");
     // A new sign-in is a new refresh token, with a budget of its own.

@@ -59,6 +59,9 @@ pub fn test(ports: Ports) -> Result<(), String> {
     let mut since = Instant::now();
     let tools = Tools::ensure()?;
     phase("tools", &mut since);
+    // What a reviewer should not check by eye: formatting, clippy, the code map.
+    crate::tidy::run()?;
+    phase("tidy", &mut since);
 
     // Tier 1: native unit and integration tests (api, zoho, sim, xtask, repo checks). The tests
     // that need the running stack are #[ignore]d there and run in tier 2.
