@@ -45,7 +45,7 @@ pub(crate) fn config(env: &Env) -> Result<Rc<Config>, crate::config::ConfigError
 }
 
 pub async fn handle(req: Request, env: Env) -> Response {
-    let request_id = request_id(&req, "cf-ray");
+    let request_id = request_id(&req);
     let config = match config(&env) {
         Ok(config) => config,
         Err(e) => {
@@ -233,8 +233,8 @@ fn health(ctx: &Ctx) -> Response {
 }
 
 /// Cloudflare names each request (`cf-ray`); locally there is none, so make one up.
-fn request_id(req: &Request, header: &str) -> String {
-    checked_request_id(req.headers().get(header).ok().flatten())
+fn request_id(req: &Request) -> String {
+    checked_request_id(req.headers().get("cf-ray").ok().flatten())
 }
 
 /// `id` if it is shaped like a request id, else a new one. (The grant's object takes the id its
