@@ -193,6 +193,9 @@ pub fn run(options: Options) -> Result<(), String> {
         dir: dir.clone(),
     };
     if options.profile {
+        // The same code with its function names (the release build strips them); the next
+        // release build puts the stripped Wasm back.
+        build::worker(&bench.tools, build::Profile::Profiling)?;
         let profiled = profile(&mut bench);
         drop(bench);
         return profiled;
