@@ -69,6 +69,10 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_VALUE: &str = "zcrm-edge";
 
+/// The optional header of `POST /api/students`: a retried submit with the same key creates one
+/// student.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
 /// Where the sign-in popup starts (same origin; the edge redirects it to Zoho).
 pub const AUTH_START_PATH: &str = "/auth/start";
 /// The page Zoho redirects the popup to; it hands the query to the main window and closes.

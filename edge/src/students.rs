@@ -297,7 +297,12 @@ async fn validate(
 }
 
 fn idempotency_key(req: &Request) -> Result<Option<String>, Failure> {
-    let Some(key) = req.headers().get("idempotency-key").ok().flatten() else {
+    let Some(key) = req
+        .headers()
+        .get(zcrm_api::IDEMPOTENCY_HEADER)
+        .ok()
+        .flatten()
+    else {
         return Ok(None);
     };
     if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {

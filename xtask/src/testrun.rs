@@ -42,7 +42,17 @@ pub fn only(ports: Ports, suite: &str, filters: &[String]) -> Result<(), String>
     }
     let tools = Tools::ensure()?;
     let stack = Stack::empty(target_dir().join("xtask/logs"))?;
-    let mut args = vec!["--test", suite, "--", "--ignored"];
+    // As in the full run: the camera and the after-everything scan are not tests of the suite.
+    let mut args = vec![
+        "--test",
+        suite,
+        "--",
+        "--ignored",
+        "--skip",
+        "after_all_",
+        "--skip",
+        "screenshots_",
+    ];
     args.extend(filters.iter().map(String::as_str));
     cmd::run(&mut stack_tests(&tools, ports, &stack, &args))
 }
