@@ -43,7 +43,8 @@ commands:
                  (workerd direct; ports 19785-19787 and 19790); prints a table and writes
                  target/bench/bench.json; fails only over a budget. --no-build: use the
                  existing builds. --profile: instead, a CPU profile of the Worker on its hot
-                 routes (self time per function; workerd's inspector on port 19784)
+                 routes (self time per function; workerd's inspector on port 19784).
+                 --floor: only the sizes and the students list beside the floor
 
   test --only SUITE [-- FILTER...]
                  one stack suite (tests/tests/SUITE.rs) against a stack already running
