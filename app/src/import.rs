@@ -407,13 +407,14 @@ pub fn ImportButton() -> impl IntoView {
             {summary}
             {progress}
             {stopped}
-            {table}
+            // The actions before the rows: in reach however long the file is.
             <div class="dialog-actions">
                 {send}
                 <button type="button" data-testid="import-close" disabled=move || busy.get() on:click=move |_| close()>
                     {if import.done { "Close" } else { "Cancel" }}
                 </button>
             </div>
+            {table}
         }
         .into_any()
     };
