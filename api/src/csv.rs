@@ -224,6 +224,29 @@ fn student_of(
     })
 }
 
+/// Splits valid rows (`(row, student, what the caller keeps beside it)`) into those to send and
+/// those whose email an earlier row (of the same import) has: `(to send, [(row, the earlier
+/// row)])`. Emails compare ignoring case. The portal's import (app and Worker) and the `zcrm`
+/// CLI's skip the same repeats.
+pub fn first_of_each_email<T>(
+    rows: Vec<(usize, StudentInput, T)>,
+) -> (Vec<(usize, StudentInput, T)>, Vec<(usize, usize)>) {
+    let mut first_row_of: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
+    let mut send = Vec::new();
+    let mut repeated = Vec::new();
+    for (row, input, extra) in rows {
+        match first_row_of.get(&input.email.to_lowercase()) {
+            Some(&first) => repeated.push((row, first)),
+            None => {
+                first_row_of.insert(input.email.to_lowercase(), row);
+                send.push((row, input, extra));
+            }
+        }
+    }
+    (send, repeated)
+}
+
 /// Splits a full name as the portal joins it ([`StudentInput::full_name`] puts one space between
 /// first and last name) and as its search reads "Asha Rao": the first word is the first name,
 /// the rest the last name; a single word is the last name (the one Zoho requires).
@@ -417,6 +440,29 @@ mod tests {
             Some(StudentField::College),
             "a line break is a control character"
         );
+    }
+
+    fn input(email: &str) -> StudentInput {
+        StudentInput {
+            last_name: "Rao".into(),
+            college: "Z".into(),
+            course: "Data Science".into(),
+            email: email.into(),
+            ..StudentInput::default()
+        }
+    }
+
+    #[test]
+    fn the_first_row_of_each_email_is_sent() {
+        let rows = vec![
+            (1, input("a@x.example"), ()),
+            (2, input("b@x.example"), ()),
+            (4, input("A@X.example"), ()),
+        ];
+        let (send, repeated) = first_of_each_email(rows);
+        let sent: Vec<usize> = send.iter().map(|(r, _, _)| *r).collect();
+        assert_eq!(sent, [1, 2]);
+        assert_eq!(repeated, [(4, 1)]);
     }
 
     #[test]

@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::js_sys::encode_uri_component;
-use zcrm_api::students::{Student, StudentInput, StudentsCount, StudentsMeta, StudentsPage};
+use zcrm_api::students::{
+    BulkOutcomes, BulkRequest, Student, StudentInput, StudentsCount, StudentsMeta, StudentsPage,
+};
 use zcrm_api::{
     ApiError, CSRF_HEADER, CSRF_VALUE, CallbackRequest, ErrorBody, Health, IDEMPOTENCY_HEADER,
     SessionInfo, codes,
@@ -211,6 +213,11 @@ pub async fn create_student(
         Some(idempotency_key),
     )
     .await
+}
+
+/// Up to `MAX_BULK` students with one Zoho insert: what became of each.
+pub async fn import_students(request: &BulkRequest) -> Result<BulkOutcomes, Failure> {
+    json(Method::POST, "/api/students/bulk", to_json(request), None).await
 }
 
 pub async fn update_student(id: &str, input: &StudentInput) -> Result<Student, Failure> {

@@ -242,6 +242,7 @@ pub fn StudentForm() -> impl IntoView {
                         format!("Added {name}.")
                     });
                     sctx.reload.update(|n| *n += 1);
+                    crate::tabs::students_changed();
                     focus_list();
                 }
                 Err(f) => on_submit_error(

@@ -3,6 +3,8 @@
 //! - [`signin`]: the popup sign-in (and its full-page fallback) and what each ending looks like;
 //! - [`students`]: the students table, paging and search;
 //! - [`form`]: the add/edit form and the delete confirmation;
+//! - [`import`]: the import of a spreadsheet (preview, progress, report);
+//! - [`tabs`]: the other open tabs of the portal told of sign-ins, sign-outs and changes;
 //! - [`dom`]: the few browser calls Leptos does not wrap (storage, focus, random ids).
 //!
 //! Every element that tests and screenshots look for has a stable `data-testid`.
@@ -10,8 +12,10 @@
 mod api;
 mod dom;
 mod form;
+mod import;
 mod signin;
 mod students;
+mod tabs;
 
 use leptos::either::EitherOf3 as Either3;
 use leptos::prelude::*;
@@ -40,6 +44,8 @@ pub struct Notice {
 pub struct Ctx {
     pub auth: RwSignal<Auth>,
     pub notice: RwSignal<Option<Notice>>,
+    /// Bumped when another tab changed students: the list loads again.
+    pub students_changed: RwSignal<u32>,
 }
 
 impl Ctx {
@@ -84,9 +90,11 @@ pub fn App() -> impl IntoView {
     let ctx = Ctx {
         auth: RwSignal::new(Auth::Checking),
         notice: RwSignal::new(None),
+        students_changed: RwSignal::new(0),
     };
     provide_context(ctx);
     signin::install(ctx);
+    tabs::install(ctx);
 
     view! {
         <Header />

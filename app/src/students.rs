@@ -13,7 +13,8 @@ use zcrm_api::students::{
 };
 
 use crate::form::{FormTarget, StudentForm};
-use crate::{Auth, Ctx, api, dom, form, use_ctx};
+use crate::import::ImportButton;
+use crate::{Auth, Ctx, api, dom, form, tabs, use_ctx};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(350);
 
@@ -122,6 +123,7 @@ pub fn Students() -> impl IntoView {
         let shown = list_query(p, &q, &c, &sort.get());
         let filter = list_query(1, &q, &c, "");
         sctx.reload.track();
+        ctx.students_changed.track();
         dom::set_url_query(&shown);
         let n = seq.get_value().wrapping_add(1);
         seq.set_value(n);
@@ -250,6 +252,7 @@ pub fn Students() -> impl IntoView {
                             .collect_view()
                     }}
                 </select>
+                <ImportButton />
                 <button type="button" id="add-student" class="primary" data-testid="add-student" on:click=open_add>
                     "Add student"
                 </button>
@@ -449,6 +452,7 @@ fn delete(sctx: StudentsCtx, student: &Student) {
             }
             Err(f) => return ctx.error(format!("{name} was not deleted. {}", f.message())),
         }
+        tabs::students_changed();
         sctx.reload.update(|n| *n += 1);
         focus_list();
     });

@@ -21,23 +21,8 @@ pub const MAX_SEARCH_PAGES: u32 = 10;
 /// A valid row: its number, the student, and what the caller keeps beside it.
 pub type Row<T> = (usize, StudentInput, T);
 
-/// Splits valid rows into those to send and those whose email an earlier row (of the same
-/// import) has: `(to send, [(row, the earlier row)])`. Emails compare ignoring case.
-pub fn first_of_each_email<T>(rows: Vec<Row<T>>) -> (Vec<Row<T>>, Vec<(usize, usize)>) {
-    let mut first_row_of: HashMap<String, usize> = HashMap::new();
-    let mut send = Vec::new();
-    let mut repeated = Vec::new();
-    for (row, input, extra) in rows {
-        match first_row_of.get(&input.email.to_lowercase()) {
-            Some(&first) => repeated.push((row, first)),
-            None => {
-                first_row_of.insert(input.email.to_lowercase(), row);
-                send.push((row, input, extra));
-            }
-        }
-    }
-    (send, repeated)
-}
+/// The app's import skips the same repeats before sending: the rule is `zcrm-api`'s.
+pub use zcrm_api::csv::first_of_each_email;
 
 /// The searches that find which of `emails` Zoho has: first one `in` condition
 /// (<https://www.zoho.com/crm/developer/docs/api/v8/search-records.html>); where Zoho refuses
@@ -151,19 +136,6 @@ mod tests {
             email: email.into(),
             ..StudentInput::default()
         }
-    }
-
-    #[test]
-    fn the_first_row_of_each_email_is_sent() {
-        let rows = vec![
-            (1, input("a@x.example"), ()),
-            (2, input("b@x.example"), ()),
-            (4, input("A@X.example"), ()),
-        ];
-        let (send, repeated) = first_of_each_email(rows);
-        let sent: Vec<usize> = send.iter().map(|(r, _, _)| *r).collect();
-        assert_eq!(sent, [1, 2]);
-        assert_eq!(repeated, [(4, 1)]);
     }
 
     #[test]

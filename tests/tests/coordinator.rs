@@ -375,9 +375,84 @@ async fn export_csv_downloads_the_whole_list_past_record_2000_as_the_simulator_h
     b.close().await;
 }
 
+/// The import dialog's rows as the page shows them: (row, status, result text), in file order.
+async fn import_rows(b: &Browser) -> Vec<(usize, String, String)> {
+    let v = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=import-row]')]\
+               .map(r => [Number(r.dataset.row), r.dataset.status, r.cells[3].textContent])",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_str().unwrap().to_owned(),
+                r[2].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// How many students the signed-in user's org has, as the Worker counts them.
+async fn student_count(b: &Browser) -> u64 {
+    let (status, body) = fetch_from_page(b, "/api/students/count").await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<Value>(&body).unwrap()["count"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Chooses `file` in the import dialog (opening it) and waits for the preview's summary.
+async fn choose_import_file(b: &Browser, file: &std::path::Path) -> String {
+    click(b, "[data-testid=import-open]").await;
+    let input = wait_for(b, "[data-testid=import-file]").await;
+    input.send_keys(&file.display().to_string()).await.unwrap();
+    wait_text(b, "[data-testid=import-summary]", "rows:").await
+}
+
+/// Starts the import shown and waits for its report's summary.
+async fn run_import(b: &Browser) -> String {
+    click(b, "[data-testid=import-start]").await;
+    b.wait_for_text("[data-testid=import-summary]", WAIT * 2, |t| {
+        t.starts_with("Import finished.")
+    })
+    .await
+}
+
+/// Row `i` of the 300-row import file (`run` makes its emails new): every 50 rows a course not
+/// offered (3), an email that is not one (9) and a repeat of the row before's email (7); row 150
+/// has `existing`, a student already in Zoho.
+fn import_file(run: &str, existing: &str) -> String {
+    let mut csv = String::from("name,college,course,email,phone\r\n");
+    for i in 1..=300 {
+        let email = match i {
+            _ if i % 50 == 7 => format!("bulk{run}-{}@college.example", i - 1),
+            _ if i % 50 == 9 => "not-an-email".to_owned(),
+            150 => existing.to_owned(),
+            _ => format!("BULK{run}-{i}@college.example"),
+        };
+        let course = if i % 50 == 3 {
+            "Cooking"
+        } else {
+            "Data Science"
+        };
+        // A quoted college with a comma, and an exported phone's formula quote.
+        csv.push_str(&format!(
+            "Bulk Row{i},\"Zylker College, North\",{course},{email},'+91 98765 4{i:04}\r\n"
+        ));
+    }
+    csv
+}
+
 #[tokio::test]
 #[ignore = "needs the running stack: cargo xtask test"]
-async fn a_bulk_import_of_300_rows_reports_each_row_and_a_second_run_creates_nothing() {
+async fn an_import_of_300_rows_previews_and_reports_each_row_and_a_second_run_creates_nothing() {
     const US_ADMIN: &str = "admin@zylker-academy.example";
     let stack = Stack::from_env();
     let b = open_app(&stack).await;
@@ -385,84 +460,108 @@ async fn a_bulk_import_of_300_rows_reports_each_row_and_a_second_run_creates_not
     let first_row = wait_for(&b, "[data-testid=student-email]").await;
     let existing_email = first_row.text().await.unwrap();
     let run = unique();
-    // 300 rows: bad courses, bad emails, repeats of an earlier row, one already in Zoho.
-    let rows: Vec<Value> = (1..=300)
-        .map(|i| {
-            let email = match i {
-                _ if i % 50 == 7 => format!("bulk{run}-{}@college.example", i - 1),
-                _ if i % 50 == 9 => "not-an-email".to_owned(),
-                150 => existing_email.clone(),
-                _ => format!("bulk{run}-{i}@college.example"),
-            };
-            let course = if i % 50 == 3 { "Cooking" } else { "Data Science" };
-            json!({"first_name": "Bulk", "last_name": format!("Row{i}"), "college": "Zylker College",
-                   "course": course, "email": email, "phone": ""})
-        })
-        .collect();
-    let import = |rows: Vec<Value>| {
-        let b = &b;
-        async move {
-            let mut results = Vec::new();
-            for (batch_index, batch) in rows.chunks(100).enumerate() {
-                let (status, body) =
-                    post_from_page(b, "/api/students/bulk", &json!({"students": batch})).await;
-                assert_eq!(status, 200, "{body}");
-                let answer: Value = serde_json::from_str(&body).unwrap();
-                for r in answer["results"].as_array().unwrap() {
-                    let mut r = r.clone();
-                    r["file_row"] = json!(batch_index * 100 + r["row"].as_u64().unwrap() as usize);
-                    results.push(r);
-                }
-            }
-            results
-        }
-    };
-    let results = import(rows.clone()).await;
-    assert_eq!(results.len(), 300, "one result per row");
-    let status_of = |row: usize| -> String {
-        results
-            .iter()
-            .find(|r| r["file_row"] == json!(row))
-            .map(|r| r["status"].as_str().unwrap().to_owned())
-            .unwrap_or_default()
-    };
-    for i in 1..=300usize {
-        let expected = match i {
-            _ if i % 50 == 3 || i % 50 == 9 => "invalid",
-            _ if i % 50 == 7 || i == 150 => "duplicate",
+    let dir = zcrm_tests::TempDir::new("import");
+    let file = dir.0.join("enquiries.csv");
+    std::fs::write(&file, import_file(&run, &existing_email)).unwrap();
+    let before = student_count(&b).await;
+
+    // The preview: every row checked before anything is sent.
+    let summary = choose_import_file(&b, &file).await;
+    assert_eq!(
+        summary,
+        "300 rows: 282 ready to import, 6 skipped as duplicates, 12 refused."
+    );
+    assert_eq!(student_count(&b).await, before, "nothing sent yet");
+    let preview = import_rows(&b).await;
+    assert_eq!(preview.len(), 300);
+    for (row, status, text) in &preview {
+        let expected = match row {
+            _ if row % 50 == 3 || row % 50 == 9 => "invalid",
+            _ if row % 50 == 7 => "duplicate",
+            _ => "ready",
+        };
+        assert_eq!(status, expected, "row {row}: {text}");
+    }
+    assert!(preview[2].2.contains("Course"), "{:?}", preview[2]);
+    assert!(preview[8].2.contains("Email"), "{:?}", preview[8]);
+    assert_eq!(preview[6].2, "Skipped: row 6 has the same email");
+    assert_eq!(
+        wait_for(&b, "[data-testid=import-start]")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "Import 282 students"
+    );
+
+    // Sent 100 rows a request: the report names what became of each row.
+    let summary = run_import(&b).await;
+    assert_eq!(
+        summary,
+        "Import finished. 300 rows: 281 created, 7 skipped as duplicates, 12 refused."
+    );
+    let bar = wait_for(&b, "[data-testid=import-progress] progress").await;
+    assert_eq!(bar.attr("max").await.unwrap().as_deref(), Some("282"));
+    assert_eq!(bar.attr("value").await.unwrap().as_deref(), Some("282"));
+    let report = import_rows(&b).await;
+    assert_eq!(report.len(), 300);
+    for (row, status, text) in &report {
+        let expected = match row {
+            _ if row % 50 == 3 || row % 50 == 9 => "invalid",
+            _ if row % 50 == 7 || *row == 150 => "duplicate",
             _ => "created",
         };
-        assert_eq!(status_of(i), expected, "row {i}");
+        assert_eq!(status, expected, "row {row}: {text}");
     }
-    let bad_course = results.iter().find(|r| r["file_row"] == json!(3)).unwrap();
-    assert!(
-        bad_course["fields"]["course"].as_str().is_some(),
-        "{bad_course}"
-    );
-    let bad_email = results.iter().find(|r| r["file_row"] == json!(9)).unwrap();
-    assert!(
-        bad_email["fields"]["email"].as_str().is_some(),
-        "{bad_email}"
-    );
-    let repeat = results.iter().find(|r| r["file_row"] == json!(7)).unwrap();
-    assert_eq!(repeat["field"], "email");
-    let created: Vec<&Value> = results
-        .iter()
-        .filter(|r| r["status"] == "created")
-        .collect();
-    assert_eq!(created.len(), 300 - 6 * 3 - 1);
-    assert!(
-        created
-            .iter()
-            .all(|r| r["student"]["id"].as_str().is_some_and(|id| !id.is_empty()))
-    );
-    // The second run of the same file creates nothing twice.
-    let again = import(rows).await;
-    assert_eq!(again.iter().filter(|r| r["status"] == "created").count(), 0);
     assert_eq!(
-        again.iter().filter(|r| r["status"] == "duplicate").count(),
-        created.len() + 6 + 1
+        report[149].2,
+        "Skipped: a student with this email is already in Zoho"
     );
+    assert_eq!(student_count(&b).await, before + 281);
+    click(&b, "[data-testid=import-close]").await;
+    // The list shows the new students (last modified first), their values as the file had them.
+    wait_text(&b, "[data-testid=student-name]", "Bulk Row").await;
+    let (_, page) =
+        fetch_from_page(&b, &format!("/api/students?q=BULK{run}-1@college.example")).await;
+    let page: Value = serde_json::from_str(&page).unwrap();
+    let student = page["students"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["last_name"] == "Row1")
+        .unwrap_or_else(|| panic!("row 1 in {page}"));
+    assert_eq!(student["first_name"], "Bulk");
+    assert_eq!(student["last_name"], "Row1");
+    assert_eq!(student["college"], "Zylker College, North");
+    assert_eq!(student["phone"], "+91 98765 40001");
+
+    // The same file again creates nothing twice.
+    let summary = choose_import_file(&b, &file).await;
+    assert_eq!(
+        summary,
+        "300 rows: 282 ready to import, 6 skipped as duplicates, 12 refused."
+    );
+    let summary = run_import(&b).await;
+    assert_eq!(
+        summary,
+        "Import finished. 300 rows: 288 skipped as duplicates, 12 refused."
+    );
+    assert_eq!(student_count(&b).await, before + 281);
+    click(&b, "[data-testid=import-close]").await;
+
+    // A file that is not students at all is named, and nothing can be sent.
+    std::fs::write(&file, "first_name,shoe\nA,B\n").unwrap();
+    click(&b, "[data-testid=import-open]").await;
+    wait_for(&b, "[data-testid=import-file]")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    let error = wait_text(&b, "[data-testid=import-error]", "shoe").await;
+    assert!(error.starts_with("enquiries.csv: "), "{error}");
+    assert_eq!(count(&b, "[data-testid=import-start]").await, 0);
+    click(&b, "[data-testid=import-close]").await;
+
     // Refusals of the whole request are named.
     let too_many: Vec<Value> = (0..101).map(|_| json!({})).collect();
     for body in [
@@ -473,5 +572,91 @@ async fn a_bulk_import_of_300_rows_reports_each_row_and_a_second_run_creates_not
         let (status, text) = post_from_page(&b, "/api/students/bulk", &body).await;
         assert_eq!(status, 400, "{text}");
     }
+    b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn two_tabs_agree_on_signing_in_and_out_and_on_a_student_added_in_one() {
+    const IN_ADMIN: &str = "admin@bharat-learning.example";
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    let first = b.client.window().await.unwrap();
+    sign_in(&b, IN_ADMIN, "Arjun Mehta").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    // A second tab of the same browser: the same session.
+    let second = b.client.new_window(true).await.unwrap().handle;
+    b.client.switch_to_window(second.clone()).await.unwrap();
+    b.client.goto(&format!("{}/", stack.app)).await.unwrap();
+    wait_text(&b, "[data-testid=user-name]", "Arjun Mehta").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+
+    // Added in the first tab, shown in the second's list without a reload.
+    b.client.switch_to_window(first.clone()).await.unwrap();
+    let email = format!("tabs{}@college.example", unique());
+    click(&b, "[data-testid=add-student]").await;
+    fill(&b, "first_name", "Tara").await;
+    fill(&b, "last_name", "Tabs").await;
+    fill(&b, "college", "Bharat College").await;
+    let course = wait_for(&b, "[data-testid=field-course] option:not([value=''])").await;
+    course.click().await.unwrap();
+    fill(&b, "email", &email).await;
+    click(&b, "[data-testid=save-student]").await;
+    wait_text(&b, "[data-testid=notice]", "Added Tara Tabs").await;
+    b.client.switch_to_window(second.clone()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !texts(&b, "[data-testid=student-email]")
+        .await
+        .contains(&email)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the second tab never showed {email}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Deleted in the second tab, gone from the first's.
+    b.client
+        .execute("window.confirm = () => true", vec![])
+        .await
+        .unwrap();
+    let clicked = b
+        .client
+        .execute(
+            "const row = [...document.querySelectorAll('[data-testid=student-row]')]\
+               .find(r => r.querySelector('[data-testid=student-email]').textContent === arguments[0]); \
+             if (row) row.querySelector('[data-testid=delete-student]').click(); return !!row",
+            vec![json!(email)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(clicked, json!(true));
+    wait_text(&b, "[data-testid=notice]", "Deleted Tara Tabs").await;
+    b.client.switch_to_window(first.clone()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while texts(&b, "[data-testid=student-email]")
+        .await
+        .contains(&email)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first tab still shows {email}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Signed out in the second tab: the first shows the sign-in screen at once.
+    b.client.switch_to_window(second.clone()).await.unwrap();
+    click(&b, "[data-testid=sign-out]").await;
+    wait_for(&b, "[data-testid=sign-in-screen]").await;
+    b.client.switch_to_window(first.clone()).await.unwrap();
+    wait_for(&b, "[data-testid=sign-in-screen]").await;
+    wait_text(&b, "[data-testid=notice]", "signed out in another tab").await;
+    assert_eq!(count(&b, "[data-testid=user-name]").await, 0);
+    // Signed in again in the first tab (its popup): the second tab is signed in too.
+    sign_in(&b, IN_ADMIN, "Arjun Mehta").await;
+    b.client.switch_to_window(second).await.unwrap();
+    wait_text(&b, "[data-testid=user-name]", "Arjun Mehta").await;
+    wait_for(&b, "[data-testid=student-row]").await;
     b.close().await;
 }

@@ -266,7 +266,8 @@ fn stack_tests(tools: &Tools, ports: Ports, stack: &Stack, args: &[&str]) -> Com
         .env("RUST_BACKTRACE", "0")
         .env("ZCRM_LOG_DIR", &stack.log_dir)
         .env("CHROME", &tools.chromium)
-        .env("CHROMEDRIVER", &tools.chromedriver);
+        .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("ZCRM_AXE_JS", tools.axe_js());
     tests
 }
 

@@ -67,6 +67,9 @@ pub struct Tools {
     npm_modules: PathBuf,
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
+    /// The browser audits: `node_modules` with `axe-core` (injected by the browser tests) and
+    /// `lighthouse` (run by the bench), as pinned in `xtask/tools/audit/package-lock.json`.
+    pub audit: PathBuf,
     /// Zoho's official SDKs and the OpenAPI validator, for `crate::fidelity`.
     pub sdks: Sdks,
 }
@@ -101,6 +104,7 @@ impl Tools {
         let trunk = ensure_cargo_tool(&cache, &TRUNK)?;
         let npm_modules = ensure_npm_tools(&cache)?;
         let (chromium, chromedriver) = ensure_chromium()?;
+        let audit = ensure_audit(&cache)?;
         let sdks = Sdks {
             py_sdk_python: ensure_venv(
                 &cache,
@@ -123,6 +127,7 @@ impl Tools {
             npm_modules,
             chromium,
             chromedriver,
+            audit,
             sdks,
         })
     }
@@ -138,6 +143,8 @@ impl Tools {
             ("esbuild", &self.esbuild()),
             ("chromium", &self.chromium),
             ("chromedriver", &self.chromedriver),
+            ("axe-core", &self.axe_js()),
+            ("lighthouse", &self.lighthouse_js()),
             ("python SDK", &self.sdks.py_sdk_python),
             ("node SDK", &self.sdks.node_sdk),
             ("oas validator", &self.sdks.oas_python),
@@ -157,6 +164,14 @@ impl Tools {
     }
     pub fn esbuild(&self) -> PathBuf {
         self.npm_modules.join("esbuild/bin/esbuild")
+    }
+    /// axe-core's browser script, for the browser tests to inject.
+    pub fn axe_js(&self) -> PathBuf {
+        self.audit.join("axe-core/axe.min.js")
+    }
+    /// Lighthouse's command line (a Node script), for the bench.
+    pub fn lighthouse_js(&self) -> PathBuf {
+        self.audit.join("lighthouse/cli/index.js")
     }
     /// workerd itself (wrangler's dependency), for running the Worker without wrangler's proxy.
     pub fn workerd(&self) -> PathBuf {
@@ -450,6 +465,44 @@ fn ensure_node_sdk(cache: &Path) -> Result<PathBuf, String> {
             }
         },
     )
+}
+
+/// axe-core and Lighthouse: `npm ci` of `xtask/tools/audit/package-lock.json` (exact versions,
+/// integrity-checked, no install scripts: Lighthouse never downloads a browser, it is pointed at
+/// Debian's Chromium), in a folder of its own so the shared npm tools are never reinstalled for
+/// it. Returns its `node_modules`.
+fn ensure_audit(cache: &Path) -> Result<PathBuf, String> {
+    let (manifest, lock, stamp_value) = npm_project(&crate::root().join("xtask/tools/audit"))?;
+    let dir = ensure_staged(
+        cache,
+        "audit",
+        &stamp_value,
+        "axe-core and Lighthouse from npm",
+        |dir| {
+            write(&dir.join("package.json"), &manifest)?;
+            write(&dir.join("package-lock.json"), &lock)?;
+            cmd::run(
+                Command::new("npm")
+                    .args([
+                        "ci",
+                        "--ignore-scripts",
+                        "--no-audit",
+                        "--no-fund",
+                        "--loglevel=error",
+                    ])
+                    .current_dir(dir),
+            )?;
+            for needed in ["axe-core/axe.min.js", "lighthouse/cli/index.js"] {
+                if !dir.join("node_modules").join(needed).is_file() {
+                    return Err(format!(
+                        "npm ci finished but node_modules/{needed} is missing"
+                    ));
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(dir.join("node_modules"))
 }
 
 /// Debian's Chromium and ChromeDriver (never a browser downloaded by a test tool).

@@ -195,11 +195,13 @@ pub fn unique() -> String {
 /// Clicks "Sign in with Zoho" and returns (main window, popup window) once the popup exists.
 pub async fn open_popup(b: &Browser) -> (WindowHandle, WindowHandle) {
     let main = b.client.window().await.unwrap();
+    // Other tabs of the portal may be open: the popup is the window that was not there before.
+    let before = b.client.windows().await.unwrap();
     click(b, "[data-testid=sign-in]").await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let windows = b.client.windows().await.unwrap();
-        if let Some(popup) = windows.into_iter().find(|w| *w != main) {
+        if let Some(popup) = windows.into_iter().find(|w| !before.contains(w)) {
             return (main, popup);
         }
         if tokio::time::Instant::now() > deadline {
@@ -253,4 +255,55 @@ pub async fn sign_in_for(b: &Browser, environment: &str, email: &str, name: &str
     let (main, popup) = open_popup(b).await;
     answer_in_popup_for(b, main, popup, email, environment, true).await;
     wait_text(b, "[data-testid=user-name]", name).await;
+}
+
+/// axe-core (pinned in `xtask/tools/audit/`, `ZCRM_AXE_JS` from `cargo xtask test`) run on the
+/// page as it is now: every violation, as `rule (impact): the elements`, after injecting the
+/// script when the page does not have it yet.
+pub async fn axe_violations(b: &Browser) -> Vec<String> {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let script = AXE.get_or_init(|| {
+        let path = std::env::var("ZCRM_AXE_JS").expect("run with `cargo xtask test` (ZCRM_AXE_JS)");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+    });
+    let loaded = b
+        .client
+        .execute("return typeof window.axe === 'object'", vec![])
+        .await
+        .unwrap();
+    if loaded != serde_json::json!(true) {
+        // WebDriver's scripts are not the page's: the CSP does not apply to them.
+        b.client
+            .execute(&format!("{script}\n;window.axe = axe;"), vec![])
+            .await
+            .unwrap();
+    }
+    let v = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document).then(r => done(r.violations.map(v => \
+               `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)), \
+               e => done([`axe failed: ${e}`]))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![format!("axe answered {v}")])
+}
+
+/// Asserts that axe finds no violation on the page as it is now (`screen` names it).
+pub async fn assert_no_axe_violation(b: &Browser, screen: &str) {
+    let violations = axe_violations(b).await;
+    assert!(
+        violations.is_empty(),
+        "axe on {screen}: {}",
+        violations.join("\n  ")
+    );
 }
