@@ -15,7 +15,7 @@ mod students;
 
 use leptos::either::EitherOf3 as Either3;
 use leptos::prelude::*;
-use zcrm_api::{SessionInfo, codes};
+use zcrm_api::{SessionInfo, SignedOutReason};
 
 pub use api::Failure;
 
@@ -35,11 +35,22 @@ pub struct Notice {
     pub text: String,
 }
 
+/// Why the sign-in screen is shown, as the edge said it: the reason, the wait when known, and
+/// the edge's own sentence (it names the organisation that is not served).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedOutWhy {
+    pub reason: SignedOutReason,
+    pub retry_after_secs: Option<u64>,
+    pub message: String,
+}
+
 /// Shared by every component (all fields are `Copy` signals).
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub auth: RwSignal<Auth>,
     pub notice: RwSignal<Option<Notice>>,
+    /// Shown on the sign-in screen: why you are not signed in (none on a first visit).
+    pub signed_out: RwSignal<Option<SignedOutWhy>>,
 }
 
 impl Ctx {
@@ -57,19 +68,22 @@ impl Ctx {
         }));
     }
 
-    /// The edge said the session is over (a 401 on any call): back to sign-in, saying why.
+    /// The edge said the session is over (a 401 on any call): back to sign-in, where the
+    /// screen says why.
     pub fn session_ended(&self, failure: &Failure) {
-        let why = if failure.code() == codes::SESSION_EXPIRED {
-            "Your Zoho sign-in expired or was revoked."
+        self.signed_out
+            .set(Some(signin::why(failure).unwrap_or(SignedOutWhy {
+                reason: SignedOutReason::SignedOut,
+                retry_after_secs: None,
+                message: String::new(),
+            })));
+        if form::has_draft() {
+            self.info(
+                "What you typed in the student form is kept: it opens again after you sign in.",
+            );
         } else {
-            "Your session has ended."
-        };
-        let kept = if form::has_draft() {
-            " What you typed in the student form is kept: it opens again after you sign in."
-        } else {
-            ""
-        };
-        self.error(format!("{why} Sign in again to carry on.{kept}"));
+            self.notice.set(None);
+        }
         self.auth.set(Auth::SignedOut);
     }
 }
@@ -84,6 +98,7 @@ pub fn App() -> impl IntoView {
     let ctx = Ctx {
         auth: RwSignal::new(Auth::Checking),
         notice: RwSignal::new(None),
+        signed_out: RwSignal::new(None),
     };
     provide_context(ctx);
     signin::install(ctx);
@@ -146,6 +161,7 @@ fn Header() -> impl IntoView {
             match result {
                 Ok(()) => {
                     form::clear_draft();
+                    ctx.signed_out.set(None);
                     ctx.auth.set(Auth::SignedOut);
                     ctx.info(if everywhere {
                         "You are signed out on every device, and the portal's access to your Zoho account is revoked."
@@ -155,6 +171,7 @@ fn Header() -> impl IntoView {
                 }
                 Err(f) if f.is_unauthenticated() => {
                     form::clear_draft();
+                    ctx.signed_out.set(None);
                     ctx.auth.set(Auth::SignedOut);
                     ctx.info("You are signed out.");
                 }
