@@ -59,7 +59,7 @@ pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
         )),
     }
     .url(&config.endpoints.authorization_server());
-    let sealed = config.keys.seal(
+    let sealed = config.login_keys.seal(
         "login",
         &serde_json::to_vec(&login).map_err(|_| Failure::internal())?,
     );
@@ -97,7 +97,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
 
     // 1. The state must be the one this browser's login was started with.
     let login = cookies::get(cookie_header(req).as_deref(), LOGIN)
-        .and_then(|sealed| config.keys.open("login", sealed))
+        .and_then(|sealed| config.login_keys.open("login", sealed))
         .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok())
         .filter(|login| login.is_fresh(ctx.now_ms));
     let Some(login) = login else {
@@ -234,7 +234,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
         version: 0,
     };
     record.seal_tokens(
-        &config.keys,
+        &config.token_keys,
         &refresh_token,
         &tokens.access_token,
         ctx.now_ms + tokens.expires_in_secs * 1000,

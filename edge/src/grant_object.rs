@@ -348,7 +348,7 @@ impl Inner {
             });
         }
         let record = self.current_record(ctx, key).await?;
-        let Some(refresh_token) = record.open_refresh(&ctx.config.keys) else {
+        let Some(refresh_token) = record.open_refresh(&ctx.config.token_keys) else {
             // Sealed with a key no longer in the ring (rotated out): the grant is of no use
             // here any more. The user signs in again, as after a revoke.
             ctx.log
@@ -410,7 +410,7 @@ impl Inner {
         let mut next = record;
         // Both tokens sealed again with the ring's newest key: a rotation completes with use.
         next.seal_tokens(
-            &ctx.config.keys,
+            &ctx.config.token_keys,
             &kept,
             &tokens.access_token,
             now + lifetime,
@@ -447,10 +447,10 @@ impl Inner {
         if let (Some(old), Some(dc)) = (
             previous
                 .as_ref()
-                .and_then(|p| p.open_refresh(&ctx.config.keys)),
+                .and_then(|p| p.open_refresh(&ctx.config.token_keys)),
             record.data_center(),
         ) && record
-            .open_refresh(&ctx.config.keys)
+            .open_refresh(&ctx.config.token_keys)
             .map(|r| r.secret().to_owned())
             != Some(old.secret().to_owned())
         {
@@ -485,8 +485,10 @@ impl Inner {
         self.write_record(key).await?;
         self.persist().await?;
         if let Some(record) = previous
-            && let (Some(token), Some(dc)) =
-                (record.open_refresh(&ctx.config.keys), record.data_center())
+            && let (Some(token), Some(dc)) = (
+                record.open_refresh(&ctx.config.token_keys),
+                record.data_center(),
+            )
         {
             crate::auth::revoke(ctx, dc, &token).await;
         }

@@ -6,7 +6,7 @@ mod support;
 use futures_util::future::join_all;
 use serde_json::json;
 use support::{Elsewhere, Env, SERIAL, SESSION_COOKIE, set_cookie};
-use zcrm_api::{ApiError, codes};
+use zcrm_api::{ApiError, SignedOutReason, codes};
 
 const US_ADMIN: &str = "admin@zylker-academy.example";
 const EU_ADMIN: &str = "admin@eurotech-institute.example";
@@ -360,6 +360,11 @@ async fn an_organisation_not_allowed_is_refused_and_leaves_nothing_in_kv() {
     let text = r.text().await.unwrap();
     let e: ApiError = serde_json::from_str(&text).unwrap();
     assert_eq!(e.error.code, codes::ORG_NOT_ALLOWED, "{text}");
+    assert_eq!(
+        e.error.reason,
+        Some(SignedOutReason::OrgNotAllowed),
+        "{text}"
+    );
     assert!(
         e.error.message.contains("Northwind"),
         "names the org: {text}"
@@ -785,4 +790,124 @@ async fn a_huge_chunked_body_is_refused_at_its_cap_without_being_buffered() {
     // The session is untouched, and the Worker answers as before.
     let r = env.get_with_session("/api/session", &session).await;
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn the_login_cookie_is_sealed_with_a_key_of_its_own() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let ring = zcrm_edge::seal::Keyring::parse(
+        &std::env::var("ZCRM_TOKEN_KEYS").expect("run with `cargo xtask test`"),
+    )
+    .unwrap();
+    let started = env.start().await;
+    // Opened by the key HKDF derives for logins, and by neither the configured key itself nor
+    // the key derived for the tokens, whatever the purpose.
+    let login = ring
+        .derive("login")
+        .open("login", &started.login_cookie)
+        .expect("the login cookie opens with the login key");
+    assert!(serde_json::from_slice::<serde_json::Value>(&login).is_ok());
+    assert_eq!(ring.open("login", &started.login_cookie), None);
+    assert_eq!(
+        ring.derive("tokens").open("login", &started.login_cookie),
+        None
+    );
+    // And the login still works.
+    let callback = env.approve(&started, US_ADMIN).await;
+    let r = env.callback(&started.login_cookie, &callback).await;
+    assert_eq!(r.status(), 200);
+}
+
+/// Status, code and reason of an error answer.
+async fn why_of(r: reqwest::Response) -> (u16, String, Option<SignedOutReason>, Option<u64>) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    let e: ApiError = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} {text}"));
+    (
+        status,
+        e.error.code,
+        e.error.reason,
+        e.error.retry_after_secs,
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn every_401_and_every_refused_sign_in_says_why() {
+    use SignedOutReason::*;
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let unauthenticated = codes::UNAUTHENTICATED.to_owned();
+    // No session, a forged one, one signed out.
+    let r = env
+        .http
+        .get(env.worker("/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        why_of(r).await,
+        (401, unauthenticated.clone(), Some(SignedOut), None)
+    );
+    let r = env.get_with_session("/api/students", "junk").await;
+    assert_eq!(
+        why_of(r).await,
+        (401, unauthenticated.clone(), Some(SignedOut), None)
+    );
+    let (session, _) = env.sign_in(US_ADMIN).await;
+    env.post_with_session("/auth/logout", &session).await;
+    let r = env.get_with_session("/api/session", &session).await;
+    assert_eq!(
+        why_of(r).await,
+        (401, unauthenticated, Some(SignedOut), None)
+    );
+
+    // Zoho no longer accepts the grant: the request that finds out, and the session after.
+    let (session, _) = env.sign_in(US_ADMIN).await;
+    env.sim_post("clock", json!({"advance_secs": 3700})).await;
+    env.sim_post(
+        "faults",
+        json!({"path": TOKEN_PATH, "method": "POST", "status": 200,
+               "body": {"error": "invalid_code"}, "times": 1}),
+    )
+    .await;
+    let expired = codes::SESSION_EXPIRED.to_owned();
+    let r = env.get_with_session("/api/students", &session).await;
+    assert_eq!(
+        why_of(r).await,
+        (401, expired.clone(), Some(RevokedAtZoho), None)
+    );
+    let r = env.get_with_session("/api/session", &session).await;
+    assert_eq!(why_of(r).await, (401, expired, Some(RevokedAtZoho), None));
+
+    // Zoho throttles the code exchange: not signed in, and when to try again.
+    env.clear_faults().await;
+    env.sim_post(
+        "faults",
+        json!({"path": TOKEN_PATH, "method": "POST", "status": 200, "times": 1,
+               "body": {"error": "Access Denied", "status": "failure",
+                        "error_description": "You have made too many requests continuously. Please try again after some time."}}),
+    )
+    .await;
+    let started = env.start().await;
+    let callback = env.approve(&started, US_ADMIN).await;
+    let r = env.callback(&started.login_cookie, &callback).await;
+    assert_eq!(r.headers()["retry-after"], "600");
+    assert_eq!(
+        why_of(r).await,
+        (
+            429,
+            codes::RATE_LIMITED.to_owned(),
+            Some(Throttled),
+            Some(600)
+        )
+    );
+    // A refusal that is not about signing in carries no reason.
+    let (session, _) = env.sign_in(US_ADMIN).await;
+    let r = env
+        .get_with_session("/api/students?sort=nope", &session)
+        .await;
+    assert_eq!(why_of(r).await.2, None);
 }
