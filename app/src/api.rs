@@ -14,7 +14,7 @@ use zcrm_api::students::{
 };
 use zcrm_api::{
     ApiError, CSRF_HEADER, CSRF_VALUE, CallbackRequest, ErrorBody, Health, IDEMPOTENCY_HEADER,
-    SessionInfo, codes,
+    SessionInfo, SignedOutReason, codes,
 };
 
 /// Why a call failed.
@@ -30,6 +30,15 @@ impl Failure {
     /// The session is gone (any 401): the app goes back to sign-in.
     pub fn is_unauthenticated(&self) -> bool {
         matches!(self, Failure::Api { status: 401, .. })
+    }
+
+    /// Why the user is not signed in, when the edge says (every 401 does; so do the refusals
+    /// that keep one from signing in), with how long to wait when that is known.
+    pub fn signed_out(&self) -> Option<(SignedOutReason, Option<u64>)> {
+        match self {
+            Failure::Api { error, .. } => error.reason.map(|r| (r, error.retry_after_secs)),
+            Failure::Network => None,
+        }
     }
 
     pub fn code(&self) -> &str {
@@ -96,6 +105,7 @@ async fn send(
             field: None,
             fields: Vec::new(),
             retry_after_secs: None,
+            reason: (status == 401).then_some(SignedOutReason::SignedOut),
         },
     };
     Err(Failure::Api { status, error })
@@ -141,6 +151,7 @@ async fn json<T: DeserializeOwned>(
             field: None,
             fields: Vec::new(),
             retry_after_secs: None,
+            reason: None,
         },
     })
 }

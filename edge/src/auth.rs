@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use futures_util::future::join;
 use serde_json::json;
 use worker::{Method, Request};
-use zcrm_api::{CallbackRequest, SessionInfo, codes};
+use zcrm_api::{CallbackRequest, SessionInfo, SignedOutReason, codes};
 use zoho::crm::{OrgResponse, UsersResponse, authorization_header};
 use zoho::oauth::{
     self, AccessType, AuthorizeRequest, TokenErrorKind, TokenRequest, TokenResponseError,
@@ -34,6 +34,10 @@ use crate::upstream::{self, Answer};
 /// The largest `/auth/callback` body accepted.
 const MAX_CALLBACK_BODY: usize = 4 * 1024;
 
+/// Zoho's window for code exchanges per client (10 in 10 minutes): how long a throttled
+/// sign-in waits.
+const CODE_EXCHANGE_WINDOW_SECS: u64 = 600;
+
 /// `GET /auth/start`: a new login (sealed into its cookie) and a redirect to Zoho.
 pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
     limits::sign_in(req, ctx, "start").await?;
@@ -55,7 +59,7 @@ pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
         )),
     }
     .url(&config.endpoints.authorization_server());
-    let sealed = config.keys.seal(
+    let sealed = config.login_keys.seal(
         "login",
         &serde_json::to_vec(&login).map_err(|_| Failure::internal())?,
     );
@@ -93,7 +97,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
 
     // 1. The state must be the one this browser's login was started with.
     let login = cookies::get(cookie_header(req).as_deref(), LOGIN)
-        .and_then(|sealed| config.keys.open("login", sealed))
+        .and_then(|sealed| config.login_keys.open("login", sealed))
         .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok())
         .filter(|login| login.is_fresh(ctx.now_ms));
     let Some(login) = login else {
@@ -202,7 +206,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
             "org_not_allowed",
             json!({"dc": dc.location(), "org": org.id}),
         );
-        return Err(org_not_allowed(&org.company_name));
+        return Err(org_not_allowed(403, &org.company_name));
     }
     let Some(key) = user_key(dc, env, &org.id, &user.id) else {
         return Err(Failure::upstream(
@@ -230,7 +234,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
         version: 0,
     };
     record.seal_tokens(
-        &config.keys,
+        &config.token_keys,
         &refresh_token,
         &tokens.access_token,
         ctx.now_ms + tokens.expires_in_secs * 1000,
@@ -257,15 +261,18 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
     Ok(response)
 }
 
-fn org_not_allowed(org_name: &str) -> Failure {
+/// A sign-in refused (403), or a session ended (401), because the user's organisation is not
+/// one the portal serves.
+fn org_not_allowed(status: u16, org_name: &str) -> Failure {
     Failure::new(
-        403,
+        status,
         codes::ORG_NOT_ALLOWED,
         format!(
             "This portal does not serve the Zoho organisation {org_name}. Sign in with an account \
              of an organisation it serves, or ask its administrator to add yours."
         ),
     )
+    .because(SignedOutReason::OrgNotAllowed)
 }
 
 /// `GET /api/session`: who is signed in, or 401.
@@ -350,7 +357,7 @@ pub async fn again(
     let user = user.ok_or_else(Failure::internal)?;
     // An organisation no longer served (ALLOWED_ORGS changed) keeps no session.
     if !ctx.config.org_allowed(&user.location, &user.org_id) {
-        return Err(org_not_allowed(&user.org_name));
+        return Err(org_not_allowed(401, &user.org_name));
     }
     Ok(SignedIn {
         user,
@@ -452,11 +459,15 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
                     codes::INVALID_GRANT,
                     "The sign-in code expired or was already used. Sign in again.",
                 ),
-                TokenErrorKind::Throttled => Failure::new(
-                    429,
-                    codes::RATE_LIMITED,
-                    "Zoho is throttling sign-ins. Try again in a few minutes.",
-                ),
+                TokenErrorKind::Throttled => Failure {
+                    retry_after: Some(CODE_EXCHANGE_WINDOW_SECS),
+                    ..Failure::new(
+                        429,
+                        codes::RATE_LIMITED,
+                        "Zoho is limiting sign-ins to the portal for now. Try again in 10 minutes.",
+                    )
+                }
+                .because(SignedOutReason::Throttled),
                 _ => Failure::upstream("Zoho refused the sign-in."),
             }
         }

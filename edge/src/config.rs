@@ -19,7 +19,12 @@ pub struct Config {
     pub client_secret: ClientSecret,
     pub redirect_uri: String,
     pub endpoints: Endpoints,
-    pub keys: Keyring,
+    /// Seals the login cookie: derived from `TOKEN_KEYS` for that use alone (HKDF).
+    pub login_keys: Keyring,
+    /// Seals the tokens at rest (user records): derived from `TOKEN_KEYS` for that use alone
+    /// (HKDF); also opens tokens sealed with `TOKEN_KEYS` themselves, as versions before the
+    /// derivation sealed them, until a refresh seals them again.
+    pub token_keys: Keyring,
     pub log_level: Level,
     /// Until Zoho's answer headers arrive.
     pub connect_timeout_ms: u32,
@@ -132,6 +137,8 @@ impl Config {
         };
         let keys = Keyring::parse(&required("TOKEN_KEYS")?)
             .map_err(|problem| invalid("TOKEN_KEYS", problem))?;
+        let login_keys = keys.derive("login");
+        let token_keys = keys.derive("tokens").also_opening(&keys);
         let log_level = match get("LOG_LEVEL") {
             None => Level::Info,
             Some(v) => Level::parse(v.trim())
@@ -213,7 +220,8 @@ impl Config {
             client_secret,
             redirect_uri,
             endpoints,
-            keys,
+            login_keys,
+            token_keys,
             log_level,
             connect_timeout_ms,
             read_timeout_ms,

@@ -164,15 +164,14 @@ impl<'a> Crm<'a> {
 
     /// The access token in use, opened (it was sealed for this user).
     fn token(&self) -> Result<AccessToken, Failure> {
-        crate::records::open_access(&self.ctx.config.keys, &self.user.key, &self.sealed).ok_or_else(
-            || Failure {
+        crate::records::open_access(&self.ctx.config.token_keys, &self.user.key, &self.sealed)
+            .ok_or_else(|| Failure {
                 internal: Some(format!(
                     "the access token of {} does not open",
                     self.user.key
                 )),
                 ..Failure::internal()
-            },
-        )
+            })
     }
 }
 

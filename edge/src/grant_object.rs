@@ -25,7 +25,7 @@ use worker::{
     DurableObject, Env, Headers, Method, Request, RequestInit, Response, Result, State,
     durable_object,
 };
-use zcrm_api::{REQUEST_ID_HEADER, codes};
+use zcrm_api::{REQUEST_ID_HEADER, SignedOutReason, codes};
 use zoho::oauth::{self, TokenErrorKind, TokenRequest, TokenResponseError};
 
 use crate::cookies::SESSION_MAX_AGE_SECS;
@@ -136,11 +136,18 @@ async fn call_of(req: Request) -> (std::result::Result<GrantCall, String>, Optio
 fn failure_of(log: &Log, failure: GrantFailure) -> Failure {
     match failure {
         GrantFailure::Unauthenticated => Failure::unauthenticated(),
+        GrantFailure::Expired => Failure::new(
+            401,
+            codes::SESSION_EXPIRED,
+            "Your sign-in has expired. Sign in again.",
+        )
+        .because(SignedOutReason::Expired),
         GrantFailure::Revoked => Failure::new(
             401,
             codes::SESSION_EXPIRED,
             "Your Zoho sign-in has expired or was revoked. Sign in again.",
-        ),
+        )
+        .because(SignedOutReason::RevokedAtZoho),
         GrantFailure::Throttled { retry_after_secs } => Failure {
             retry_after: Some(retry_after_secs),
             ..Failure::new(
@@ -151,7 +158,8 @@ fn failure_of(log: &Log, failure: GrantFailure) -> Failure {
                     wait_in_words(retry_after_secs)
                 ),
             )
-        },
+        }
+        .because(SignedOutReason::Throttled),
         GrantFailure::Timeout => Failure::new(
             504,
             codes::UPSTREAM_TIMEOUT,
@@ -269,6 +277,7 @@ impl Inner {
         match self.with_grant(|g| g.session_status(session, ctx.now_ms, SESSION_MAX_AGE_MS)) {
             SessionStatus::Live => {}
             SessionStatus::Ended => return Err(GrantFailure::Revoked),
+            SessionStatus::TooOld => return Err(GrantFailure::Expired),
             SessionStatus::Unknown => return Err(GrantFailure::Unauthenticated),
         }
         let record = self.current_record(ctx, key).await?;
@@ -282,7 +291,9 @@ impl Inner {
             Need::Use => Ok((Some(user), Some(current))),
             Need::Refresh { fallback } => match self.refreshed(ctx, key).await {
                 Ok(access) => Ok((Some(user), Some(access))),
-                Err(e) if fallback && e != GrantFailure::Revoked => {
+                Err(e)
+                    if fallback && !matches!(e, GrantFailure::Revoked | GrantFailure::Expired) =>
+                {
                     ctx.log.warn(
                         "refresh_ahead_failed",
                         json!({"user": key, "error": format!("{e:?}")}),
@@ -337,13 +348,13 @@ impl Inner {
             });
         }
         let record = self.current_record(ctx, key).await?;
-        let Some(refresh_token) = record.open_refresh(&ctx.config.keys) else {
+        let Some(refresh_token) = record.open_refresh(&ctx.config.token_keys) else {
             // Sealed with a key no longer in the ring (rotated out): the grant is of no use
             // here any more. The user signs in again, as after a revoke.
             ctx.log
                 .warn("refresh_token_unopenable", json!({"user": key}));
             self.forget(key, record.version).await?;
-            return Err(GrantFailure::Revoked);
+            return Err(GrantFailure::Expired);
         };
         let kept = refresh_token.clone();
         let dc = record
@@ -399,7 +410,7 @@ impl Inner {
         let mut next = record;
         // Both tokens sealed again with the ring's newest key: a rotation completes with use.
         next.seal_tokens(
-            &ctx.config.keys,
+            &ctx.config.token_keys,
             &kept,
             &tokens.access_token,
             now + lifetime,
@@ -436,10 +447,10 @@ impl Inner {
         if let (Some(old), Some(dc)) = (
             previous
                 .as_ref()
-                .and_then(|p| p.open_refresh(&ctx.config.keys)),
+                .and_then(|p| p.open_refresh(&ctx.config.token_keys)),
             record.data_center(),
         ) && record
-            .open_refresh(&ctx.config.keys)
+            .open_refresh(&ctx.config.token_keys)
             .map(|r| r.secret().to_owned())
             != Some(old.secret().to_owned())
         {
@@ -474,8 +485,10 @@ impl Inner {
         self.write_record(key).await?;
         self.persist().await?;
         if let Some(record) = previous
-            && let (Some(token), Some(dc)) =
-                (record.open_refresh(&ctx.config.keys), record.data_center())
+            && let (Some(token), Some(dc)) = (
+                record.open_refresh(&ctx.config.token_keys),
+                record.data_center(),
+            )
         {
             crate::auth::revoke(ctx, dc, &token).await;
         }

@@ -13,7 +13,7 @@
 
 use serde_json::json;
 use worker::Request;
-use zcrm_api::codes;
+use zcrm_api::{SignedOutReason, codes};
 
 use crate::reply::Failure;
 use crate::routes::Ctx;
@@ -51,13 +51,19 @@ pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<
         Ok(outcome) if outcome.success => Ok(()),
         Ok(_) => {
             ctx.log.warn("rate_limited", json!({"limit": binding}));
-            Err(Failure {
+            let failure = Failure {
                 retry_after: Some(PERIOD_SECS),
                 ..Failure::new(
                     429,
                     codes::RATE_LIMITED,
                     format!("Too many {what} in a short time. Try again in a minute."),
                 )
+            };
+            // Sign-in refused for now is a reason not to be signed in; a change is not.
+            Err(if binding == AUTH_BINDING {
+                failure.because(SignedOutReason::Throttled)
+            } else {
+                failure
             })
         }
         Err(e) => {

@@ -126,11 +126,7 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
     let answer = crm.call(method, &path, body).await?;
     if answer.status == 401 {
         // After the one refresh-and-retry, Zoho still refuses: the session is of no use.
-        return Err(Failure::new(
-            401,
-            codes::SESSION_EXPIRED,
-            "Zoho no longer accepts your sign-in. Sign in again.",
-        ));
+        return Err(Failure::revoked_at_zoho());
     }
     if answer.body.trim().is_empty() {
         return Ok(reply::empty(answer.status));

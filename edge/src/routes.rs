@@ -72,6 +72,8 @@ pub async fn handle(req: Request, env: Env) -> Response {
     };
     let method = req.method();
     let path = req.path();
+    // The body, to let go of it if the route did not read it (see below).
+    let body = req.inner().body();
     let response = match route(req, &ctx).await {
         Ok(response) => response,
         Err(failure) => {
@@ -82,6 +84,14 @@ pub async fn handle(req: Request, env: Env) -> Response {
             failure.response()
         }
     };
+    // A body nobody read (refused before it: no session, a bad header, a route without one) is
+    // cancelled, not drained: otherwise workerd reads it all, however large, before it sends
+    // the answer.
+    if let Some(body) = body
+        && !body.locked()
+    {
+        let _ = worker::wasm_bindgen_futures::JsFuture::from(body.cancel()).await;
+    }
     ctx.log.info(
         "request",
         json!({

@@ -385,11 +385,9 @@ pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
             codes::NO_PERMISSION,
             "Your Zoho sign-in does not allow this. Sign out and sign in again.",
         ),
-        Some(ErrorCode::InvalidToken | ErrorCode::AuthenticationFailure) => Failure::new(
-            401,
-            codes::SESSION_EXPIRED,
-            "Zoho no longer accepts your sign-in. Sign in again.",
-        ),
+        Some(ErrorCode::InvalidToken | ErrorCode::AuthenticationFailure) => {
+            Failure::revoked_at_zoho()
+        }
         Some(ErrorCode::TooManyRequests) => Failure::new(
             429,
             codes::RATE_LIMITED,

@@ -359,8 +359,8 @@ proptest! {
                 let host = origin.split_once("://").map_or(origin, |(_, h)| h);
                 prop_assert!(!host.contains(['/', '?', '#']), "{}", origin);
                 // The sealing key works.
-                let sealed = c.keys.seal("p", b"x");
-                prop_assert_eq!(c.keys.open("p", &sealed), Some(b"x".to_vec()));
+                let sealed = c.token_keys.seal("p", b"x");
+                prop_assert_eq!(c.token_keys.open("p", &sealed), Some(b"x".to_vec()));
             }
             Err(e) => {
                 prop_assert!(VARIABLES.contains(&e.variable), "{}", e);

@@ -262,6 +262,8 @@ fn stack_tests(tools: &Tools, ports: Ports, stack: &Stack, args: &[&str]) -> Com
             "ZCRM_ISOLATE_TOKEN_WINDOW_SECS",
             ISOLATES_TOKEN_WINDOW_SECS.to_string(),
         )
+        // The development key ring the Workers seal with (hardening checks what it derives).
+        .env("ZCRM_TOKEN_KEYS", crate::stack::DEV_TOKEN_KEY)
         // A failing stack test's message matters, not the test harness's stack frames.
         .env("RUST_BACKTRACE", "0")
         .env("ZCRM_LOG_DIR", &stack.log_dir)
