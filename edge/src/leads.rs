@@ -11,8 +11,41 @@ use zoho::crm::{ApiError as ZohoError, ErrorCode, ListResponse, Record};
 use zoho::fields::FieldsResponse;
 
 pub const MODULE: &str = "Leads";
-/// The Lead fields a student is made of, for `fields=` (mandatory on lists).
-pub const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
+
+/// The one table of which Lead field holds which student field; it makes [`lead_field`],
+/// [`student_field`] and [`LEAD_FIELDS`].
+macro_rules! lead_fields {
+    ($first:ident => $first_name:literal $(, $field:ident => $name:literal)* $(,)?) => {
+        /// The Lead field that holds `field`.
+        pub fn lead_field(field: StudentField) -> &'static str {
+            match field {
+                StudentField::$first => $first_name,
+                $(StudentField::$field => $name,)*
+            }
+        }
+
+        /// The student field a Lead field holds, if any.
+        pub fn student_field(api_name: &str) -> Option<StudentField> {
+            match api_name {
+                $first_name => Some(StudentField::$first),
+                $($name => Some(StudentField::$field),)*
+                _ => None,
+            }
+        }
+
+        /// The Lead fields a student is made of, for `fields=` (mandatory on lists).
+        pub const LEAD_FIELDS: &str = concat!($first_name $(, ",", $name)*);
+    };
+}
+
+lead_fields! {
+    FirstName => "First_Name",
+    LastName => "Last_Name",
+    College => "Company",
+    Course => "Course",
+    Email => "Email",
+    Phone => "Phone",
+}
 /// Zoho pages through at most this many records by page number.
 pub const MAX_PAGED_RECORDS: u32 = 2000;
 
@@ -48,7 +81,7 @@ pub fn student_from_record(record: &Record) -> Option<Student> {
     }
     let mut fields = StudentInput::default();
     for field in StudentField::ALL {
-        *fields.get_mut(field) = match record.get(field.zoho_api_name()) {
+        *fields.get_mut(field) = match record.get(lead_field(field)) {
             Some(Value::String(s)) => s.clone(),
             _ => String::new(),
         };
@@ -68,7 +101,7 @@ pub fn record_from_input(input: &StudentInput) -> Map<String, Value> {
             } else {
                 json!(value)
             };
-            (field.zoho_api_name().to_owned(), value)
+            (lead_field(field).to_owned(), value)
         })
         .collect()
 }
@@ -152,7 +185,7 @@ fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
         .details
         .get("api_name")
         .and_then(Value::as_str)
-        .and_then(StudentField::from_zoho_api_name);
+        .and_then(student_field);
     match (e.error_code(), field) {
         (Some(ErrorCode::DuplicateData), _) => WriteOutcome::Duplicate,
         (Some(ErrorCode::InvalidData | ErrorCode::MandatoryNotFound), Some(field)) => {
@@ -192,7 +225,7 @@ pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
     let mut limits = FieldLimits::default();
     let mut courses = Vec::new();
     for f in &fields.fields {
-        let Some(field) = StudentField::from_zoho_api_name(&f.api_name) else {
+        let Some(field) = student_field(&f.api_name) else {
             continue;
         };
         if field == StudentField::Course {
@@ -203,15 +236,7 @@ pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
                 .filter(|v| !v.is_empty() && v != "-None-")
                 .collect();
         } else if f.length > 0 {
-            let slot = match field {
-                StudentField::FirstName => &mut limits.first_name,
-                StudentField::LastName => &mut limits.last_name,
-                StudentField::College => &mut limits.college,
-                StudentField::Email => &mut limits.email,
-                StudentField::Phone => &mut limits.phone,
-                StudentField::Course => unreachable!("handled above"),
-            };
-            *slot = f.length;
+            limits.set(field, f.length);
         }
     }
     StudentsMeta { courses, limits }
@@ -220,6 +245,16 @@ pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_student_field_has_one_lead_field() {
+        let names: Vec<&str> = StudentField::ALL.into_iter().map(lead_field).collect();
+        assert_eq!(LEAD_FIELDS, names.join(","));
+        for field in StudentField::ALL {
+            assert_eq!(student_field(lead_field(field)), Some(field));
+        }
+        assert_eq!(student_field("Owner"), None);
+    }
 
     #[test]
     fn an_unknown_create_is_found_by_its_exact_fields_only() {

@@ -789,7 +789,7 @@ proptest! {
                 prop_assert!(is_record_id(&s.id));
                 prop_assert_eq!(record.get("id"), Some(&Value::from(s.id.clone())));
                 for f in StudentField::ALL {
-                    let expected = record.get(f.zoho_api_name()).and_then(Value::as_str).unwrap_or("");
+                    let expected = record.get(zcrm_edge::leads::lead_field(f)).and_then(Value::as_str).unwrap_or("");
                     prop_assert_eq!(s.fields.get(f), expected);
                 }
             }
@@ -907,7 +907,7 @@ proptest! {
         let default = FieldLimits::default();
         for f in StudentField::ALL {
             if let Some(limit) = meta.limits.of(f) {
-                let from_zoho = fields.iter().any(|(n, l, _)| n == f.zoho_api_name() && *l == limit);
+                let from_zoho = fields.iter().any(|(n, l, _)| n == zcrm_edge::leads::lead_field(f) && *l == limit);
                 prop_assert!(limit > 0);
                 prop_assert!(from_zoho || Some(limit) == default.of(f));
             }
