@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
 use zcrm_edge::leads::{self, LEAD_FIELDS, ListQuery, MODULE, WriteOutcome};
-use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, classify_response};
+use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, Read, classify_response};
 use zoho::fields::{FieldsResponse, is_record_id};
 
 use crate::args::{Args, number};
@@ -17,18 +17,13 @@ use crate::session::{Session, crm_error};
 /// The course choices and lengths (`GET /settings/fields?module=Leads`,
 /// <https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html>).
 pub async fn meta(session: &mut Session<'_>) -> Result<StudentsMeta> {
-    let answer = session
-        .call(
-            Method::Get,
-            &format!("/settings/fields?module={MODULE}"),
-            None,
-        )
-        .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(200, v) => serde_json::from_value::<FieldsResponse>(v)
-            .map(|f| leads::meta_from_fields(&f))
-            .map_err(|_| Error::failure("Zoho's field metadata is malformed.")),
-        other => Err(crm_error("reading the Leads field metadata", other)),
+    let answer = session.call(Method::Get, &leads::meta_path(), None).await?;
+    match zoho::crm::read::<FieldsResponse>(answer.status, &answer.body) {
+        Read::Ok(fields) => Ok(leads::meta_from_fields(&fields)),
+        Read::NoContent | Read::Malformed => {
+            Err(Error::failure("Zoho's field metadata is malformed."))
+        }
+        Read::Refused(other) => Err(crm_error("reading the Leads field metadata", other)),
     }
 }
 
@@ -46,14 +41,11 @@ pub fn invalid(errors: &[zcrm_api::students::FieldError], meta: &StudentsMeta) -
 
 /// A list answer (or Zoho's 204 "no records").
 fn list_answer(answer: crate::http::Answer) -> Result<Option<ListResponse>> {
-    if answer.status == 200
-        && let Ok(list) = serde_json::from_str::<ListResponse>(&answer.body)
-    {
-        return Ok(Some(list));
-    }
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Ok(None),
-        other => Err(crm_error("listing students", other)),
+    match zoho::crm::read::<ListResponse>(answer.status, &answer.body) {
+        Read::Ok(list) => Ok(Some(list)),
+        Read::NoContent => Ok(None),
+        Read::Malformed => Err(Error::failure("Zoho's list of students is malformed.")),
+        Read::Refused(other) => Err(crm_error("listing students", other)),
     }
 }
 

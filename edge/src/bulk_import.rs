@@ -19,11 +19,13 @@ use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, cla
 use crate::auth::read_body;
 use crate::bulk::{self, Inserted};
 use crate::crm::Crm;
+use crate::crm::crm_failure;
 use crate::leads::MODULE;
 use crate::reply::{self, Failure, Outcome};
 use crate::routes::Ctx;
 use crate::store::Store;
-use crate::students::{crm_failure, json_problem, org_meta};
+use crate::students::{json_problem, org_meta};
+use zoho::crm::Read;
 
 /// Largest body: 100 students at their longest, with room for JSON's escapes.
 const MAX_BULK_BODY: usize = 256 * 1024;
@@ -173,14 +175,16 @@ async fn search_into(
         let answer = crm
             .call(Method::Get, &bulk::search_path(criteria, page), None)
             .await?;
-        let list = match classify_response(answer.status, &answer.body) {
-            ApiResponse::NoContent => break,
-            ApiResponse::Json(200, v) => serde_json::from_value::<ListResponse>(v)
-                .map_err(|_| Failure::upstream("Zoho's search answer is malformed."))?,
-            ApiResponse::Error(_, e) if e.error_code() == Some(ErrorCode::InvalidQuery) => {
+        let list = match zoho::crm::read::<ListResponse>(answer.status, &answer.body) {
+            Read::Refused(ApiResponse::Error(_, e))
+                if e.error_code() == Some(ErrorCode::InvalidQuery) =>
+            {
                 return Ok(false);
             }
-            other => return Err(crm_failure(ctx, "search", other)),
+            read => match crate::crm::expect(ctx, "search answer", read)? {
+                Some(list) => list,
+                None => break,
+            },
         };
         bulk::note_found(&list, found);
         if !list.info.more_records {

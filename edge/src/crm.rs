@@ -6,7 +6,7 @@
 use serde_json::json;
 use worker::Method;
 use zcrm_api::codes;
-use zoho::crm::{ApiResponse, ErrorCode, authorization_header, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, Read, authorization_header, classify_response};
 use zoho::secret::AccessToken;
 
 use crate::auth::{self, SignedIn};
@@ -66,6 +66,18 @@ impl<'a> Crm<'a> {
             session: signed_in.session,
             sealed,
         })
+    }
+
+    /// `GET path`, read into `T` by [`zoho::crm::read`] (one parse): `None` when Zoho has no
+    /// records. Anything that is not a `T` is a failure; `what` names the answer in its message
+    /// ("Zoho's {what} is malformed.") and in the log.
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        what: &str,
+    ) -> Result<Option<T>, Failure> {
+        let answer = self.call(Method::Get, path, None).await?;
+        expect(self.ctx, what, zoho::crm::read(answer.status, &answer.body))
     }
 
     /// `method {api_domain}/crm/v8{path}`, with the user's token; refreshes and retries once on
@@ -194,5 +206,49 @@ pub fn upstream_failure(log: &Log, call: &str, error: &UpstreamError) -> Failure
         UpstreamError::Redirect(_) => {
             Failure::upstream("Zoho answered with a redirect, which is not followed.")
         }
+    }
+}
+
+/// A read of Zoho in the portal's terms: its value, `None` for no records, or a failure.
+pub fn expect<T>(ctx: &Ctx, what: &str, read: Read<T>) -> Result<Option<T>, Failure> {
+    match read {
+        Read::Ok(value) => Ok(Some(value)),
+        Read::NoContent => Ok(None),
+        Read::Malformed => Err(Failure::upstream(format!("Zoho's {what} is malformed."))),
+        Read::Refused(other) => Err(crm_failure(ctx, what, other)),
+    }
+}
+
+/// A whole-request error from Zoho, in the portal's terms. Decided on the typed code; Zoho's
+/// own string goes to the log only.
+pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
+    let (status, code, known) = match &response {
+        ApiResponse::Error(status, e) => (*status, e.code.clone(), e.error_code()),
+        ApiResponse::Json(status, _) => (*status, "UNEXPECTED_STATUS".to_owned(), None),
+        ApiResponse::NoContent => (204, "NO_CONTENT".to_owned(), None),
+    };
+    ctx.log.warn(
+        "crm_error",
+        json!({"call": call, "status": status, "code": code}),
+    );
+    match known {
+        Some(ErrorCode::NoPermission) => {
+            Failure::new(403, codes::NO_PERMISSION, "Zoho says you may not do this.")
+        }
+        Some(ErrorCode::OauthScopeMismatch) => Failure::new(
+            403,
+            codes::NO_PERMISSION,
+            "Your Zoho sign-in does not allow this. Sign out and sign in again.",
+        ),
+        Some(ErrorCode::InvalidToken | ErrorCode::AuthenticationFailure) => {
+            Failure::revoked_at_zoho()
+        }
+        Some(ErrorCode::TooManyRequests) => Failure::new(
+            429,
+            codes::RATE_LIMITED,
+            "Zoho is busy. Try again in a moment.",
+        ),
+        Some(ErrorCode::InvalidUrlPattern | ErrorCode::NotFound) => crate::students::not_found(),
+        _ => Failure::upstream(format!("Zoho failed ({code}). Try again.")),
     }
 }

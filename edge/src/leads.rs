@@ -220,7 +220,12 @@ fn field_message(field: StudentField, e: &ZohoError) -> String {
     format!("Zoho did not accept this {}.", label.to_lowercase())
 }
 
-/// The course choices and the lengths, from `settings/fields?module=Leads`.
+/// Where the Leads' field metadata is read (<https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html>).
+pub fn meta_path() -> String {
+    format!("/settings/fields?module={MODULE}")
+}
+
+/// The course choices and the lengths, from [`meta_path`]'s answer.
 pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
     let mut limits = FieldLimits::default();
     let mut courses = Vec::new();

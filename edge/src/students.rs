@@ -6,15 +6,15 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use worker::{Method, Request};
 use zcrm_api::codes;
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
-use zoho::crm::{ApiResponse, ErrorCode, ListResponse, classify_response};
+use zoho::crm::{ApiResponse, ListResponse, classify_response};
 use zoho::fields::FieldsResponse;
 
 use crate::auth::read_body;
-use crate::crm::Crm;
+use crate::crm::{Crm, crm_failure};
 use crate::leads::{self, MODULE, WriteOutcome};
 use crate::limits;
 use crate::reply::{self, Failure, Outcome};
@@ -51,7 +51,7 @@ pub async fn meta(req: &Request, ctx: &Ctx) -> Outcome {
 
 pub async fn get(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
     let mut crm = Crm::for_request(req, ctx).await?;
-    let student = fetch_one(ctx, &mut crm, id).await?;
+    let student = fetch_one(&mut crm, id).await?;
     Ok(reply::json(200, &student))
 }
 
@@ -76,7 +76,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
             // An earlier submit whose outcome is unknown (Zoho did not answer in time, or the
             // answer was cut): it may have created the student, so look before creating.
             Some(state) if state == PENDING => {
-                if let Some(found) = find_same(ctx, &mut crm, &input).await? {
+                if let Some(found) = find_same(&mut crm, &input).await? {
                     store
                         .put_text(kv_key, &found.id, IDEMPOTENCY_TTL_SECS)
                         .await?;
@@ -90,7 +90,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
             Some(id) => {
                 ctx.log
                     .info("create_replayed", json!({"user": crm.user.key}));
-                return Ok(reply::json(201, &fetch_one(ctx, &mut crm, &id).await?));
+                return Ok(reply::json(201, &fetch_one(&mut crm, &id).await?));
             }
             None => {
                 store
@@ -146,43 +146,25 @@ pub async fn delete(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
     Ok(reply::empty(204))
 }
 
-async fn fetch_one(ctx: &Ctx, crm: &mut Crm<'_>, id: &str) -> Result<Student, Failure> {
-    let answer = crm
-        .call(
-            Method::Get,
-            &format!("/{MODULE}/{id}?fields={}", leads::LEAD_FIELDS),
-            None,
-        )
-        .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Err(not_found()),
-        ApiResponse::Json(200, body) => body
-            .get("data")
-            .and_then(Value::as_array)
-            .and_then(|d| d.first())
-            .and_then(Value::as_object)
-            .and_then(leads::student_from_record)
-            .ok_or_else(|| Failure::upstream("Zoho's answer about the student is malformed.")),
-        other => Err(crm_failure(ctx, "get", other)),
-    }
+async fn fetch_one(crm: &mut Crm<'_>, id: &str) -> Result<Student, Failure> {
+    let path = format!("/{MODULE}/{id}?fields={}", leads::LEAD_FIELDS);
+    let malformed = || Failure::upstream("Zoho's answer about the student is malformed.");
+    let list: ListResponse = crm
+        .get(&path, "answer about the student")
+        .await?
+        .ok_or_else(not_found)?;
+    list.data
+        .first()
+        .and_then(leads::student_from_record)
+        .ok_or_else(malformed)
 }
 
 /// A student created by an earlier submit with the same key and values, if Zoho has one.
-async fn find_same(
-    ctx: &Ctx,
-    crm: &mut Crm<'_>,
-    input: &StudentInput,
-) -> Result<Option<Student>, Failure> {
-    let answer = crm
-        .call(Method::Get, &leads::same_student_path(input), None)
+async fn find_same(crm: &mut Crm<'_>, input: &StudentInput) -> Result<Option<Student>, Failure> {
+    let list: Option<ListResponse> = crm
+        .get(&leads::same_student_path(input), "search answer")
         .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Ok(None),
-        ApiResponse::Json(200, body) => serde_json::from_value::<ListResponse>(body)
-            .map(|list| leads::find_same(&list, input))
-            .map_err(|_| Failure::upstream("Zoho's search answer is malformed.")),
-        other => Err(crm_failure(ctx, "search", other)),
-    }
+    Ok(list.and_then(|list| leads::find_same(&list, input)))
 }
 
 /// The org's course choices and field limits, cached for `META_TTL_SECS` (memory, then KV).
@@ -215,7 +197,7 @@ pub(crate) async fn org_meta(
             last = Some(cached);
         }
     }
-    let fetched = fetch_meta(ctx, crm).await;
+    let fetched = fetch_meta(crm).await;
     let meta = match (fetched, last) {
         (Ok(meta), _) => meta,
         (Err(failure), Some(stale)) if failure.status != 401 => {
@@ -242,20 +224,11 @@ pub(crate) async fn org_meta(
     Ok(cached.meta)
 }
 
-async fn fetch_meta(ctx: &Ctx, crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
-    let answer = crm
-        .call(
-            Method::Get,
-            &format!("/settings/fields?module={MODULE}"),
-            None,
-        )
-        .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(200, body) => serde_json::from_value::<FieldsResponse>(body)
-            .map(|fields| leads::meta_from_fields(&fields))
-            .map_err(|_| Failure::upstream("Zoho's field metadata is malformed.")),
-        other => Err(crm_failure(ctx, "fields", other)),
-    }
+async fn fetch_meta(crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
+    let fields: Option<FieldsResponse> = crm.get(&leads::meta_path(), "field metadata").await?;
+    fields
+        .map(|fields| leads::meta_from_fields(&fields))
+        .ok_or_else(|| Failure::upstream("Zoho sent no field metadata."))
 }
 
 async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {
@@ -356,44 +329,10 @@ fn written(ctx: &Ctx, call: &str, answer: &Answer) -> Result<String, Failure> {
     }
 }
 
-fn not_found() -> Failure {
+pub(crate) fn not_found() -> Failure {
     Failure::new(
         404,
         codes::NOT_FOUND,
         "No such student (or it is not yours to see).",
     )
-}
-
-/// A whole-request error from Zoho, in the portal's terms. Decided on the typed code; Zoho's
-/// own string goes to the log only.
-pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
-    let (status, code, known) = match &response {
-        ApiResponse::Error(status, e) => (*status, e.code.clone(), e.error_code()),
-        ApiResponse::Json(status, _) => (*status, "UNEXPECTED_STATUS".to_owned(), None),
-        ApiResponse::NoContent => (204, "NO_CONTENT".to_owned(), None),
-    };
-    ctx.log.warn(
-        "crm_error",
-        json!({"call": call, "status": status, "code": code}),
-    );
-    match known {
-        Some(ErrorCode::NoPermission) => {
-            Failure::new(403, codes::NO_PERMISSION, "Zoho says you may not do this.")
-        }
-        Some(ErrorCode::OauthScopeMismatch) => Failure::new(
-            403,
-            codes::NO_PERMISSION,
-            "Your Zoho sign-in does not allow this. Sign out and sign in again.",
-        ),
-        Some(ErrorCode::InvalidToken | ErrorCode::AuthenticationFailure) => {
-            Failure::revoked_at_zoho()
-        }
-        Some(ErrorCode::TooManyRequests) => Failure::new(
-            429,
-            codes::RATE_LIMITED,
-            "Zoho is busy. Try again in a moment.",
-        ),
-        Some(ErrorCode::InvalidUrlPattern | ErrorCode::NotFound) => not_found(),
-        _ => Failure::upstream(format!("Zoho failed ({code}). Try again.")),
-    }
 }

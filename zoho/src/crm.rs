@@ -403,7 +403,7 @@ pub struct ModulesResponse {
 }
 
 /// An answer of the CRM API, classified.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum ApiResponse {
     /// 2xx with a JSON body (207 included: look at each `data[]` element).
     Json(u16, Value),
@@ -460,9 +460,64 @@ pub fn classify_response(status: u16, body: &str) -> ApiResponse {
     }
 }
 
+/// A read's answer in its type.
+#[derive(Debug, PartialEq)]
+pub enum Read<T> {
+    /// A 200 whose body is a `T`.
+    Ok(T),
+    /// 204, or an empty 2xx body: no records.
+    NoContent,
+    /// A 200 whose JSON is neither a `T` nor Zoho's error.
+    Malformed,
+    /// Anything else, as [`classify_response`] reads it: Zoho's error, or a status a read does
+    /// not expect.
+    Refused(ApiResponse),
+}
+
+/// Reads an answer into `T`: a 200 body is parsed straight into its type, once, with no
+/// [`Value`] in between; only what is not a `T` is classified. `T` must have a required key
+/// that Zoho's error body lacks (`data`, `fields`, `count`), so that a 200 carrying an error is
+/// never read as an empty `T`.
+pub fn read<T: serde::de::DeserializeOwned>(status: u16, body: &str) -> Read<T> {
+    if status == 200
+        && let Ok(value) = serde_json::from_str::<T>(body)
+    {
+        return Read::Ok(value);
+    }
+    match classify_response(status, body) {
+        ApiResponse::NoContent => Read::NoContent,
+        ApiResponse::Json(200, _) => Read::Malformed,
+        other => Read::Refused(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_are_typed_once_and_errors_are_never_empty_values() {
+        let list = r#"{"data":[{"id":"1"}],"info":{"more_records":false,"per_page":200,"count":1,"page":1}}"#;
+        assert!(matches!(read::<ListResponse>(200, list), Read::Ok(l) if l.data.len() == 1));
+        assert_eq!(read::<ListResponse>(204, ""), Read::NoContent);
+        assert_eq!(
+            read::<ListResponse>(200, r#"{"data":"x"}"#),
+            Read::Malformed
+        );
+        let error = r#"{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}"#;
+        for status in [200, 401] {
+            match read::<ListResponse>(status, error) {
+                Read::Refused(ApiResponse::Error(s, e)) => {
+                    assert_eq!((s, e.error_code()), (status, Some(ErrorCode::InvalidToken)))
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            read::<CountResponse>(201, r#"{"count":"3"}"#),
+            Read::Refused(ApiResponse::Json(201, _))
+        ));
+    }
 
     #[test]
     fn error_bodies_are_exact() {
