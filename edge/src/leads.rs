@@ -7,7 +7,7 @@ use zcrm_api::students::{
     FieldLimits, MAX_PER_PAGE, Student, StudentField, StudentInput, StudentsMeta, StudentsPage,
 };
 use zoho::criteria::Criteria;
-use zoho::crm::{ApiError as ZohoError, ErrorCode, ListResponse, Record};
+use zoho::crm::{ErrorCode, ListResponse, Record, Status as ZohoStatus};
 use zoho::fields::FieldsResponse;
 
 pub const MODULE: &str = "Leads";
@@ -159,10 +159,10 @@ pub fn write_outcome(body: &Value) -> WriteOutcome {
         .get("data")
         .and_then(Value::as_array)
         .and_then(|d| d.first())
-        .and_then(|r| serde_json::from_value::<ZohoError>(r.clone()).ok())
+        .and_then(|r| serde_json::from_value::<ZohoStatus>(r.clone()).ok())
     else {
         // A whole-request error body has the same shape at the top level.
-        return match serde_json::from_value::<ZohoError>(body.clone()) {
+        return match serde_json::from_value::<ZohoStatus>(body.clone()) {
             Ok(e) => outcome_of_error(&e),
             Err(_) => WriteOutcome::Other {
                 code: "MALFORMED".into(),
@@ -180,7 +180,7 @@ pub fn write_outcome(body: &Value) -> WriteOutcome {
     outcome_of_error(&result)
 }
 
-fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
+fn outcome_of_error(e: &ZohoStatus) -> WriteOutcome {
     let field = e
         .details
         .get("api_name")
@@ -206,7 +206,7 @@ fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
 }
 
 /// A sentence for people from Zoho's per-field error.
-fn field_message(field: StudentField, e: &ZohoError) -> String {
+fn field_message(field: StudentField, e: &ZohoStatus) -> String {
     let label = field.label();
     if e.error_code() == Some(ErrorCode::MandatoryNotFound) {
         return format!("{label} is required.");

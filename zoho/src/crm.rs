@@ -170,10 +170,11 @@ impl ErrorCode {
     }
 }
 
-/// The body of an error for a whole request, and the shape of each per-record result:
-/// `{"code","details","message","status"}`.
+/// Zoho's status object `{"code","details","message","status"}`: the body of an error for a
+/// whole request, and each per-record result (`SUCCESS` or an error) in a write's `data`
+/// (the SDKs' `APIException` and `SuccessResponse` share it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ApiError {
+pub struct Status {
     pub code: String,
     #[serde(default, deserialize_with = "null_as_default")]
     pub details: Map<String, Value>,
@@ -183,10 +184,10 @@ pub struct ApiError {
     pub status: String,
 }
 
-impl ApiError {
+impl Status {
     /// `code` with its usual message and empty details.
-    pub fn new(code: ErrorCode) -> ApiError {
-        ApiError {
+    pub fn new(code: ErrorCode) -> Status {
+        Status {
             code: code.as_str().to_owned(),
             details: Map::new(),
             message: code.message().to_owned(),
@@ -195,24 +196,24 @@ impl ApiError {
     }
 
     /// Adds a detail.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Status {
         self.details.insert(key.to_owned(), value.into());
         self
     }
 
-    pub fn with_message(mut self, message: &str) -> ApiError {
+    pub fn with_message(mut self, message: &str) -> Status {
         self.message = message.to_owned();
         self
     }
 
     /// `REQUIRED_PARAM_MISSING` for `param`.
-    pub fn required_param_missing(param: &str) -> ApiError {
-        ApiError::new(ErrorCode::RequiredParamMissing).with("param_name", param)
+    pub fn required_param_missing(param: &str) -> Status {
+        Status::new(ErrorCode::RequiredParamMissing).with("param_name", param)
     }
 
     /// `EXPECTED_PARAM_MISSING`: none of `params` was given (`details.param_names`).
-    pub fn expected_param_missing(params: &[&str]) -> ApiError {
-        ApiError::new(ErrorCode::ExpectedParamMissing).with("param_names", params.to_vec())
+    pub fn expected_param_missing(params: &[&str]) -> Status {
+        Status::new(ErrorCode::ExpectedParamMissing).with("param_names", params.to_vec())
     }
 
     /// The code, if it is one this crate knows.
@@ -230,16 +231,13 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
+impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)
     }
 }
 
-impl std::error::Error for ApiError {}
-
-/// One element of a create/update/delete answer's `data`.
-pub type ActionResult = ApiError;
+impl std::error::Error for Status {}
 
 /// A user or owner reference: `{"name","id"}` (`email` on owners).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,8 +249,8 @@ pub struct IdName {
 }
 
 /// A successful per-record result: `code: SUCCESS`, `status: success`.
-pub fn action_success(message: &str, details: Map<String, Value>) -> ActionResult {
-    ApiError {
+pub fn action_success(message: &str, details: Map<String, Value>) -> Status {
+    Status {
         code: "SUCCESS".to_owned(),
         details,
         message: message.to_owned(),
@@ -269,7 +267,7 @@ pub const MSG_DELETED: &str = "record deleted";
 
 /// The HTTP status of a write answer: 201 (create) or 200 when every record succeeded, 207 when
 /// some did, 400 when none did.
-pub fn write_status(results: &[ActionResult], all_ok_status: u16) -> u16 {
+pub fn write_status(results: &[Status], all_ok_status: u16) -> u16 {
     let ok = results.iter().filter(|r| r.status == "success").count();
     if ok == results.len() {
         all_ok_status
@@ -410,7 +408,7 @@ pub enum ApiResponse {
     /// 204, or any 2xx with an empty body: no records.
     NoContent,
     /// An error body `{"code",…}` (any status), or a synthetic one for a body that is not JSON.
-    Error(u16, ApiError),
+    Error(u16, Status),
 }
 
 /// Classifies an answer: 204/empty → no content; a 4xx/5xx, or a 2xx whose body is a bare
@@ -421,7 +419,7 @@ pub fn classify_response(status: u16, body: &str) -> ApiResponse {
         return ApiResponse::NoContent;
     }
     let value: Option<Value> = serde_json::from_str(body).ok();
-    let as_error = |v: &Value| -> Option<ApiError> {
+    let as_error = |v: &Value| -> Option<Status> {
         if v.get("code").is_some() && v.get("status").and_then(Value::as_str) == Some("error") {
             serde_json::from_value(v.clone()).ok()
         } else {
@@ -448,13 +446,13 @@ pub fn classify_response(status: u16, body: &str) -> ApiResponse {
             } else {
                 ApiResponse::Error(
                     status,
-                    ApiError::new(ErrorCode::InternalError).with("body", json!(v)),
+                    Status::new(ErrorCode::InternalError).with("body", json!(v)),
                 )
             }
         }
         None => ApiResponse::Error(
             status,
-            ApiError::new(ErrorCode::InternalError)
+            Status::new(ErrorCode::InternalError)
                 .with("body", body.chars().take(200).collect::<String>()),
         ),
     }
@@ -521,24 +519,21 @@ mod tests {
 
     #[test]
     fn error_bodies_are_exact() {
-        let e = ApiError::required_param_missing("fields");
+        let e = Status::required_param_missing("fields");
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
             r#"{"code":"REQUIRED_PARAM_MISSING","details":{"param_name":"fields"},"message":"One of the expected parameter is missing","status":"error"}"#
         );
         assert_eq!(e.http_status(), 400);
-        let e = ApiError::new(ErrorCode::InvalidToken);
+        let e = Status::new(ErrorCode::InvalidToken);
         assert_eq!(
             e.to_json(),
             json!({"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"})
         );
         assert_eq!(e.http_status(), 401);
-        assert_eq!(ApiError::new(ErrorCode::NoPermission).http_status(), 403);
-        assert_eq!(
-            ApiError::new(ErrorCode::InvalidUrlPattern).http_status(),
-            404
-        );
-        assert_eq!(ApiError::new(ErrorCode::TooManyRequests).http_status(), 429);
+        assert_eq!(Status::new(ErrorCode::NoPermission).http_status(), 403);
+        assert_eq!(Status::new(ErrorCode::InvalidUrlPattern).http_status(), 404);
+        assert_eq!(Status::new(ErrorCode::TooManyRequests).http_status(), 429);
         for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
             assert!(!c.message().is_empty());
@@ -553,7 +548,7 @@ mod tests {
         );
         assert_eq!(ErrorCode::parse("NOT_A_CODE"), None);
         assert_eq!(
-            ApiError::expected_param_missing(&["criteria", "email"]).to_json(),
+            Status::expected_param_missing(&["criteria", "email"]).to_json(),
             json!({"code": "EXPECTED_PARAM_MISSING", "details": {"param_names": ["criteria", "email"]},
                    "message": "One of the expected parameter is missing", "status": "error"})
         );
@@ -572,7 +567,7 @@ mod tests {
     #[test]
     fn write_statuses() {
         let ok = action_success(MSG_ADDED, Map::new());
-        let bad = ApiError::new(ErrorCode::MandatoryNotFound);
+        let bad = Status::new(ErrorCode::MandatoryNotFound);
         assert_eq!(write_status(&[ok.clone(), ok.clone()], 201), 201);
         assert_eq!(write_status(&[ok.clone(), bad.clone()], 201), 207);
         assert_eq!(write_status(&[bad], 201), 400);
@@ -670,7 +665,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(org.org[0].org_type, "Production");
-        let e: ApiError = serde_json::from_str(
+        let e: Status = serde_json::from_str(
             r#"{"code":"EXPECTED_PARAM_MISSING","details":null,"message":null,"status":"error"}"#,
         )
         .unwrap();

@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
-use zoho::crm::{self, ApiError, ErrorCode, MAX_RECORDS_PER_WRITE};
+use zoho::crm::{self, ErrorCode, MAX_RECORDS_PER_WRITE, Status};
 use zoho::oauth::{ScopeOp, scope_allows};
 use zoho::{DataCenter, Environment};
 
@@ -30,7 +30,7 @@ enum Out {
     NoContent,
     /// 304 with no body: `If-Modified-Since` and nothing changed.
     NotModified,
-    Err(ApiError),
+    Err(Status),
 }
 
 impl Out {
@@ -50,8 +50,8 @@ impl Out {
     }
 }
 
-impl From<ApiError> for Out {
-    fn from(e: ApiError) -> Out {
+impl From<Status> for Out {
+    fn from(e: Status) -> Out {
         Out::Err(e)
     }
 }
@@ -70,24 +70,24 @@ fn authenticate(
     req: &Req,
     dc: DataCenter,
     env: Environment,
-) -> Result<Auth, ApiError> {
+) -> Result<Auth, Status> {
     let Some(token) = req
         .header("authorization")
         .and_then(crm::token_from_authorization)
     else {
-        return Err(ApiError::new(ErrorCode::AuthenticationFailure));
+        return Err(Status::new(ErrorCode::AuthenticationFailure));
     };
     let now = st.now();
     let Some(a) = st.access.get(token) else {
-        return Err(ApiError::new(ErrorCode::InvalidToken));
+        return Err(Status::new(ErrorCode::InvalidToken));
     };
     if a.expires_at <= now {
         let t = token.to_owned();
         st.drop_access(&t);
-        return Err(ApiError::new(ErrorCode::InvalidToken));
+        return Err(Status::new(ErrorCode::InvalidToken));
     }
     if a.dc != dc || a.env != env {
-        return Err(ApiError::new(ErrorCode::InvalidToken));
+        return Err(Status::new(ErrorCode::InvalidToken));
     }
     let user = a.user;
     let scopes = a.scopes.clone();
@@ -95,7 +95,7 @@ fn authenticate(
     let inst = st
         .instances
         .get(&(org, env))
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+        .ok_or_else(|| Status::new(ErrorCode::InvalidToken))?;
     Ok(Auth {
         user,
         org,
@@ -129,7 +129,7 @@ pub(crate) async fn handle(
         let mut st = shared.lock();
         st.stats.concurrency_rejections += 1;
         return Resp::api_error(
-            &ApiError::new(ErrorCode::TooManyRequests)
+            &Status::new(ErrorCode::TooManyRequests)
                 .with_message("concurrency limit exceeded")
                 .with("limit", auth.limit),
         );
@@ -186,24 +186,19 @@ fn dispatch(mut g: Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
     dispatch_inner(&mut g, req, auth, rest).unwrap_or_else(Out::Err)
 }
 
-fn dispatch_inner(
-    g: &mut Guard<'_>,
-    req: &Req,
-    auth: &Auth,
-    rest: &[&str],
-) -> Result<Out, ApiError> {
+fn dispatch_inner(g: &mut Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> Result<Out, Status> {
     let ["crm", "v8", rest @ ..] = rest else {
-        return Err(ApiError::new(ErrorCode::InvalidUrlPattern));
+        return Err(Status::new(ErrorCode::InvalidUrlPattern));
     };
     let m = req.method.as_str();
-    let need = |path: &str, op: ScopeOp| -> Result<(), ApiError> {
+    let need = |path: &str, op: ScopeOp| -> Result<(), Status> {
         if scope_allows(&auth.scopes, path, op) {
             Ok(())
         } else {
-            Err(ApiError::new(ErrorCode::OauthScopeMismatch))
+            Err(Status::new(ErrorCode::OauthScopeMismatch))
         }
     };
-    let writable = || ApiError::new(ErrorCode::InternalError);
+    let writable = || Status::new(ErrorCode::InternalError);
     match rest {
         ["users"] | ["users", _] if m == "GET" => {
             need("ZohoCRM.users", ScopeOp::Read)?;
@@ -226,31 +221,31 @@ fn dispatch_inner(
                 rest,
                 ["users"] | ["users", _] | ["org"] | ["settings", "fields" | "modules"]
             ) {
-                Err(ApiError::new(ErrorCode::InvalidRequestMethod))
+                Err(Status::new(ErrorCode::InvalidRequestMethod))
             } else {
-                Err(ApiError::new(ErrorCode::InvalidUrlPattern))
+                Err(Status::new(ErrorCode::InvalidUrlPattern))
             }
         }
         [name, "actions", "count"] if !name.is_empty() => {
             let module = ModuleKind::from_name(name).ok_or_else(|| {
-                ApiError::new(ErrorCode::InvalidModule).with("resource_path_index", 0)
+                Status::new(ErrorCode::InvalidModule).with("resource_path_index", 0)
             })?;
             if m != "GET" {
-                return Err(ApiError::new(ErrorCode::InvalidRequestMethod));
+                return Err(Status::new(ErrorCode::InvalidRequestMethod));
             }
             need(module.scope_path(), ScopeOp::Read)?;
             count(g.st(), req, auth, module)
         }
         [name, tail @ ..] if tail.len() <= 1 && !name.is_empty() => {
             let module = ModuleKind::from_name(name).ok_or_else(|| {
-                ApiError::new(ErrorCode::InvalidModule).with("resource_path_index", 0)
+                Status::new(ErrorCode::InvalidModule).with("resource_path_index", 0)
             })?;
             let op = match m {
                 "GET" => ScopeOp::Read,
                 "POST" => ScopeOp::Create,
                 "PUT" => ScopeOp::Update,
                 "DELETE" => ScopeOp::Delete,
-                _ => return Err(ApiError::new(ErrorCode::InvalidRequestMethod)),
+                _ => return Err(Status::new(ErrorCode::InvalidRequestMethod)),
             };
             need(module.scope_path(), op)?;
             match (m, tail) {
@@ -265,26 +260,26 @@ fn dispatch_inner(
                     let ids = req
                         .param("ids")
                         .filter(|s| !s.is_empty())
-                        .ok_or_else(|| ApiError::required_param_missing("ids"))?;
+                        .ok_or_else(|| Status::required_param_missing("ids"))?;
                     let ids: Vec<String> = ids.split(',').map(|s| s.trim().to_owned()).collect();
                     if ids.len() > MAX_RECORDS_PER_WRITE {
-                        return Err(ApiError::new(ErrorCode::LimitExceeded)
+                        return Err(Status::new(ErrorCode::LimitExceeded)
                             .with("limit", MAX_RECORDS_PER_WRITE)
                             .with("param_name", "ids"));
                     }
                     Ok(delete(write(g)?, auth, module, &ids))
                 }
                 ("DELETE", [id]) => Ok(delete(write(g)?, auth, module, &[id.to_string()])),
-                _ => Err(ApiError::new(ErrorCode::InvalidRequestMethod)),
+                _ => Err(Status::new(ErrorCode::InvalidRequestMethod)),
             }
         }
-        _ => Err(ApiError::new(ErrorCode::InvalidUrlPattern)),
+        _ => Err(Status::new(ErrorCode::InvalidUrlPattern)),
     }
 }
 
-fn write<'a>(g: &'a mut Guard<'_>) -> Result<&'a mut State, ApiError> {
+fn write<'a>(g: &'a mut Guard<'_>) -> Result<&'a mut State, Status> {
     match g {
         Guard::Write(s) => Ok(s),
-        Guard::Read(_) => Err(ApiError::new(ErrorCode::InternalError)),
+        Guard::Read(_) => Err(Status::new(ErrorCode::InternalError)),
     }
 }

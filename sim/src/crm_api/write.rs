@@ -6,26 +6,26 @@ use crate::Req;
 use crate::seed::{self, ModuleKind, Rec};
 use crate::state::{Instance, State};
 use serde_json::{Map, Value, json};
-use zoho::crm::{self, ApiError, ErrorCode, MAX_RECORDS_PER_WRITE, action_success, write_status};
+use zoho::crm::{self, ErrorCode, MAX_RECORDS_PER_WRITE, Status, action_success, write_status};
 use zoho::fields::{Field, is_record_id};
 
-fn body_data(req: &Req) -> Result<Vec<Value>, ApiError> {
+fn body_data(req: &Req) -> Result<Vec<Value>, Status> {
     // Zoho parses the body as JSON whatever the Content-Type (or none).
     let v: Value = serde_json::from_slice(&req.body).map_err(|_| {
-        ApiError::new(ErrorCode::InvalidData)
+        Status::new(ErrorCode::InvalidData)
             .with("expected_data_type", "jsonobject")
             .with_message("body is not a valid JSON")
     })?;
     let data = match v.get("data") {
         Some(Value::Array(a)) if !a.is_empty() => a.clone(),
         _ => {
-            return Err(ApiError::new(ErrorCode::MandatoryNotFound)
+            return Err(Status::new(ErrorCode::MandatoryNotFound)
                 .with("api_name", "data")
                 .with("json_path", "$.data"));
         }
     };
     if data.len() > MAX_RECORDS_PER_WRITE {
-        return Err(ApiError::new(ErrorCode::LimitExceeded)
+        return Err(Status::new(ErrorCode::LimitExceeded)
             .with("api_name", "data")
             .with("json_path", "$.data")
             .with("limit", MAX_RECORDS_PER_WRITE));
@@ -33,8 +33,8 @@ fn body_data(req: &Req) -> Result<Vec<Value>, ApiError> {
     Ok(data)
 }
 
-fn err_at(code: ErrorCode, api_name: &str, i: usize) -> ApiError {
-    ApiError::new(code)
+fn err_at(code: ErrorCode, api_name: &str, i: usize) -> Status {
+    Status::new(code)
         .with("api_name", api_name)
         .with("json_path", format!("$.data[{i}].{api_name}"))
 }
@@ -49,9 +49,9 @@ fn validate(
     i: usize,
     elem: &Value,
     existing: Option<u64>,
-) -> Result<(Map<String, Value>, Option<usize>), ApiError> {
+) -> Result<(Map<String, Value>, Option<usize>), Status> {
     let Some(obj) = elem.as_object() else {
-        return Err(ApiError::new(ErrorCode::InvalidData)
+        return Err(Status::new(ErrorCode::InvalidData)
             .with("json_path", format!("$.data[{i}]"))
             .with("expected_data_type", "jsonobject"));
     };
@@ -138,7 +138,7 @@ fn success_details(st: &State, auth: &Auth, r: &Rec) -> Map<String, Value> {
 }
 
 fn write_answer(results: Vec<Value>, ok_status: u16) -> Out {
-    let parsed: Vec<crm::ActionResult> = results
+    let parsed: Vec<crm::Status> = results
         .iter()
         .filter_map(|v| serde_json::from_value(v.clone()).ok())
         .collect();
@@ -150,7 +150,7 @@ pub(super) fn create(
     req: &Req,
     auth: &Auth,
     module: ModuleKind,
-) -> Result<Out, ApiError> {
+) -> Result<Out, Status> {
     let data = body_data(req)?;
     let now = st.now();
     let mut results = Vec::with_capacity(data.len());
@@ -194,7 +194,7 @@ pub(super) fn update(
     auth: &Auth,
     module: ModuleKind,
     url_id: Option<&str>,
-) -> Result<Out, ApiError> {
+) -> Result<Out, Status> {
     let mut data = body_data(req)?;
     if url_id.is_some() {
         data.truncate(1);
@@ -230,7 +230,7 @@ pub(super) fn update(
         };
         if !visible(st, auth, existing) {
             results.push(
-                ApiError::new(ErrorCode::NoPermission)
+                Status::new(ErrorCode::NoPermission)
                     .with("id", id_str)
                     .to_json(),
             );
@@ -277,13 +277,13 @@ pub(super) fn delete(st: &mut State, auth: &Auth, module: ModuleKind, ids: &[Str
         let rec = id.and_then(|id| inst.records[&module].get(&id));
         match rec {
             None => results.push(
-                ApiError::new(ErrorCode::InvalidData)
+                Status::new(ErrorCode::InvalidData)
                     .with("id", id_str.as_str())
                     .with_message("the id given seems to be invalid")
                     .to_json(),
             ),
             Some(r) if !visible(st, auth, r) => results.push(
-                ApiError::new(ErrorCode::NoPermission)
+                Status::new(ErrorCode::NoPermission)
                     .with("id", id_str.as_str())
                     .to_json(),
             ),
