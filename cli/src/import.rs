@@ -21,9 +21,7 @@ use zcrm_api::students::StudentInput;
 use zcrm_edge::bulk::{self, Inserted};
 use zcrm_edge::leads::MODULE;
 use zoho::criteria::Criteria;
-use zoho::crm::{
-    ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, Read, classify_response,
-};
+use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, Read};
 
 use crate::args::Args;
 use crate::error::{self, Error, Result, printable};
@@ -323,12 +321,12 @@ async fn import_batch(
     let answer = session
         .call(Method::Post, &format!("/{MODULE}"), Some(body))
         .await?;
-    let results = match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(_, v) => bulk::inserted(&v, send.len()).ok_or_else(|| {
-            Error::failure("Zoho's answer to the insert does not match the records sent.")
-        })?,
-        other => return Err(crm_error("the insert", other)),
-    };
+    let records = zoho::crm::read_write(answer.status, &answer.body)
+        .into_records()
+        .map_err(|other| crm_error("the insert", other))?;
+    let results = bulk::inserted(&records, send.len()).ok_or_else(|| {
+        Error::failure("Zoho's answer to the insert does not match the records sent.")
+    })?;
     for ((row, _), result) in send.iter().zip(results) {
         reports.push(match result {
             Inserted::Created { id } => Report {

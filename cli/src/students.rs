@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
 use zcrm_edge::leads::{self, LEAD_FIELDS, ListQuery, MODULE, WriteOutcome};
-use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, Read, classify_response};
+use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, Read, WriteAnswer, classify_response};
 use zoho::fields::{FieldsResponse, is_record_id};
 
 use crate::args::{Args, number};
@@ -254,12 +254,20 @@ fn field_options(args: &mut Args) -> Vec<(StudentField, String)> {
 
 /// What a write came to, as the student written or a message.
 fn written(what: &str, answer: crate::http::Answer, input: StudentInput) -> Result<Student> {
-    let body = match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(_, body) => body,
-        ApiResponse::Error(_, e) => e.to_json(),
-        other => return Err(crm_error(what, other)),
+    // The record's result, or the whole request's error (with its HTTP status).
+    let (result, whole) = match zoho::crm::read_write(answer.status, &answer.body) {
+        WriteAnswer::Whole(status, e) => (e, Some(status)),
+        other => match other.into_records().map(|r| r.into_iter().next()) {
+            Ok(Some(first)) => (first, None),
+            Ok(None) => {
+                return Err(Error::failure(format!(
+                    "Zoho answered {what} with nothing."
+                )));
+            }
+            Err(other) => return Err(crm_error(what, other)),
+        },
     };
-    match leads::write_outcome(&body) {
+    match leads::write_outcome(&result) {
         WriteOutcome::Done { id } => Ok(Student { id, fields: input }),
         WriteOutcome::Duplicate => Err(Error::failure(
             "Another student already has this email (Zoho: duplicate data).",
@@ -271,9 +279,9 @@ fn written(what: &str, answer: crate::http::Answer, input: StudentInput) -> Resu
         WriteOutcome::NotFound => Err(Error::failure(
             "No such student (it may have been deleted).",
         )),
-        WriteOutcome::Other { code } => match classify_response(answer.status, &answer.body) {
-            e @ ApiResponse::Error(..) => Err(crm_error(what, e)),
-            _ => Err(Error::failure(format!(
+        WriteOutcome::Other { code } => match whole {
+            Some(status) => Err(crm_error(what, ApiResponse::Error(status, result))),
+            None => Err(Error::failure(format!(
                 "Zoho refused {what}: {}.",
                 printable(&code, 60)
             ))),

@@ -14,7 +14,7 @@ use zcrm_api::students::{
     BulkRequest, BulkResponse, BulkResult, MAX_BULK, Student, StudentField, StudentInput,
 };
 use zoho::criteria::Criteria;
-use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE};
 
 use crate::auth::read_body;
 use crate::bulk::{self, Inserted};
@@ -105,12 +105,12 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
                 Some(bulk::insert_body(send.iter().map(|(_, s)| s))),
             )
             .await?;
-        let outcomes = match classify_response(answer.status, &answer.body) {
-            ApiResponse::Json(_, v) => bulk::inserted(&v, send.len()).ok_or_else(|| {
-                Failure::upstream("Zoho's answer to the import does not match the students sent.")
-            })?,
-            other => return Err(crm_failure(ctx, "bulk create", other)),
-        };
+        let records = zoho::crm::read_write(answer.status, &answer.body)
+            .into_records()
+            .map_err(|other| crm_failure(ctx, "bulk create", other))?;
+        let outcomes = bulk::inserted(&records, send.len()).ok_or_else(|| {
+            Failure::upstream("Zoho's answer to the import does not match the students sent.")
+        })?;
         for ((row, input), outcome) in send.into_iter().zip(outcomes) {
             results.push(match outcome {
                 Inserted::Created { id } => BulkResult::Created {

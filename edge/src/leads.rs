@@ -153,22 +153,9 @@ pub enum WriteOutcome {
     },
 }
 
-/// Reads `data[0]` of a write answer (201, 200, 207 or 400 alike).
-pub fn write_outcome(body: &Value) -> WriteOutcome {
-    let Some(result) = body
-        .get("data")
-        .and_then(Value::as_array)
-        .and_then(|d| d.first())
-        .and_then(|r| serde_json::from_value::<ZohoStatus>(r.clone()).ok())
-    else {
-        // A whole-request error body has the same shape at the top level.
-        return match serde_json::from_value::<ZohoStatus>(body.clone()) {
-            Ok(e) => outcome_of_error(&e),
-            Err(_) => WriteOutcome::Other {
-                code: "MALFORMED".into(),
-            },
-        };
-    };
+/// What one status object of a write's answer (a record's result, or the whole request's error)
+/// means for the student.
+pub fn write_outcome(result: &ZohoStatus) -> WriteOutcome {
     if result.status == "success" {
         return match result.details.get("id").and_then(Value::as_str) {
             Some(id) if zoho::fields::is_record_id(id) => WriteOutcome::Done { id: id.to_owned() },
@@ -177,7 +164,7 @@ pub fn write_outcome(body: &Value) -> WriteOutcome {
             },
         };
     }
-    outcome_of_error(&result)
+    outcome_of_error(result)
 }
 
 fn outcome_of_error(e: &ZohoStatus) -> WriteOutcome {
@@ -329,15 +316,29 @@ mod tests {
         assert_eq!(body["trigger"], json!([]));
     }
 
+    /// The first status object of a write's answer, as the Worker reads it.
+    fn write_outcome_of(body: &Value) -> WriteOutcome {
+        match zoho::crm::read_write(201, &body.to_string()) {
+            zoho::crm::WriteAnswer::Records(records) => write_outcome(&records[0]),
+            zoho::crm::WriteAnswer::Whole(_, e) => write_outcome(&e),
+            _ => WriteOutcome::Other {
+                code: "MALFORMED".into(),
+            },
+        }
+    }
+
     #[test]
     fn write_outcomes() {
         let ok = json!({"data": [{"code": "SUCCESS", "details": {"id": "123"}, "message": "record added", "status": "success"}]});
-        assert_eq!(write_outcome(&ok), WriteOutcome::Done { id: "123".into() });
+        assert_eq!(
+            write_outcome_of(&ok),
+            WriteOutcome::Done { id: "123".into() }
+        );
         let dup = json!({"data": [{"code": "DUPLICATE_DATA", "details": {"api_name": "Email", "json_path": "$.data[0].Email"}, "message": "duplicate data", "status": "error"}]});
-        assert_eq!(write_outcome(&dup), WriteOutcome::Duplicate);
+        assert_eq!(write_outcome_of(&dup), WriteOutcome::Duplicate);
         let long = json!({"data": [{"code": "INVALID_DATA", "details": {"api_name": "Company", "maximum_length": 200}, "message": "invalid data", "status": "error"}]});
         assert_eq!(
-            write_outcome(&long),
+            write_outcome_of(&long),
             WriteOutcome::Field {
                 field: StudentField::College,
                 message: "College can be at most 200 characters.".into()
@@ -345,24 +346,24 @@ mod tests {
         );
         let missing = json!({"data": [{"code": "MANDATORY_NOT_FOUND", "details": {"api_name": "Last_Name"}, "message": "required field not found", "status": "error"}]});
         assert_eq!(
-            write_outcome(&missing),
+            write_outcome_of(&missing),
             WriteOutcome::Field {
                 field: StudentField::LastName,
                 message: "Last name is required.".into()
             }
         );
         let gone = json!({"data": [{"code": "INVALID_DATA", "details": {"id": "9"}, "message": "the related id given seems to be invalid", "status": "error"}]});
-        assert_eq!(write_outcome(&gone), WriteOutcome::NotFound);
+        assert_eq!(write_outcome_of(&gone), WriteOutcome::NotFound);
         let whole =
             json!({"code": "INVALID_MODULE", "details": {}, "message": "x", "status": "error"});
         assert_eq!(
-            write_outcome(&whole),
+            write_outcome_of(&whole),
             WriteOutcome::Other {
                 code: "INVALID_MODULE".into()
             }
         );
         assert_eq!(
-            write_outcome(&json!("nonsense")),
+            write_outcome_of(&json!("nonsense")),
             WriteOutcome::Other {
                 code: "MALFORMED".into()
             }

@@ -10,7 +10,7 @@ use serde_json::json;
 use worker::{Method, Request};
 use zcrm_api::codes;
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
-use zoho::crm::{ApiResponse, ListResponse, classify_response};
+use zoho::crm::{ApiResponse, ListResponse, WriteAnswer};
 use zoho::fields::FieldsResponse;
 
 use crate::auth::read_body;
@@ -288,17 +288,20 @@ fn idempotency_key(req: &Request) -> Result<Option<String>, Failure> {
 
 /// The id of the record a write touched, or the failure it amounts to.
 fn written(ctx: &Ctx, call: &str, answer: &Answer) -> Result<String, Failure> {
-    let body = match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(_, body) => body,
-        ApiResponse::Error(status, e) if e.details.get("api_name").is_none() && status != 400 => {
+    let result = match zoho::crm::read_write(answer.status, &answer.body) {
+        WriteAnswer::Records(records) => {
+            records.into_iter().next().ok_or_else(Failure::internal)?
+        }
+        WriteAnswer::Whole(status, e) if e.details.get("api_name").is_none() && status != 400 => {
             return Err(crm_failure(ctx, call, ApiResponse::Error(status, e)));
         }
-        ApiResponse::Error(_, e) => e.to_json(),
-        ApiResponse::NoContent => {
+        WriteAnswer::Whole(_, e) => e,
+        WriteAnswer::NoContent => {
             return Err(Failure::upstream("Zoho answered the change with nothing."));
         }
+        WriteAnswer::Other(other) => return Err(crm_failure(ctx, call, other)),
     };
-    match leads::write_outcome(&body) {
+    match leads::write_outcome(&result) {
         WriteOutcome::Done { id } => Ok(id),
         WriteOutcome::Field { field, message } => Err(Failure {
             field: Some(field.as_str().to_owned()),

@@ -458,6 +458,54 @@ pub fn classify_response(status: u16, body: &str) -> ApiResponse {
     }
 }
 
+/// A write's answer (create, update or delete; 200, 201, 202, 207 or 400 alike), parsed once.
+#[derive(Debug, PartialEq)]
+pub enum WriteAnswer {
+    /// `{"data":[…]}`: one status object per record sent, in the order sent.
+    Records(Vec<Status>),
+    /// A bare error status object for the whole request (any HTTP status).
+    Whole(u16, Status),
+    /// 204, or an empty 2xx body.
+    NoContent,
+    /// Not Zoho's shape: what [`classify_response`] makes of it.
+    Other(ApiResponse),
+}
+
+impl WriteAnswer {
+    /// The per-record results, or what the answer is instead (as [`classify_response`] puts it).
+    pub fn into_records(self) -> Result<Vec<Status>, ApiResponse> {
+        match self {
+            WriteAnswer::Records(records) => Ok(records),
+            WriteAnswer::Whole(status, e) => Err(ApiResponse::Error(status, e)),
+            WriteAnswer::NoContent => Err(ApiResponse::NoContent),
+            WriteAnswer::Other(other) => Err(other),
+        }
+    }
+}
+
+/// Reads a write's answer: the body is parsed straight into per-record status objects, or into
+/// one for the whole request; only what is neither is classified.
+pub fn read_write(status: u16, body: &str) -> WriteAnswer {
+    #[derive(Deserialize)]
+    struct Records {
+        data: Vec<Status>,
+    }
+    if status == 204 || ((200..300).contains(&status) && body.trim().is_empty()) {
+        return WriteAnswer::NoContent;
+    }
+    if let Ok(Records { data }) = serde_json::from_str::<Records>(body)
+        && !data.is_empty()
+    {
+        return WriteAnswer::Records(data);
+    }
+    if let Ok(whole) = serde_json::from_str::<Status>(body)
+        && whole.status == "error"
+    {
+        return WriteAnswer::Whole(status, whole);
+    }
+    WriteAnswer::Other(classify_response(status, body))
+}
+
 /// A read's answer in its type.
 #[derive(Debug, PartialEq)]
 pub enum Read<T> {
@@ -492,6 +540,29 @@ pub fn read<T: serde::de::DeserializeOwned>(status: u16, body: &str) -> Read<T> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_answers_are_typed_once() {
+        let ok = r#"{"data":[{"code":"SUCCESS","details":{"id":"1"},"message":"record added","status":"success"}]}"#;
+        match read_write(201, ok) {
+            WriteAnswer::Records(r) => assert_eq!((r.len(), r[0].code.as_str()), (1, "SUCCESS")),
+            other => panic!("{other:?}"),
+        }
+        let whole = r#"{"code":"INVALID_MODULE","details":{},"message":"x","status":"error"}"#;
+        assert!(
+            matches!(read_write(400, whole), WriteAnswer::Whole(400, e) if e.code == "INVALID_MODULE")
+        );
+        assert_eq!(read_write(204, ""), WriteAnswer::NoContent);
+        assert!(matches!(
+            read_write(500, "<html>"),
+            WriteAnswer::Other(ApiResponse::Error(500, _))
+        ));
+        assert!(matches!(
+            read_write(200, r#"{"data":[]}"#),
+            WriteAnswer::Other(ApiResponse::Json(200, _))
+        ));
+        assert!(read_write(200, "[1]").into_records().is_err());
+    }
 
     #[test]
     fn reads_are_typed_once_and_errors_are_never_empty_values() {
