@@ -1,10 +1,12 @@
-//! The Worker: the portal's backend-for-frontend.
+//! The Worker: the portal's backend-for-frontend, in two halves.
 //!
-//! Pure logic lives in plain modules that build natively and have unit tests: [`config`] (the
-//! Worker's settings, validated once), [`seal`] (AES-GCM for tokens and the login cookie),
-//! [`cookies`] and [`session`]. The Worker glue (wasm32 only) wires them to requests, Workers KV
-//! and `fetch`: `entry` is the thin entry point, `routes` dispatches, `auth` signs users in and
-//! out, `store` keeps sessions and tokens in KV, `upstream` talks to Zoho with timeouts.
+//! The pure half, the modules here, builds natively and is unit- and property-tested: what to
+//! ask Zoho and how to read its answers ([`leads`], [`listing`], [`bulk`]), the grants' state
+//! ([`grant`]), user records and their keys ([`records`]), sessions and cookies ([`session`],
+//! [`cookies`]), sealing ([`seal`]), configuration ([`config`]) and retries ([`retry`]).
+//! The glue half, `glue/` (wasm32 only), wires them to requests, Workers KV, Durable Objects
+//! and `fetch`; a glue module is named after the pure module it serves (`glue/leads.rs`
+//! handles the students routes with [`leads`]).
 
 pub mod bulk;
 pub mod config;
@@ -17,33 +19,6 @@ pub mod retry;
 pub mod seal;
 pub mod session;
 
+// The Worker glue: everything that needs workers-rs and Wasm, in one place.
 #[cfg(target_arch = "wasm32")]
-mod auth;
-#[cfg(target_arch = "wasm32")]
-mod bulk_import;
-#[cfg(target_arch = "wasm32")]
-mod crm;
-#[cfg(target_arch = "wasm32")]
-mod entry;
-#[cfg(target_arch = "wasm32")]
-mod grant_object;
-#[cfg(target_arch = "wasm32")]
-mod limits;
-#[cfg(target_arch = "wasm32")]
-mod log;
-#[cfg(target_arch = "wasm32")]
-mod login_object;
-#[cfg(target_arch = "wasm32")]
-mod proxy;
-#[cfg(target_arch = "wasm32")]
-mod reply;
-#[cfg(target_arch = "wasm32")]
-mod roster;
-#[cfg(target_arch = "wasm32")]
-mod routes;
-#[cfg(target_arch = "wasm32")]
-mod store;
-#[cfg(target_arch = "wasm32")]
-mod students;
-#[cfg(target_arch = "wasm32")]
-mod upstream;
+mod glue;

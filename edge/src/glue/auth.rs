@@ -20,16 +20,16 @@ use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken, c
 use zoho::{DataCenter, Environment};
 
 use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
-use crate::crm::upstream_failure;
+use crate::glue::crm::upstream_failure;
+use crate::glue::ctx::Ctx;
+use crate::glue::grant_object;
+use crate::glue::limits;
+use crate::glue::login_object;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::upstream::{self, Answer};
 use crate::grant::{GrantCall, UserView};
-use crate::grant_object;
-use crate::limits;
-use crate::login_object;
 use crate::records::{UserRecord, user_key};
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
 use crate::session::{Login, parse_session_cookie, random_token, session_cookie, session_hash};
-use crate::upstream::{self, Answer};
 
 /// The largest `/auth/callback` body accepted.
 const MAX_CALLBACK_BODY: usize = 4 * 1024;

@@ -9,13 +9,13 @@ use zcrm_api::codes;
 use zoho::crm::{ApiResponse, ErrorCode, Read, authorization_header, classify_response};
 use zoho::secret::AccessToken;
 
-use crate::auth::{self, SignedIn};
+use crate::glue::auth::{self, SignedIn};
+use crate::glue::ctx::Ctx;
+use crate::glue::log::Log;
+use crate::glue::reply::Failure;
+use crate::glue::upstream::{self, Answer, UpstreamError};
 use crate::grant::UserView;
-use crate::log::Log;
-use crate::reply::Failure;
 use crate::retry::{self, Attempt};
-use crate::routes::Ctx;
-use crate::upstream::{self, Answer, UpstreamError};
 
 /// The signed-in user's CRM, for one request.
 pub struct Crm<'a> {
@@ -248,7 +248,7 @@ pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
             codes::RATE_LIMITED,
             "Zoho is busy. Try again in a moment.",
         ),
-        Some(ErrorCode::InvalidUrlPattern | ErrorCode::NotFound) => crate::students::not_found(),
+        Some(ErrorCode::InvalidUrlPattern | ErrorCode::NotFound) => crate::glue::leads::not_found(),
         _ => Failure::upstream(format!("Zoho failed ({code}). Try again.")),
     }
 }

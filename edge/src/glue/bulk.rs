@@ -16,15 +16,15 @@ use zcrm_api::students::{
 use zoho::criteria::Criteria;
 use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE};
 
-use crate::auth::read_body;
 use crate::bulk::{self, Inserted};
-use crate::crm::Crm;
-use crate::crm::crm_failure;
+use crate::glue::auth::read_body;
+use crate::glue::crm::Crm;
+use crate::glue::crm::crm_failure;
+use crate::glue::ctx::Ctx;
+use crate::glue::leads::{json_problem, org_meta};
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::store::Store;
 use crate::leads::MODULE;
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::students::{json_problem, org_meta};
 use zoho::crm::Read;
 
 /// Largest body: 100 students at their longest, with room for JSON's escapes.
@@ -97,7 +97,7 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
     }
     if !send.is_empty() {
         // One change, as the user's write budget counts it: one insert.
-        crate::limits::write(ctx, &crm.user.key).await?;
+        crate::glue::limits::write(ctx, &crm.user.key).await?;
         let answer = crm
             .call(
                 Method::Post,
@@ -181,7 +181,7 @@ async fn search_into(
             {
                 return Ok(false);
             }
-            read => match crate::crm::expect(ctx, "search answer", read)? {
+            read => match crate::glue::crm::expect(ctx, "search answer", read)? {
                 Some(list) => list,
                 None => break,
             },

@@ -13,14 +13,14 @@ use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
 use zoho::crm::{ApiResponse, ListResponse, WriteAnswer};
 use zoho::fields::FieldsResponse;
 
-use crate::auth::read_body;
-use crate::crm::{Crm, crm_failure};
+use crate::glue::auth::read_body;
+use crate::glue::crm::{Crm, crm_failure};
+use crate::glue::ctx::Ctx;
+use crate::glue::limits;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::store::Store;
+use crate::glue::upstream::Answer;
 use crate::leads::{self, MODULE, WriteOutcome};
-use crate::limits;
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::upstream::Answer;
 
 /// How long field metadata is kept in KV past its freshness (`META_TTL_SECS`), to be used when
 /// Zoho fails to give a fresh copy.

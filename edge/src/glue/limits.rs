@@ -15,8 +15,8 @@ use serde_json::json;
 use worker::Request;
 use zcrm_api::{SignedOutReason, codes};
 
-use crate::reply::Failure;
-use crate::routes::Ctx;
+use crate::glue::ctx::Ctx;
+use crate::glue::reply::Failure;
 
 /// The binding of sign-in's limit, per client address.
 pub const AUTH_BINDING: &str = "AUTH_LIMITER";

@@ -9,13 +9,13 @@ use zcrm_api::csv;
 use zcrm_api::students::{StudentField, StudentsCount};
 use zoho::crm::{CountResponse, ListResponse, Record};
 
-use crate::crm::{Crm, CrmParts};
+use crate::glue::crm::{Crm, CrmParts};
+use crate::glue::ctx::Ctx;
+use crate::glue::leads::org_meta;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::store::Store;
 use crate::leads::{self, MAX_PAGED_RECORDS};
 use crate::listing::{AllPages, CountQuery, ExportQuery, ListQuery};
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::students::org_meta;
 
 pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
     let query = ListQuery::parse(&query_pairs(req)).map_err(Failure::bad_request)?;

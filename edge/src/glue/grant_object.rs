@@ -29,16 +29,16 @@ use zcrm_api::{REQUEST_ID_HEADER, SignedOutReason, codes};
 use zoho::oauth::{self, TokenErrorKind, TokenRequest, TokenResponseError};
 
 use crate::cookies::SESSION_MAX_AGE_SECS;
+use crate::glue::ctx::Ctx;
+use crate::glue::log::Log;
+use crate::glue::reply::Failure;
+use crate::glue::store::Store;
+use crate::glue::upstream::{self, UpstreamError};
 use crate::grant::{
     GrantAnswer, GrantCall, GrantFailure, GrantState, Need, SessionStatus, UserView, need,
     retry_after_secs,
 };
-use crate::log::Log;
 use crate::records::UserRecord;
-use crate::reply::Failure;
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::upstream::{self, UpstreamError};
 
 /// The binding of the namespace in `wrangler.toml`.
 pub const BINDING: &str = "GRANTS";
@@ -76,7 +76,7 @@ pub async fn call(
         }
         _ => post(&stub, ctx, call).await?,
     };
-    let text = crate::upstream::body_text(response).await?;
+    let text = crate::glue::upstream::body_text(response).await?;
     let answer = serde_json::from_str::<GrantAnswer>(&text)
         .map_err(|e| worker::Error::RustError(format!("grant answer: {e}")))?;
     match answer {
@@ -220,7 +220,7 @@ impl DurableObject for Grant {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let config = match crate::routes::config(&self.inner.env) {
+        let config = match crate::glue::ctx::config(&self.inner.env) {
             Ok(config) => config,
             Err(e) => return Response::error(format!("misconfigured: {e}"), 500),
         };
@@ -228,7 +228,7 @@ impl DurableObject for Grant {
         let ctx = Ctx {
             log: Log {
                 level: config.log_level,
-                request_id: crate::routes::checked_request_id(request_id),
+                request_id: crate::glue::ctx::checked_request_id(request_id),
             },
             config,
             env: self.inner.env.clone(),
@@ -454,7 +454,7 @@ impl Inner {
             .map(|r| r.secret().to_owned())
             != Some(old.secret().to_owned())
         {
-            crate::auth::revoke(ctx, dc, &old).await;
+            crate::glue::auth::revoke(ctx, dc, &old).await;
         }
         Ok((Some(user), None))
     }
@@ -490,7 +490,7 @@ impl Inner {
                 record.data_center(),
             )
         {
-            crate::auth::revoke(ctx, dc, &token).await;
+            crate::glue::auth::revoke(ctx, dc, &token).await;
         }
         ctx.log.info(
             "signed_out_everywhere",
