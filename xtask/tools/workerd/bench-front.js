@@ -1,6 +1,6 @@
 // The bench's stand-in for Cloudflare's static assets and routing.
 const TYPES = {
-  html: "text/html; charset=utf-8", js: "text/javascript", wasm: "application/wasm",
+  html: "text/html; charset=utf-8", js: "text/javascript", wasm: "application/wasm", txt: "text/plain; charset=utf-8",
   css: "text/css", json: "application/json", svg: "image/svg+xml", ico: "image/x-icon",
 };
 export default {
