@@ -276,6 +276,9 @@ pub fn Students() -> impl IntoView {
                     <p class="muted" data-testid="students-loading">"Loading students…"</p>
                 })}
             </div>
+            // Its height reserved: the pager starts below the fold, so rows arriving move nothing
+            // on screen (no layout shift).
+            <div class="list-area">
             {move || match list.get() {
                 None => None,
                 Some(Err(f)) => Some(Either3::A(view! {
@@ -300,6 +303,7 @@ pub fn Students() -> impl IntoView {
                 })),
                 Some(Ok(r)) => Some(Either3::C(view! { <Table page=r busy=loading /> })),
             }}
+            </div>
             <nav class="pager" aria-label="Pages of students">
                 <button
                     type="button"

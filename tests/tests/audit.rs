@@ -1,6 +1,7 @@
 //! axe-core in headless Chromium on every screen of the portal, at desktop and phone width,
 //! through the real popup sign-in: the sign-in screen, the list, the add dialog without and with
-//! errors, the import preview and the import report. No violation anywhere.
+//! errors, the import preview and the import report. No violation anywhere. And the header
+//! keeps its height when the user's name arrives (no layout shift).
 
 use std::time::Duration;
 
@@ -11,15 +12,35 @@ use page::*;
 
 const IN_ADMIN: &str = "admin@bharat-learning.example";
 
+/// The header's height in CSS pixels.
+async fn header_height(b: &Browser) -> f64 {
+    b.client
+        .execute(
+            "return document.querySelector('header').getBoundingClientRect().height",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
 /// Every screen at the browser's width now; `label` names the width.
 async fn every_screen(b: &Browser, stack: &Stack, label: &str, file: &std::path::Path) {
     b.client.goto(&format!("{}/", stack.app)).await.unwrap();
     wait_for(b, "[data-testid=sign-in-screen]").await;
     assert_no_axe_violation(b, &format!("the sign-in screen ({label})")).await;
+    let signed_out = header_height(b).await;
 
     sign_in(b, IN_ADMIN, "Arjun Mehta").await;
     wait_for(b, "[data-testid=student-row]").await;
     row_names(b).await;
+    // The user's name and buttons fit the header's height: nothing below it moved (layout shift).
+    assert_eq!(
+        header_height(b).await,
+        signed_out,
+        "the header's height ({label})"
+    );
     assert_no_axe_violation(b, &format!("the list ({label})")).await;
 
     click(b, "[data-testid=add-student]").await;

@@ -626,6 +626,54 @@ async fn screenshots_of_every_main_screen() {
         .await
         .unwrap();
 
+    // The coordinator's day: the list sorted and filtered, then an import previewed and reported.
+    wait_for(
+        &b,
+        "[data-testid=course-filter] option[value='Data Science']",
+    )
+    .await;
+    wait_for(&b, "[data-testid=course-filter]")
+        .await
+        .select_by_value("Data Science")
+        .await
+        .unwrap();
+    sort_by(&b, "name", "ascending").await;
+    wait_text(&b, "[data-testid=student-count]", " students").await;
+    shot("7-sorted-filtered").await;
+    let dir = zcrm_tests::TempDir::new("screenshots");
+    let file = dir.0.join("enquiries.csv");
+    let mut csv = String::from("name,college,course,email,phone\n");
+    for (i, name) in [
+        "Maya Iyer",
+        "Tom Berg",
+        "Lena Novak",
+        "Omar Haddad",
+        "Sara Lind",
+    ]
+    .iter()
+    .enumerate()
+    {
+        csv.push_str(&format!(
+            "{name},Zylker College,Data Science,fair{i}-{}@college.example,+1 555 010{i}\n",
+            unique()
+        ));
+    }
+    csv.push_str("Ivo Petrov,Zylker College,Cooking,ivo@college.example,\n");
+    csv.push_str("Ana Cruz,Zylker College,Data Science,not-an-email,\n");
+    std::fs::write(&file, csv).unwrap();
+    click(&b, "[data-testid=import-open]").await;
+    wait_for(&b, "[data-testid=import-file]")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    wait_for(&b, "[data-testid=import-preview]").await;
+    shot("8-import-preview").await;
+    click(&b, "[data-testid=import-start]").await;
+    wait_for(&b, "[data-testid=import-report]").await;
+    shot("9-import-report").await;
+    click(&b, "[data-testid=import-close]").await;
+
     b.client.set_window_size(390, 844).await.unwrap();
     wait_for(&b, "[data-testid=student-row]").await;
     shot("6-students-phone-width").await;

@@ -39,12 +39,15 @@ commands:
   tools          install the pinned tools that are missing, then print where they are
   worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
   bench          release build, then sizes against xtask/budgets.toml, and the Worker's latency,
-                 throughput, token economy, cold start, scale and sign-in time in Chromium
+                 throughput, token economy, cold start, scale, sign-in time in Chromium and
+                 Lighthouse
                  (workerd direct; ports 19785-19787 and 19790); prints a table and writes
                  target/bench/bench.json; fails only over a budget. --no-build: use the
                  existing builds. --profile: instead, a CPU profile of the Worker on its hot
                  routes (self time per function; workerd's inspector on port 19784).
                  --floor: only the sizes and the students list beside the floor
+                 --lighthouse: only the sizes and Lighthouse (the four scores and the layout
+                 shift, signed out and in, phone and desktop; also the bench's last part)
 
   test --only SUITE [-- FILTER...]
                  one stack suite (tests/tests/SUITE.rs) against a stack already running

@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 mod browser;
 mod floor;
 mod isolates;
+mod lighthouse;
 mod load;
 mod report;
 mod services;
@@ -125,6 +126,8 @@ pub struct Options {
     pub profile: bool,
     /// Only the sizes and the Worker beside the floor (a quick loop while cutting).
     pub floor: bool,
+    /// Only the sizes and Lighthouse (`--lighthouse`).
+    pub lighthouse_only: bool,
 }
 
 impl Options {
@@ -133,12 +136,14 @@ impl Options {
             build: true,
             profile: false,
             floor: false,
+            lighthouse_only: false,
         };
         for arg in args {
             match arg.as_str() {
                 "--no-build" => options.build = false,
                 "--profile" => options.profile = true,
                 "--floor" => options.floor = true,
+                "--lighthouse" => options.lighthouse_only = true,
                 other => return Err(format!("unknown option `{other}` (see `cargo xtask help`)")),
             }
         }
@@ -216,7 +221,11 @@ pub fn run(options: Options) -> Result<(), String> {
         floor::print(&measured?);
         return Ok(());
     }
-    let measured = measure(&mut bench, &mut report);
+    let measured = if options.lighthouse_only {
+        measure_lighthouse(&mut bench, &mut report)
+    } else {
+        measure(&mut bench, &mut report)
+    };
     drop(bench);
     if let Err(e) = &measured {
         eprintln!(
@@ -581,6 +590,18 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         bench.check_stop()?;
     }
     bench.stack.stop("chromedriver");
+
+    // Lighthouse, with a fresh simulator and workerd (the runs above moved the clock and
+    // seeded thousands of leads).
+    measure_lighthouse(bench, report)
+}
+
+/// Lighthouse on the release app served by workerd, signed out and in, phone and desktop.
+fn measure_lighthouse(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
+    bench.start_sim(None)?;
+    let dir = bench.prepare_workerd()?;
+    bench.start_workerd(&dir)?;
+    report.lighthouse = lighthouse::measure(bench, "admin@zylker-academy.example")?;
     Ok(())
 }
 
@@ -727,5 +748,10 @@ const wasm = await init({ module_or_path: '/zcrm-app-86e5_bg.wasm' });
         assert!(Options::parse(&[]).unwrap().build);
         assert!(!Options::parse(&["--no-build".into()]).unwrap().build);
         assert!(Options::parse(&["--fast".into()]).is_err());
+        assert!(
+            Options::parse(&["--lighthouse".into()])
+                .unwrap()
+                .lighthouse_only
+        );
     }
 }

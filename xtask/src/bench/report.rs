@@ -63,6 +63,8 @@ pub(super) struct Report {
     pub(super) scale: Vec<(usize, Vec<ScaleRow>)>,
     /// Popup approval to the first student row, each run.
     pub(super) browser: Vec<BrowserRun>,
+    /// Lighthouse: signed out and in, phone and desktop.
+    pub(super) lighthouse: Vec<lighthouse::Audit>,
 }
 
 pub(super) const RUNTIME: &str = "workerd direct (npm workerd, no wrangler), in-memory KV service";
@@ -256,10 +258,24 @@ impl Report {
                 }
             }
         }
+        println!();
+        if self.lighthouse.is_empty() {
+            println!("-- Lighthouse: not measured");
+        } else {
+            println!(
+                "-- Lighthouse 12 on the release app served by workerd, headless Chromium (phone: mobile emulation and throttling; desktop: --preset=desktop):"
+            );
+            for audit in &self.lighthouse {
+                println!("   {}", audit.line());
+            }
+        }
     }
 
     pub(super) fn json(&self) -> Value {
         json!({
+            "lighthouse": if self.lighthouse.is_empty() { json!("not measured") } else {
+                json!(self.lighthouse.iter().map(lighthouse::Audit::json).collect::<Vec<_>>())
+            },
             "runtime": RUNTIME,
             "load_generator": LOAD_GENERATOR,
             "sizes": {
