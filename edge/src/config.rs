@@ -276,12 +276,11 @@ impl Config {
             .collect()
     }
 
-    /// Whether the organisation `org_id` of data centre `location` may use the portal.
-    pub fn org_allowed(&self, location: &str, org_id: &str) -> bool {
-        self.allowed_orgs.as_ref().is_none_or(|orgs| {
-            orgs.iter()
-                .any(|(dc, org)| dc.location() == location && org == org_id)
-        })
+    /// Whether the organisation `org_id` of data centre `dc` may use the portal.
+    pub fn org_allowed(&self, dc: zoho::DataCenter, org_id: &str) -> bool {
+        self.allowed_orgs
+            .as_ref()
+            .is_none_or(|orgs| orgs.iter().any(|(d, org)| *d == dc && org == org_id))
     }
 
     /// The origin the app is served from: the redirect URI's (the redirect page shares the
@@ -389,15 +388,15 @@ mod tests {
     fn allowed_orgs_are_data_centre_and_org_pairs() {
         assert!(parse(&[]).unwrap().allowed_orgs.is_none());
         let c = parse(&[("ALLOWED_ORGS", " us:60000000000, eu:20000000000 ")]).unwrap();
-        assert!(c.org_allowed("us", "60000000000"));
-        assert!(c.org_allowed("eu", "20000000000"));
+        assert!(c.org_allowed(zoho::DataCenter::Us, "60000000000"));
+        assert!(c.org_allowed(zoho::DataCenter::Eu, "20000000000"));
         assert!(
-            !c.org_allowed("eu", "60000000000"),
+            !c.org_allowed(zoho::DataCenter::Eu, "60000000000"),
             "the org of another data centre"
         );
-        assert!(!c.org_allowed("us", "6000000000"));
+        assert!(!c.org_allowed(zoho::DataCenter::Us, "6000000000"));
         assert!(
-            parse(&[]).unwrap().org_allowed("in", "1"),
+            parse(&[]).unwrap().org_allowed(zoho::DataCenter::In, "1"),
             "unset: everyone"
         );
         for bad in [

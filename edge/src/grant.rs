@@ -255,8 +255,8 @@ pub struct UserView {
     pub user_id: String,
     pub org_id: String,
     pub org_name: String,
-    pub location: String,
-    pub environment: String,
+    pub location: zoho::DataCenter,
+    pub environment: zoho::Environment,
 }
 
 impl From<&UserRecord> for UserView {
@@ -268,19 +268,9 @@ impl From<&UserRecord> for UserView {
             user_id: r.user_id.clone(),
             org_id: r.org_id.clone(),
             org_name: r.org_name.clone(),
-            location: r.location.clone(),
-            environment: r.environment.clone(),
+            location: r.location,
+            environment: r.environment,
         }
-    }
-}
-
-impl UserView {
-    pub fn data_center(&self) -> Option<zoho::DataCenter> {
-        zoho::DataCenter::from_location(&self.location)
-    }
-
-    pub fn env(&self) -> Option<zoho::Environment> {
-        self.environment.parse().ok()
     }
 }
 

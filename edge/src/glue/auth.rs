@@ -6,7 +6,6 @@
 //! Object (`grant_object.rs`), which keeps the sessions and writes the record to KV; the browser
 //! gets a random session id (and the name of its grant) in an HttpOnly cookie and nothing else.
 
-use futures_util::StreamExt;
 use futures_util::future::join;
 use serde_json::json;
 use worker::{Method, Request};
@@ -20,6 +19,7 @@ use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken, c
 use zoho::{DataCenter, Environment};
 
 use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
+use crate::glue::body::read_body;
 use crate::glue::crm::upstream_failure;
 use crate::glue::ctx::Ctx;
 use crate::glue::grant_object;
@@ -201,7 +201,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
 
     // 6. Who is this? The user and org key the tokens.
     let (user, org) = whoami(ctx, dc, env, &tokens.access_token).await?;
-    if !config.org_allowed(dc.location(), &org.id) {
+    if !config.org_allowed(dc, &org.id) {
         ctx.log.warn(
             "org_not_allowed",
             json!({"dc": dc.location(), "org": org.id}),
@@ -225,8 +225,8 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
         org_id: org.id.clone(),
         org_name: org.company_name.clone(),
         zgid: org.zgid.clone(),
-        location: dc.location().to_owned(),
-        environment: env.as_str().to_owned(),
+        location: dc,
+        environment: env,
         refresh_token: String::new(),
         access_token: String::new(),
         access_expires_at: 0,
@@ -356,7 +356,7 @@ pub async fn again(
     let (user, access) = grant_object::call(ctx, &call).await?;
     let user = user.ok_or_else(Failure::internal)?;
     // An organisation no longer served (ALLOWED_ORGS changed) keeps no session.
-    if !ctx.config.org_allowed(&user.location, &user.org_id) {
+    if !ctx.config.org_allowed(user.location, &user.org_id) {
         return Err(org_not_allowed(401, &user.org_name));
     }
     Ok(SignedIn {
@@ -372,8 +372,8 @@ fn session_info(user: &UserView) -> SessionInfo {
         email: user.email.clone(),
         org_name: user.org_name.clone(),
         org_id: user.org_id.clone(),
-        data_center: user.location.clone(),
-        environment: user.environment.clone(),
+        data_center: user.location.to_string(),
+        environment: user.environment.to_string(),
     }
 }
 
@@ -483,38 +483,4 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
 
 pub fn cookie_header(req: &Request) -> Option<String> {
     req.headers().get("cookie").ok().flatten()
-}
-
-/// The body, refusing more than `limit` bytes (by header first, then by what arrives).
-pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failure> {
-    let too_large = || {
-        Failure::new(
-            413,
-            codes::PAYLOAD_TOO_LARGE,
-            format!("The body can be at most {limit} bytes."),
-        )
-    };
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    // Read as it comes, counting: a body without a length (chunked) is refused at the cap, not
-    // after it was all buffered.
-    let Ok(mut stream) = req.stream() else {
-        return Ok(Vec::new()); // no body at all
-    };
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| Failure::bad_request("The body could not be read."))?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }

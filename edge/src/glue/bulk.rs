@@ -17,11 +17,12 @@ use zoho::criteria::Criteria;
 use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE};
 
 use crate::bulk::{self, Inserted};
-use crate::glue::auth::read_body;
+use crate::glue::body::json_problem;
+use crate::glue::body::read_body;
 use crate::glue::crm::Crm;
 use crate::glue::crm::crm_failure;
 use crate::glue::ctx::Ctx;
-use crate::glue::leads::{json_problem, org_meta};
+use crate::glue::leads::org_meta;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::store::Store;
 use crate::leads::MODULE;

@@ -120,7 +120,7 @@ impl<'a> Crm<'a> {
         path: &str,
         body: Option<String>,
     ) -> Result<Answer, Failure> {
-        let (dc, env) = self.location()?;
+        let (dc, env) = (self.user.location, self.user.environment);
         let url = format!(
             "{}{}{path}",
             self.ctx.config.endpoints.api_domain(dc, env),
@@ -158,19 +158,6 @@ impl<'a> Crm<'a> {
             );
             worker::Delay::from(std::time::Duration::from_millis(pause)).await;
             attempt += 1;
-        }
-    }
-
-    fn location(&self) -> Result<(zoho::DataCenter, zoho::Environment), Failure> {
-        match (self.user.data_center(), self.user.env()) {
-            (Some(dc), Some(env)) => Ok((dc, env)),
-            _ => Err(Failure {
-                internal: Some(format!(
-                    "user record {} has no valid location",
-                    self.user.key
-                )),
-                ..Failure::internal()
-            }),
         }
     }
 

@@ -357,9 +357,7 @@ impl Inner {
             return Err(GrantFailure::Expired);
         };
         let kept = refresh_token.clone();
-        let dc = record
-            .data_center()
-            .ok_or_else(|| GrantFailure::Internal("user record without a data centre".into()))?;
+        let dc = record.location;
         let request = TokenRequest::RefreshToken {
             client_id: ctx.config.client_id.clone(),
             client_secret: ctx.config.client_secret.clone(),
@@ -444,15 +442,14 @@ impl Inner {
         let previous = self.record.borrow_mut().replace(record.clone());
         self.write_record(&key).await?;
         self.persist().await?;
-        if let (Some(old), Some(dc)) = (
-            previous
-                .as_ref()
-                .and_then(|p| p.open_refresh(&ctx.config.token_keys)),
-            record.data_center(),
-        ) && record
-            .open_refresh(&ctx.config.token_keys)
-            .map(|r| r.secret().to_owned())
-            != Some(old.secret().to_owned())
+        let dc = record.location;
+        if let Some(old) = previous
+            .as_ref()
+            .and_then(|p| p.open_refresh(&ctx.config.token_keys))
+            && record
+                .open_refresh(&ctx.config.token_keys)
+                .map(|r| r.secret().to_owned())
+                != Some(old.secret().to_owned())
         {
             crate::glue::auth::revoke(ctx, dc, &old).await;
         }
@@ -485,12 +482,9 @@ impl Inner {
         self.write_record(key).await?;
         self.persist().await?;
         if let Some(record) = previous
-            && let (Some(token), Some(dc)) = (
-                record.open_refresh(&ctx.config.token_keys),
-                record.data_center(),
-            )
+            && let Some(token) = record.open_refresh(&ctx.config.token_keys)
         {
-            crate::glue::auth::revoke(ctx, dc, &token).await;
+            crate::glue::auth::revoke(ctx, record.location, &token).await;
         }
         ctx.log.info(
             "signed_out_everywhere",

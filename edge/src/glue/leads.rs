@@ -13,7 +13,7 @@ use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
 use zoho::crm::{ApiResponse, ListResponse, WriteAnswer};
 use zoho::fields::FieldsResponse;
 
-use crate::glue::auth::read_body;
+use crate::glue::body::{json_problem, read_body};
 use crate::glue::crm::{Crm, crm_failure};
 use crate::glue::ctx::Ctx;
 use crate::glue::limits;
@@ -64,13 +64,9 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
     let input = validate(ctx, &store, &mut crm, &input).await?;
     limits::write(ctx, &crm.user.key).await?;
     // A retried submit (same key) answers with the student the first one created.
-    let remembered = idempotency.as_ref().map(|key| {
-        format!(
-            "idem:{}:{}",
-            crm.user.key,
-            crate::session::hex(&zoho::pkce::sha256(key.as_bytes()))
-        )
-    });
+    let remembered = idempotency
+        .as_ref()
+        .map(|key| crate::records::idempotency_key(&crm.user.key, key));
     if let Some(kv_key) = &remembered {
         match store.text(kv_key).await? {
             // An earlier submit whose outcome is unknown (Zoho did not answer in time, or the
@@ -175,10 +171,7 @@ pub(crate) async fn org_meta(
     store: &Store,
     crm: &mut Crm<'_>,
 ) -> Result<StudentsMeta, Failure> {
-    let key = format!(
-        "meta:{}:{}:{}",
-        crm.user.location, crm.user.environment, crm.user.org_id
-    );
+    let key = crate::records::meta_key(crm.user.location, crm.user.environment, &crm.user.org_id);
     let ttl_secs = u64::from(ctx.config.meta_ttl_secs);
     let fresh = |c: &CachedMeta| ctx.now_ms.saturating_sub(c.fetched_at) < ttl_secs * 1000;
     let mut last = META.with(|m| m.borrow().get(&key).cloned());
@@ -239,17 +232,6 @@ async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {
             json_problem(&e)
         ))
     })
-}
-
-/// What serde says, without echoing the input back.
-pub(crate) fn json_problem(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    text.split(" at line")
-        .next()
-        .unwrap_or("invalid JSON")
-        .chars()
-        .take(120)
-        .collect()
 }
 
 async fn validate(

@@ -3,6 +3,7 @@
 //! `routes` dispatches, `upstream` talks to Zoho with timeouts, `crm` on a user's behalf.
 
 mod auth;
+mod body;
 mod bulk;
 mod crm;
 mod ctx;

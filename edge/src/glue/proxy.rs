@@ -11,7 +11,7 @@ use worker::{Method, Request};
 use zcrm_api::codes;
 
 use crate::config::Config;
-use crate::glue::auth::read_body;
+use crate::glue::body::read_body;
 use crate::glue::crm::Crm;
 use crate::glue::ctx::Ctx;
 use crate::glue::reply::{self, Failure, Outcome};
