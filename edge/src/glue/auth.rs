@@ -15,7 +15,7 @@ use zoho::oauth::{
     self, AccessType, AuthorizeRequest, TokenErrorKind, TokenRequest, TokenResponseError,
 };
 use zoho::pkce::{ChallengeMethod, s256_challenge};
-use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken, constant_time_eq};
+use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken};
 use zoho::{DataCenter, Environment};
 
 use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
@@ -28,8 +28,8 @@ use crate::glue::login_object;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::upstream::{self, Answer};
 use crate::grant::{GrantCall, UserView};
-use crate::records::{UserRecord, user_key};
 use crate::session::{Login, parse_session_cookie, random_token, session_cookie, session_hash};
+use crate::signin::{self, ApiDomainRefusal, CallbackRefusal};
 
 /// The largest `/auth/callback` body accepted.
 const MAX_CALLBACK_BODY: usize = 4 * 1024;
@@ -91,49 +91,13 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
             "Expected a JSON object with exactly code, state, location and accounts_server.",
         )
     })?;
-    if !oauth::code_is_well_formed(&callback.code) {
-        return Err(Failure::bad_request("The sign-in code is malformed."));
-    }
-
-    // 1. The state must be the one this browser's login was started with.
+    // 1-2. The code's shape, the login this browser started, its state, and the data centre
+    //      (its accounts server from the table): `signin::check_callback`.
     let login = cookies::get(cookie_header(req).as_deref(), LOGIN)
         .and_then(|sealed| config.login_keys.open("login", sealed))
-        .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok())
-        .filter(|login| login.is_fresh(ctx.now_ms));
-    let Some(login) = login else {
-        ctx.log.warn("callback_without_login", json!({}));
-        return Err(Failure::new(
-            400,
-            codes::INVALID_STATE,
-            "This sign-in was not started here or has expired. Sign in again.",
-        ));
-    };
-    if !constant_time_eq(login.state.as_bytes(), callback.state.as_bytes()) {
-        ctx.log.warn("callback_state_mismatch", json!({}));
-        return Err(Failure::new(
-            400,
-            codes::INVALID_STATE,
-            "The sign-in answer does not belong to this sign-in. Sign in again.",
-        ));
-    }
-
-    // 2. The data centre: location and accounts-server must agree with the table.
-    let dc = DataCenter::from_location(&callback.location)
-        .filter(|&dc| {
-            config
-                .endpoints
-                .data_center_of_accounts_server(&callback.accounts_server)
-                == Some(dc)
-        })
-        .ok_or_else(|| {
-            ctx.log.warn(
-                "callback_unknown_data_center",
-                json!({"location_len": callback.location.len()}),
-            );
-            Failure::bad_request(
-                "location and accounts_server do not name a known Zoho data centre.",
-            )
-        })?;
+        .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok());
+    let (dc, login) = signin::check_callback(&callback, login, ctx.now_ms, &config.endpoints)
+        .map_err(|refusal| callback_refused(ctx, refusal, &callback))?;
 
     // 3. The login is single use across every isolate: the first callback that gets this far
     //    consumes it, whatever comes of it; a replay is refused before any token call.
@@ -168,14 +132,46 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
     result
 }
 
+/// A callback refused before any call to Zoho, logged and in the portal's terms.
+fn callback_refused(ctx: &Ctx, refusal: CallbackRefusal, callback: &CallbackRequest) -> Failure {
+    match refusal {
+        CallbackRefusal::MalformedCode => Failure::bad_request("The sign-in code is malformed."),
+        CallbackRefusal::NoLogin => {
+            ctx.log.warn("callback_without_login", json!({}));
+            Failure::new(
+                400,
+                codes::INVALID_STATE,
+                "This sign-in was not started here or has expired. Sign in again.",
+            )
+        }
+        CallbackRefusal::StateMismatch => {
+            ctx.log.warn("callback_state_mismatch", json!({}));
+            Failure::new(
+                400,
+                codes::INVALID_STATE,
+                "The sign-in answer does not belong to this sign-in. Sign in again.",
+            )
+        }
+        CallbackRefusal::UnknownDataCenter => {
+            ctx.log.warn(
+                "callback_unknown_data_center",
+                json!({"location_len": callback.location.len()}),
+            );
+            Failure::bad_request(
+                "location and accounts_server do not name a known Zoho data centre.",
+            )
+        }
+    }
+}
+
 /// After the code exchange: checks what Zoho answered, who the user is, and starts the session.
 async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -> Outcome {
     let config = &ctx.config;
     let env = config.environment;
     // 5. The API domain Zoho names must be the table's for this data centre and environment.
-    match config.endpoints.locate_api_domain(&tokens.api_domain) {
-        Some(found) if found == (dc, env) => {}
-        Some((found_dc, found_env)) if found_dc == dc => {
+    match signin::check_api_domain(&config.endpoints, &tokens.api_domain, dc, env) {
+        Ok(()) => {}
+        Err(ApiDomainRefusal::OtherEnvironment(found_env)) => {
             ctx.log.info(
                 "callback_other_environment",
                 json!({"chosen": found_env.as_str()}),
@@ -185,7 +181,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
                  {env}. Sign in again and choose {env}."
             )));
         }
-        _ => {
+        Err(ApiDomainRefusal::Foreign) => {
             ctx.log
                 .warn("callback_foreign_api_domain", json!({"dc": dc.location()}));
             return Err(Failure::upstream(
@@ -208,37 +204,24 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
         );
         return Err(org_not_allowed(403, &org.company_name));
     }
-    let Some(key) = user_key(dc, env, &org.id, &user.id) else {
+    // 7. One record per user: the grant's object replaces the tokens in place, adds the
+    //    session and revokes the refresh token it replaces.
+    let granted = signin::Granted {
+        dc,
+        env,
+        user: &user,
+        org: &org,
+        refresh: &refresh_token,
+        access: &tokens.access_token,
+        expires_in_secs: tokens.expires_in_secs,
+    };
+    let Some(record) = signin::new_record(&config.token_keys, &granted, ctx.now_ms) else {
         return Err(Failure::upstream(
             "Zoho answered with malformed user or org ids.",
         ));
     };
-
-    // 7. One record per user: the grant's object replaces the tokens in place, adds the
-    //    session and revokes the refresh token it replaces.
+    let key = record.key.clone();
     let session_id = random_token();
-    let mut record = UserRecord {
-        key: key.clone(),
-        email: user.email.clone(),
-        name: user.full_name.clone(),
-        user_id: user.id.clone(),
-        org_id: org.id.clone(),
-        org_name: org.company_name.clone(),
-        zgid: org.zgid.clone(),
-        location: dc,
-        environment: env,
-        refresh_token: String::new(),
-        access_token: String::new(),
-        access_expires_at: 0,
-        updated_at: ctx.now_ms,
-        version: 0,
-    };
-    record.seal_tokens(
-        &config.token_keys,
-        &refresh_token,
-        &tokens.access_token,
-        ctx.now_ms + tokens.expires_in_secs * 1000,
-    );
     let call = GrantCall::SignIn {
         session: session_hash(&session_id),
         record,
