@@ -96,7 +96,7 @@ fn the_redirect_page_writes_exactly_the_contract_keys() {
     ];
     expected.sort_unstable();
     assert_eq!(found, expected);
-    // No inline script (a CSP without 'unsafe-inline' is coming) and the path of the contract.
+    // No inline script (the app's CSP has no 'unsafe-inline': `dist/_headers`) and the path of the contract.
     assert_eq!(zcrm_api::REDIRECT_PAGE_PATH, "/redirect.html");
     assert!(html.contains(r#"<script src="/redirect.js""#));
     assert_eq!(

@@ -137,12 +137,13 @@ fn success_details(st: &State, auth: &Auth, r: &Rec) -> Map<String, Value> {
     m
 }
 
-fn write_answer(results: Vec<Value>, ok_status: u16) -> Out {
-    let parsed: Vec<crm::Status> = results
-        .iter()
-        .filter_map(|v| serde_json::from_value(v.clone()).ok())
-        .collect();
-    Out::Json(write_status(&parsed, ok_status), json!({ "data": results }))
+/// `{"data":[…]}` of a write, each record's status object as it was made; the HTTP status
+/// from them (Zoho's 200/201, 207 for a mix, 400 when every record failed).
+fn write_answer(results: Vec<Status>, ok_status: u16) -> Out {
+    Out::Json(
+        write_status(&results, ok_status),
+        json!({ "data": results }),
+    )
 }
 
 pub(super) fn create(
@@ -157,7 +158,7 @@ pub(super) fn create(
     for (i, elem) in data.iter().enumerate() {
         let inst = &st.instances[&(auth.org, auth.env)];
         match validate(st, auth, inst, module, i, elem, None) {
-            Err(e) => results.push(e.to_json()),
+            Err(e) => results.push(e),
             Ok((mut fields, owner)) => {
                 fields.retain(|_, v| !v.is_null());
                 let inst = st
@@ -180,8 +181,7 @@ pub(super) fn create(
                     .expect("module exists")
                     .insert(id, rec);
                 let r = &st.instances[&(auth.org, auth.env)].records[&module][&id];
-                results
-                    .push(action_success(crm::MSG_ADDED, success_details(st, auth, r)).to_json());
+                results.push(action_success(crm::MSG_ADDED, success_details(st, auth, r)));
             }
         }
     }
@@ -211,13 +211,11 @@ pub(super) fn update(
             },
         };
         let Some(id_str) = id_str else {
-            results.push(err_at(ErrorCode::MandatoryNotFound, "id", i).to_json());
+            results.push(err_at(ErrorCode::MandatoryNotFound, "id", i));
             continue;
         };
         let invalid_id = || {
-            err_at(ErrorCode::InvalidData, "id", i)
-                .with_message("the id given seems to be invalid")
-                .to_json()
+            err_at(ErrorCode::InvalidData, "id", i).with_message("the id given seems to be invalid")
         };
         let Some(id) = id_str.parse::<u64>().ok().filter(|_| is_record_id(&id_str)) else {
             results.push(invalid_id());
@@ -229,15 +227,11 @@ pub(super) fn update(
             continue;
         };
         if !visible(st, auth, existing) {
-            results.push(
-                Status::new(ErrorCode::NoPermission)
-                    .with("id", id_str)
-                    .to_json(),
-            );
+            results.push(Status::new(ErrorCode::NoPermission).with("id", id_str));
             continue;
         }
         match validate(st, auth, inst, module, i, elem, Some(id)) {
-            Err(e) => results.push(e.to_json()),
+            Err(e) => results.push(e),
             Ok((fields, owner)) => {
                 let inst = st
                     .instances
@@ -261,8 +255,10 @@ pub(super) fn update(
                 rec.modified = now.max(rec.created);
                 rec.modified_by = auth.user;
                 let r = &st.instances[&(auth.org, auth.env)].records[&module][&id];
-                results
-                    .push(action_success(crm::MSG_UPDATED, success_details(st, auth, r)).to_json());
+                results.push(action_success(
+                    crm::MSG_UPDATED,
+                    success_details(st, auth, r),
+                ));
             }
         }
     }
@@ -279,14 +275,11 @@ pub(super) fn delete(st: &mut State, auth: &Auth, module: ModuleKind, ids: &[Str
             None => results.push(
                 Status::new(ErrorCode::InvalidData)
                     .with("id", id_str.as_str())
-                    .with_message("the id given seems to be invalid")
-                    .to_json(),
+                    .with_message("the id given seems to be invalid"),
             ),
-            Some(r) if !visible(st, auth, r) => results.push(
-                Status::new(ErrorCode::NoPermission)
-                    .with("id", id_str.as_str())
-                    .to_json(),
-            ),
+            Some(r) if !visible(st, auth, r) => {
+                results.push(Status::new(ErrorCode::NoPermission).with("id", id_str.as_str()))
+            }
             Some(r) => {
                 let rid = r.id;
                 if let Some(inst) = st.instances.get_mut(&(auth.org, auth.env))
@@ -296,7 +289,7 @@ pub(super) fn delete(st: &mut State, auth: &Auth, module: ModuleKind, ids: &[Str
                 }
                 let mut d = Map::new();
                 d.insert("id".into(), rid.to_string().into());
-                results.push(action_success(crm::MSG_DELETED, d).to_json());
+                results.push(action_success(crm::MSG_DELETED, d));
             }
         }
     }
