@@ -115,7 +115,8 @@ pub(crate) async fn handle(
     rest: &[&str],
     delay: Duration,
 ) -> Resp {
-    ctx.route = route_name(&req.method, rest);
+    let route = Route::parse(rest);
+    ctx.route = route.name(&req.method);
     let auth = {
         let mut st = shared.lock();
         authenticate(&mut st, req, dc, env)
@@ -139,28 +140,65 @@ pub(crate) async fn handle(
     }
     let out = if req.method == "GET" {
         let st = shared.read();
-        dispatch(Guard::Read(&st), req, &auth, rest)
+        dispatch(Guard::Read(&st), req, &auth, route)
     } else {
         let mut st = shared.lock();
-        dispatch(Guard::Write(&mut st), req, &auth, rest)
+        dispatch(Guard::Write(&mut st), req, &auth, route)
     };
     drop(slot);
     out.into_resp()
 }
 
-fn route_name(method: &str, rest: &[&str]) -> String {
-    let tail = match rest {
-        ["crm", "v8", "users"] => "users".to_owned(),
-        ["crm", "v8", "users", _] => "users/{id}".to_owned(),
-        ["crm", "v8", "org"] => "org".to_owned(),
-        ["crm", "v8", "settings", x] => format!("settings/{x}"),
-        ["crm", "v8", m] => module_label(m),
-        ["crm", "v8", m, "search"] => format!("{}/search", module_label(m)),
-        ["crm", "v8", m, "actions", "count"] => format!("{}/actions/count", module_label(m)),
-        ["crm", "v8", m, _] => format!("{}/{{id}}", module_label(m)),
-        _ => "invalid".to_owned(),
-    };
-    format!("{method} /{{dc}}/{{env}}/crm/v8/{tail}")
+/// A path under `/{dc}/{env}`, parsed once: the dispatch and the log's route name both read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route<'a> {
+    /// `crm/v8/users[/{id}]`
+    Users(Option<&'a str>),
+    /// `crm/v8/org`
+    Org,
+    /// `crm/v8/settings/{which}`
+    Settings(&'a str),
+    /// `crm/v8/{module}/actions/count`
+    Count(&'a str),
+    /// `crm/v8/{module}[/search | /{id}]`
+    Module(&'a str, Option<&'a str>),
+    /// Anything else: `INVALID_URL_PATTERN`.
+    Invalid,
+}
+
+impl<'a> Route<'a> {
+    fn parse(rest: &[&'a str]) -> Route<'a> {
+        let ["crm", "v8", rest @ ..] = rest else {
+            return Route::Invalid;
+        };
+        match *rest {
+            ["users"] => Route::Users(None),
+            ["users", id] => Route::Users(Some(id)),
+            ["org"] => Route::Org,
+            ["settings", which] => Route::Settings(which),
+            ["users" | "org" | "settings", ..] => Route::Invalid,
+            [name, "actions", "count"] if !name.is_empty() => Route::Count(name),
+            [name] if !name.is_empty() => Route::Module(name, None),
+            [name, tail] if !name.is_empty() => Route::Module(name, Some(tail)),
+            _ => Route::Invalid,
+        }
+    }
+
+    /// `GET /{dc}/{env}/crm/v8/Leads/{id}` and the like, for the log.
+    fn name(self, method: &str) -> String {
+        let tail = match self {
+            Route::Users(None) => "users".to_owned(),
+            Route::Users(Some(_)) => "users/{id}".to_owned(),
+            Route::Org => "org".to_owned(),
+            Route::Settings(which) => format!("settings/{which}"),
+            Route::Count(m) => format!("{}/actions/count", module_label(m)),
+            Route::Module(m, None) => module_label(m),
+            Route::Module(m, Some("search")) => format!("{}/search", module_label(m)),
+            Route::Module(m, Some(_)) => format!("{}/{{id}}", module_label(m)),
+            Route::Invalid => "invalid".to_owned(),
+        };
+        format!("{method} /{{dc}}/{{env}}/crm/v8/{tail}")
+    }
 }
 
 fn module_label(m: &str) -> String {
@@ -182,14 +220,16 @@ impl Guard<'_> {
     }
 }
 
-fn dispatch(mut g: Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> Out {
-    dispatch_inner(&mut g, req, auth, rest).unwrap_or_else(Out::Err)
+fn dispatch(mut g: Guard<'_>, req: &Req, auth: &Auth, route: Route<'_>) -> Out {
+    dispatch_inner(&mut g, req, auth, route).unwrap_or_else(Out::Err)
 }
 
-fn dispatch_inner(g: &mut Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> Result<Out, Status> {
-    let ["crm", "v8", rest @ ..] = rest else {
-        return Err(Status::new(ErrorCode::InvalidUrlPattern));
-    };
+fn dispatch_inner(
+    g: &mut Guard<'_>,
+    req: &Req,
+    auth: &Auth,
+    route: Route<'_>,
+) -> Result<Out, Status> {
     let m = req.method.as_str();
     let need = |path: &str, op: ScopeOp| -> Result<(), Status> {
         if scope_allows(&auth.scopes, path, op) {
@@ -199,34 +239,28 @@ fn dispatch_inner(g: &mut Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> R
         }
     };
     let writable = || Status::new(ErrorCode::InternalError);
-    match rest {
-        ["users"] | ["users", _] if m == "GET" => {
+    match route {
+        Route::Users(id) if m == "GET" => {
             need("ZohoCRM.users", ScopeOp::Read)?;
-            users(g.st(), req, auth, rest.get(1).copied())
+            users(g.st(), req, auth, id)
         }
-        ["org"] if m == "GET" => {
+        Route::Org if m == "GET" => {
             need("ZohoCRM.org", ScopeOp::Read)?;
             Ok(org(g.st(), auth))
         }
-        ["settings", "fields"] if m == "GET" => {
+        Route::Settings("fields") if m == "GET" => {
             need("ZohoCRM.settings.fields", ScopeOp::Read)?;
             settings::fields(g.st(), req)
         }
-        ["settings", "modules"] if m == "GET" => {
+        Route::Settings("modules") if m == "GET" => {
             need("ZohoCRM.settings.modules", ScopeOp::Read)?;
             settings::modules(g.st(), req, auth)
         }
-        ["users" | "org" | "settings", ..] => {
-            if matches!(
-                rest,
-                ["users"] | ["users", _] | ["org"] | ["settings", "fields" | "modules"]
-            ) {
-                Err(Status::new(ErrorCode::InvalidRequestMethod))
-            } else {
-                Err(Status::new(ErrorCode::InvalidUrlPattern))
-            }
+        Route::Users(_) | Route::Org | Route::Settings("fields" | "modules") => {
+            Err(Status::new(ErrorCode::InvalidRequestMethod))
         }
-        [name, "actions", "count"] if !name.is_empty() => {
+        Route::Settings(_) | Route::Invalid => Err(Status::new(ErrorCode::InvalidUrlPattern)),
+        Route::Count(name) => {
             let module = ModuleKind::from_name(name).ok_or_else(|| {
                 Status::new(ErrorCode::InvalidModule).with("resource_path_index", 0)
             })?;
@@ -236,7 +270,7 @@ fn dispatch_inner(g: &mut Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> R
             need(module.scope_path(), ScopeOp::Read)?;
             count(g.st(), req, auth, module)
         }
-        [name, tail @ ..] if tail.len() <= 1 && !name.is_empty() => {
+        Route::Module(name, tail) => {
             let module = ModuleKind::from_name(name).ok_or_else(|| {
                 Status::new(ErrorCode::InvalidModule).with("resource_path_index", 0)
             })?;
@@ -249,14 +283,14 @@ fn dispatch_inner(g: &mut Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> R
             };
             need(module.scope_path(), op)?;
             match (m, tail) {
-                ("GET", []) => list(g.st(), req, auth, module),
-                ("GET", ["search"]) => search(g.st(), req, auth, module),
-                ("GET", [id]) => get_one(g.st(), req, auth, module, id),
+                ("GET", None) => list(g.st(), req, auth, module),
+                ("GET", Some("search")) => search(g.st(), req, auth, module),
+                ("GET", Some(id)) => get_one(g.st(), req, auth, module, id),
                 ("POST" | "PUT" | "DELETE", _) if matches!(g, Guard::Read(_)) => Err(writable()),
-                ("POST", []) => create(write(g)?, req, auth, module),
-                ("PUT", []) => update(write(g)?, req, auth, module, None),
-                ("PUT", [id]) => update(write(g)?, req, auth, module, Some(id)),
-                ("DELETE", []) => {
+                ("POST", None) => create(write(g)?, req, auth, module),
+                ("PUT", None) => update(write(g)?, req, auth, module, None),
+                ("PUT", Some(id)) => update(write(g)?, req, auth, module, Some(id)),
+                ("DELETE", None) => {
                     let ids = req
                         .param("ids")
                         .filter(|s| !s.is_empty())
@@ -269,11 +303,10 @@ fn dispatch_inner(g: &mut Guard<'_>, req: &Req, auth: &Auth, rest: &[&str]) -> R
                     }
                     Ok(delete(write(g)?, auth, module, &ids))
                 }
-                ("DELETE", [id]) => Ok(delete(write(g)?, auth, module, &[id.to_string()])),
+                ("DELETE", Some(id)) => Ok(delete(write(g)?, auth, module, &[id.to_string()])),
                 _ => Err(Status::new(ErrorCode::InvalidRequestMethod)),
             }
         }
-        _ => Err(Status::new(ErrorCode::InvalidUrlPattern)),
     }
 }
 
@@ -281,5 +314,37 @@ fn write<'a>(g: &'a mut Guard<'_>) -> Result<&'a mut State, Status> {
     match g {
         Guard::Write(s) => Ok(s),
         Guard::Read(_) => Err(Status::new(ErrorCode::InternalError)),
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::Route;
+
+    #[test]
+    fn one_parse_names_and_dispatches_every_path() {
+        let parse = |p: &str| {
+            let parts: Vec<&str> = p.split('/').collect();
+            Route::parse(&parts)
+                .name("GET")
+                .replace("GET /{dc}/{env}/crm/v8/", "")
+        };
+        assert_eq!(parse("crm/v8/users"), "users");
+        assert_eq!(parse("crm/v8/users/12"), "users/{id}");
+        assert_eq!(parse("crm/v8/settings/fields"), "settings/fields");
+        assert_eq!(parse("crm/v8/Leads"), "Leads");
+        assert_eq!(parse("crm/v8/leads/search"), "Leads/search");
+        assert_eq!(parse("crm/v8/Leads/actions/count"), "Leads/actions/count");
+        assert_eq!(parse("crm/v8/Leads/5"), "Leads/{id}");
+        assert_eq!(parse("crm/v8/Nope/5"), "{module}/{id}");
+        for invalid in [
+            "crm/v7/Leads",
+            "crm/v8/org/x",
+            "crm/v8/users/1/2",
+            "crm/v8/Leads/1/2",
+            "crm/v8",
+        ] {
+            assert_eq!(parse(invalid), "invalid", "{invalid}");
+        }
     }
 }
