@@ -4,7 +4,8 @@
 //! ask Zoho and how to read its answers ([`leads`], [`listing`], [`bulk`]), the grants' state
 //! ([`grant`]), sign-in's checks ([`signin`]), user records and their keys ([`records`]),
 //! sessions and cookies ([`session`],
-//! [`cookies`]), sealing ([`seal`]), configuration ([`config`]) and retries ([`retry`]).
+//! [`cookies`]), sealing ([`seal`]), configuration ([`config`]), retries ([`retry`]) and the
+//! log line ([`logline`]).
 //! The glue half, `glue/` (wasm32 only), wires them to requests, Workers KV, Durable Objects
 //! and `fetch`; a glue module is named after the pure module it serves (`glue/leads.rs`
 //! handles the students routes with [`leads`]).
@@ -15,6 +16,7 @@ pub mod cookies;
 pub mod grant;
 pub mod leads;
 pub mod listing;
+pub mod logline;
 pub mod records;
 pub mod retry;
 pub mod seal;

@@ -7,7 +7,6 @@
 //! gets a random session id (and the name of its grant) in an HttpOnly cookie and nothing else.
 
 use futures_util::future::join;
-use serde_json::json;
 use worker::{Method, Request};
 use zcrm_api::{CallbackRequest, SessionInfo, SignedOutReason, codes};
 use zoho::crm::{OrgResponse, UsersResponse, authorization_header};
@@ -24,6 +23,7 @@ use crate::glue::crm::upstream_failure;
 use crate::glue::ctx::Ctx;
 use crate::glue::grant_object;
 use crate::glue::limits;
+use crate::glue::log::fields;
 use crate::glue::login_object;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::upstream::{self, Answer};
@@ -68,7 +68,7 @@ pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
         &mut response,
         &cookies::set(LOGIN, &sealed, LOGIN_MAX_AGE_SECS),
     );
-    ctx.log.debug("login_started", json!({}));
+    ctx.log.debug("login_started", fields!());
     Ok(response)
 }
 
@@ -102,7 +102,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
     // 3. The login is single use across every isolate: the first callback that gets this far
     //    consumes it, whatever comes of it; a replay is refused before any token call.
     if !login_object::consume(ctx, &login.state).await? {
-        ctx.log.warn("callback_login_reused", json!({}));
+        ctx.log.warn("callback_login_reused", fields!());
         return Err(Failure::new(
             400,
             codes::INVALID_STATE,
@@ -137,7 +137,7 @@ fn callback_refused(ctx: &Ctx, refusal: CallbackRefusal, callback: &CallbackRequ
     match refusal {
         CallbackRefusal::MalformedCode => Failure::bad_request("The sign-in code is malformed."),
         CallbackRefusal::NoLogin => {
-            ctx.log.warn("callback_without_login", json!({}));
+            ctx.log.warn("callback_without_login", fields!());
             Failure::new(
                 400,
                 codes::INVALID_STATE,
@@ -145,7 +145,7 @@ fn callback_refused(ctx: &Ctx, refusal: CallbackRefusal, callback: &CallbackRequ
             )
         }
         CallbackRefusal::StateMismatch => {
-            ctx.log.warn("callback_state_mismatch", json!({}));
+            ctx.log.warn("callback_state_mismatch", fields!());
             Failure::new(
                 400,
                 codes::INVALID_STATE,
@@ -155,7 +155,7 @@ fn callback_refused(ctx: &Ctx, refusal: CallbackRefusal, callback: &CallbackRequ
         CallbackRefusal::UnknownDataCenter => {
             ctx.log.warn(
                 "callback_unknown_data_center",
-                json!({"location_len": callback.location.len()}),
+                fields!("location_len" => callback.location.len()),
             );
             Failure::bad_request(
                 "location and accounts_server do not name a known Zoho data centre.",
@@ -174,7 +174,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
         Err(ApiDomainRefusal::OtherEnvironment(found_env)) => {
             ctx.log.info(
                 "callback_other_environment",
-                json!({"chosen": found_env.as_str()}),
+                fields!("chosen" => found_env.as_str()),
             );
             return Err(Failure::bad_request(format!(
                 "You signed in to Zoho's {found_env} environment, but this portal works with \
@@ -182,8 +182,10 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
             )));
         }
         Err(ApiDomainRefusal::Foreign) => {
-            ctx.log
-                .warn("callback_foreign_api_domain", json!({"dc": dc.location()}));
+            ctx.log.warn(
+                "callback_foreign_api_domain",
+                fields!("dc" => dc.location()),
+            );
             return Err(Failure::upstream(
                 "Zoho answered with an API domain outside its data-centre table; nothing was sent there.",
             ));
@@ -200,7 +202,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
     if !config.org_allowed(dc, &org.id) {
         ctx.log.warn(
             "org_not_allowed",
-            json!({"dc": dc.location(), "org": org.id}),
+            fields!("dc" => dc.location(), "org" => org.id),
         );
         return Err(org_not_allowed(403, &org.company_name));
     }
@@ -230,7 +232,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
     let view = view.ok_or_else(Failure::internal)?;
     ctx.log.info(
         "signed_in",
-        json!({"user": key, "dc": dc.location(), "environment": env.as_str()}),
+        fields!("user" => key, "dc" => dc.location(), "environment" => env.as_str()),
     );
     let mut response = reply::json(200, &session_info(&view));
     reply::add_cookie(
@@ -382,8 +384,10 @@ async fn whoami(
             match answer {
                 Ok(a) if a.status == 200 => Ok(a.body),
                 Ok(a) => {
-                    ctx.log
-                        .warn("whoami_failed", json!({"call": what, "status": a.status}));
+                    ctx.log.warn(
+                        "whoami_failed",
+                        fields!("call" => what, "status" => a.status),
+                    );
                     Err(Failure::upstream(format!(
                         "Zoho refused to say who you are ({what}: HTTP {}).",
                         a.status
@@ -418,14 +422,14 @@ pub(crate) async fn revoke(ctx: &Ctx, dc: DataCenter, token: &RefreshToken) {
     match result {
         Ok(answer) if oauth::parse_revoke_response(answer.status, &answer.body).is_ok() => {
             ctx.log
-                .info("refresh_token_revoked", json!({"dc": dc.location()}));
+                .info("refresh_token_revoked", fields!("dc" => dc.location()));
         }
         Ok(answer) => ctx
             .log
-            .warn("revoke_refused", json!({"status": answer.status})),
+            .warn("revoke_refused", fields!("status" => answer.status)),
         Err(e) => ctx
             .log
-            .warn("revoke_failed", json!({"error": e.describe()})),
+            .warn("revoke_failed", fields!("error" => e.describe())),
     }
 }
 
@@ -434,7 +438,7 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
         TokenResponseError::Token(e) => {
             ctx.log.warn(
                 "token_error",
-                json!({"call": call, "error": e.kind().as_str()}),
+                fields!("call" => call, "error" => e.kind().as_str()),
             );
             match e.kind() {
                 TokenErrorKind::InvalidCode => Failure::new(
@@ -457,7 +461,7 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
         other => {
             ctx.log.warn(
                 "token_error",
-                json!({"call": call, "error": other.to_string()}),
+                fields!("call" => call, "error" => other.to_string()),
             );
             Failure::upstream("Zoho's accounts server answered something unexpected.")
         }

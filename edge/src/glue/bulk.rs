@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::json;
 use worker::{Method, Request};
 use zcrm_api::students::{
     BulkRequest, BulkResponse, BulkResult, MAX_BULK, Student, StudentField, StudentInput,
@@ -23,6 +22,7 @@ use crate::glue::crm::Crm;
 use crate::glue::crm::crm_failure;
 use crate::glue::ctx::Ctx;
 use crate::glue::leads::org_meta;
+use crate::glue::log::fields;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::store::Store;
 use crate::leads::MODULE;
@@ -139,7 +139,7 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
         .count();
     ctx.log.info(
         "students_imported",
-        json!({"user": crm.user.key, "rows": n, "created": created}),
+        fields!("user" => crm.user.key, "rows" => n, "created" => created),
     );
     Ok(reply::json(200, &BulkResponse { results }))
 }

@@ -3,7 +3,6 @@
 //! requests wait for it), the user's own data centre, and one retry with a new token when Zoho
 //! says `INVALID_TOKEN`.
 
-use serde_json::json;
 use worker::Method;
 use zcrm_api::codes;
 use zoho::crm::{ApiResponse, ErrorCode, Read, authorization_header, classify_response};
@@ -12,6 +11,7 @@ use zoho::secret::AccessToken;
 use crate::glue::auth::{self, SignedIn};
 use crate::glue::ctx::Ctx;
 use crate::glue::log::Log;
+use crate::glue::log::fields;
 use crate::glue::reply::Failure;
 use crate::glue::upstream::{self, Answer, UpstreamError};
 use crate::grant::UserView;
@@ -95,7 +95,7 @@ impl<'a> Crm<'a> {
         if answer.status == 401 && is_invalid_token(&answer) {
             self.ctx
                 .log
-                .info("crm_invalid_token", json!({"user": self.user.key}));
+                .info("crm_invalid_token", fields!("user" => self.user.key));
             // The grant's object refreshes unless someone did since this token was handed out.
             let refused = std::mem::take(&mut self.sealed);
             let signed_in = auth::again(
@@ -154,7 +154,7 @@ impl<'a> Crm<'a> {
             };
             self.ctx.log.info(
                 "crm_retry",
-                json!({"attempt": attempt + 1, "after": format!("{outcome:?}")}),
+                fields!("attempt" => attempt + 1, "after" => format!("{outcome:?}")),
             );
             worker::Delay::from(std::time::Duration::from_millis(pause)).await;
             attempt += 1;
@@ -181,7 +181,7 @@ fn is_invalid_token(answer: &Answer) -> bool {
 pub fn upstream_failure(log: &Log, call: &str, error: &UpstreamError) -> Failure {
     log.warn(
         "upstream_failed",
-        json!({"call": call, "error": error.describe()}),
+        fields!("call" => call, "error" => error.describe()),
     );
     match error {
         UpstreamError::Timeout => Failure::new(
@@ -216,7 +216,7 @@ pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
     };
     ctx.log.warn(
         "crm_error",
-        json!({"call": call, "status": status, "code": code}),
+        fields!("call" => call, "status" => status, "code" => code),
     );
     match known {
         Some(ErrorCode::NoPermission) => {

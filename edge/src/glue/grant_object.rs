@@ -20,7 +20,6 @@ use std::rc::Rc;
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::lock::Mutex;
-use serde_json::json;
 use worker::{
     DurableObject, Env, Headers, Method, Request, RequestInit, Response, Result, State,
     durable_object,
@@ -31,6 +30,7 @@ use zoho::oauth::{self, TokenErrorKind, TokenRequest, TokenResponseError};
 use crate::cookies::SESSION_MAX_AGE_SECS;
 use crate::glue::ctx::Ctx;
 use crate::glue::log::Log;
+use crate::glue::log::fields;
 use crate::glue::reply::Failure;
 use crate::glue::store::Store;
 use crate::glue::upstream::{self, UpstreamError};
@@ -166,7 +166,7 @@ fn failure_of(log: &Log, failure: GrantFailure) -> Failure {
             "Zoho did not answer in time. Try again.",
         ),
         GrantFailure::Upstream(detail) => {
-            log.warn("refresh_failed", json!({"error": detail}));
+            log.warn("refresh_failed", fields!("error" => detail));
             Failure::upstream("Zoho could not refresh your sign-in. Try again.")
         }
         GrantFailure::Internal(detail) => Failure {
@@ -296,7 +296,7 @@ impl Inner {
                 {
                     ctx.log.warn(
                         "refresh_ahead_failed",
-                        json!({"user": key, "error": format!("{e:?}")}),
+                        fields!("user" => key, "error" => format!("{e:?}")),
                     );
                     Ok((Some(user), Some(current)))
                 }
@@ -341,7 +341,7 @@ impl Inner {
         if let Err(wait) = self.with_grant(|g| g.may_mint(now, window)) {
             ctx.log.warn(
                 "refresh_budget_spent",
-                json!({"user": key, "retry_after_secs": retry_after_secs(wait)}),
+                fields!("user" => key, "retry_after_secs" => retry_after_secs(wait)),
             );
             return Err(GrantFailure::Throttled {
                 retry_after_secs: retry_after_secs(wait),
@@ -352,7 +352,7 @@ impl Inner {
             // Sealed with a key no longer in the ring (rotated out): the grant is of no use
             // here any more. The user signs in again, as after a revoke.
             ctx.log
-                .warn("refresh_token_unopenable", json!({"user": key}));
+                .warn("refresh_token_unopenable", fields!("user" => key));
             self.forget(key, record.version).await?;
             return Err(GrantFailure::Expired);
         };
@@ -369,7 +369,7 @@ impl Inner {
                 .map_err(|e| {
                     ctx.log.warn(
                         "refresh_failed",
-                        json!({"user": key, "error": e.describe()}),
+                        fields!("user" => key, "error" => e.describe()),
                     );
                     match e {
                         UpstreamError::Timeout => GrantFailure::Timeout,
@@ -382,14 +382,14 @@ impl Inner {
             Ok(tokens) => tokens,
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::InvalidCode => {
                 ctx.log
-                    .info("refresh_token_revoked_at_zoho", json!({"user": key}));
+                    .info("refresh_token_revoked_at_zoho", fields!("user" => key));
                 self.forget(key, record.version).await?;
                 return Err(GrantFailure::Revoked);
             }
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::Throttled => {
                 let wait = self.with_grant_mut(|g| g.throttled(now, window));
                 self.persist().await?;
-                ctx.log.warn("refresh_throttled", json!({"user": key}));
+                ctx.log.warn("refresh_throttled", fields!("user" => key));
                 return Err(GrantFailure::Throttled {
                     retry_after_secs: retry_after_secs(wait),
                 });
@@ -423,7 +423,8 @@ impl Inner {
         *self.record.borrow_mut() = Some(next);
         self.write_record(key).await?;
         self.persist().await?;
-        ctx.log.info("access_token_refreshed", json!({"user": key}));
+        ctx.log
+            .info("access_token_refreshed", fields!("user" => key));
         Ok(access)
     }
 
@@ -469,7 +470,7 @@ impl Inner {
         if !everywhere {
             self.with_grant_mut(|g| g.sign_out(session));
             self.persist().await?;
-            ctx.log.info("signed_out", json!({"user": key}));
+            ctx.log.info("signed_out", fields!("user" => key));
             return Ok((None, None));
         }
         self.load_record(ctx, key, None).await?;
@@ -488,7 +489,7 @@ impl Inner {
         }
         ctx.log.info(
             "signed_out_everywhere",
-            json!({"user": key, "sessions": sessions}),
+            fields!("user" => key, "sessions" => sessions),
         );
         Ok((None, None))
     }

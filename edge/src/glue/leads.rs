@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use worker::{Method, Request};
 use zcrm_api::codes;
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
@@ -17,6 +16,7 @@ use crate::glue::body::{json_problem, read_body};
 use crate::glue::crm::{Crm, crm_failure};
 use crate::glue::ctx::Ctx;
 use crate::glue::limits;
+use crate::glue::log::fields;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::store::Store;
 use crate::glue::upstream::Answer;
@@ -78,14 +78,14 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
                         .await?;
                     ctx.log.info(
                         "create_recovered",
-                        json!({"user": crm.user.key, "id": found.id}),
+                        fields!("user" => crm.user.key, "id" => found.id),
                     );
                     return Ok(reply::json(201, &found));
                 }
             }
             Some(id) => {
                 ctx.log
-                    .info("create_replayed", json!({"user": crm.user.key}));
+                    .info("create_replayed", fields!("user" => crm.user.key));
                 return Ok(reply::json(201, &fetch_one(&mut crm, &id).await?));
             }
             None => {
@@ -106,8 +106,10 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
     if let Some(kv_key) = &remembered {
         store.put_text(kv_key, &id, IDEMPOTENCY_TTL_SECS).await?;
     }
-    ctx.log
-        .info("student_created", json!({"user": crm.user.key, "id": id}));
+    ctx.log.info(
+        "student_created",
+        fields!("user" => crm.user.key, "id" => id),
+    );
     Ok(reply::json(201, &Student { id, fields: input }))
 }
 
@@ -125,8 +127,10 @@ pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
         )
         .await?;
     let id = written(ctx, "update", &answer)?;
-    ctx.log
-        .info("student_updated", json!({"user": crm.user.key, "id": id}));
+    ctx.log.info(
+        "student_updated",
+        fields!("user" => crm.user.key, "id" => id),
+    );
     Ok(reply::json(200, &Student { id, fields: input }))
 }
 
@@ -137,8 +141,10 @@ pub async fn delete(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
         .call(Method::Delete, &format!("/{MODULE}/{id}"), None)
         .await?;
     written(ctx, "delete", &answer)?;
-    ctx.log
-        .info("student_deleted", json!({"user": crm.user.key, "id": id}));
+    ctx.log.info(
+        "student_deleted",
+        fields!("user" => crm.user.key, "id" => id),
+    );
     Ok(reply::empty(204))
 }
 
@@ -196,7 +202,7 @@ pub(crate) async fn org_meta(
         (Err(failure), Some(stale)) if failure.status != 401 => {
             ctx.log.warn(
                 "field_metadata_stale",
-                json!({"org": crm.user.org_id, "age_secs": ctx.now_ms.saturating_sub(stale.fetched_at) / 1000}),
+                fields!("org" => crm.user.org_id, "age_secs" => ctx.now_ms.saturating_sub(stale.fetched_at) / 1000),
             );
             return Ok(stale.meta);
         }
@@ -212,7 +218,7 @@ pub(crate) async fn org_meta(
     META.with(|m| m.borrow_mut().insert(key, cached.clone()));
     ctx.log.info(
         "field_metadata_fetched",
-        json!({"org": crm.user.org_id, "courses": cached.meta.courses.len()}),
+        fields!("org" => crm.user.org_id, "courses" => cached.meta.courses.len()),
     );
     Ok(cached.meta)
 }
@@ -305,7 +311,7 @@ fn written(ctx: &Ctx, call: &str, answer: &Answer) -> Result<String, Failure> {
         WriteOutcome::Other { code } => {
             ctx.log.warn(
                 "crm_write_refused",
-                json!({"call": call, "code": code, "status": answer.status}),
+                fields!("call" => call, "code" => code, "status" => answer.status),
             );
             Err(Failure::upstream(format!(
                 "Zoho refused the change ({code})."

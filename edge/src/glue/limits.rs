@@ -11,11 +11,11 @@
 //! bench) runs unlimited; a limiter that fails lets the request through and logs it: the limit is
 //! a guard against abuse, never a reason to refuse a person.
 
-use serde_json::json;
 use worker::Request;
 use zcrm_api::{SignedOutReason, codes};
 
 use crate::glue::ctx::Ctx;
+use crate::glue::log::fields;
 use crate::glue::reply::Failure;
 
 /// The binding of sign-in's limit, per client address.
@@ -50,7 +50,7 @@ pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<
     match limiter.limit(key).await {
         Ok(outcome) if outcome.success => Ok(()),
         Ok(_) => {
-            ctx.log.warn("rate_limited", json!({"limit": binding}));
+            ctx.log.warn("rate_limited", fields!("limit" => binding));
             let failure = Failure {
                 retry_after: Some(PERIOD_SECS),
                 ..Failure::new(
@@ -69,7 +69,7 @@ pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<
         Err(e) => {
             ctx.log.warn(
                 "rate_limiter_failed",
-                json!({"limit": binding, "error": e.to_string()}),
+                fields!("limit" => binding, "error" => e.to_string()),
             );
             Ok(())
         }

@@ -3,7 +3,6 @@
 //! [`crate::leads`]; this is the Worker glue.
 
 use futures_util::stream;
-use serde_json::json;
 use worker::{Headers, Request, Response};
 use zcrm_api::csv;
 use zcrm_api::students::{StudentField, StudentsCount};
@@ -12,6 +11,7 @@ use zoho::crm::{CountResponse, ListResponse, Record};
 use crate::glue::crm::{Crm, CrmParts};
 use crate::glue::ctx::Ctx;
 use crate::glue::leads::org_meta;
+use crate::glue::log::fields;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::store::Store;
 use crate::leads::{self, MAX_PAGED_RECORDS};
@@ -121,7 +121,9 @@ impl Export {
     /// Ends the body with an error (the stream stops after it).
     fn cut(&mut self, problem: &str) -> worker::Error {
         self.next = Ok(None);
-        self.ctx.log.warn("export_cut", json!({"problem": problem}));
+        self.ctx
+            .log
+            .warn("export_cut", fields!("problem" => problem));
         worker::Error::RustError(format!("the export was cut: {problem}"))
     }
 }
@@ -203,7 +205,7 @@ async fn read_matches(
     }
     ctx.log.info(
         "sorted_matches_capped",
-        json!({"user": crm.user.key, "matches": matches.len()}),
+        fields!("user" => crm.user.key, "matches" => matches.len()),
     );
     Ok(matches)
 }

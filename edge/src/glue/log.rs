@@ -1,9 +1,21 @@
-//! Levelled, structured logs: one JSON object a line, with the request id. Callers pass only
-//! what is safe to log: ids, codes, statuses, durations. Never a token, code or secret.
-
-use serde_json::{Map, Value, json};
+//! Levelled, structured logs: one JSON object a line ([`crate::logline`]), with the request id.
+//! Callers pass only what is safe to log: ids, codes, statuses, durations. Never a token, code
+//! or secret. Fields are written with [`fields!`]: `log.info("student_created", fields!("id" =>
+//! id))`.
 
 use crate::config::Level;
+use crate::logline::{self, Field};
+
+/// A log call's fields: `fields!("user" => key, "status" => 502u16)`.
+macro_rules! fields {
+    () => {
+        &[]
+    };
+    ($($key:literal => $value:expr),+ $(,)?) => {
+        &[$(($key, &$value as &dyn $crate::logline::Field)),+]
+    };
+}
+pub(crate) use fields;
 
 #[derive(Clone)]
 pub struct Log {
@@ -12,31 +24,24 @@ pub struct Log {
 }
 
 impl Log {
-    pub fn debug(&self, event: &str, fields: Value) {
+    pub fn debug(&self, event: &str, fields: &[(&str, &dyn Field)]) {
         self.emit(Level::Debug, event, fields);
     }
-    pub fn info(&self, event: &str, fields: Value) {
+    pub fn info(&self, event: &str, fields: &[(&str, &dyn Field)]) {
         self.emit(Level::Info, event, fields);
     }
-    pub fn warn(&self, event: &str, fields: Value) {
+    pub fn warn(&self, event: &str, fields: &[(&str, &dyn Field)]) {
         self.emit(Level::Warn, event, fields);
     }
-    pub fn error(&self, event: &str, fields: Value) {
+    pub fn error(&self, event: &str, fields: &[(&str, &dyn Field)]) {
         self.emit(Level::Error, event, fields);
     }
 
-    fn emit(&self, level: Level, event: &str, fields: Value) {
+    fn emit(&self, level: Level, event: &str, fields: &[(&str, &dyn Field)]) {
         if level < self.level {
             return;
         }
-        let mut line = Map::new();
-        line.insert("level".into(), json!(level.as_str()));
-        line.insert("event".into(), json!(event));
-        line.insert("request_id".into(), json!(self.request_id));
-        if let Value::Object(fields) = fields {
-            line.extend(fields);
-        }
-        let line = Value::Object(line).to_string();
+        let line = logline::line(level, event, &self.request_id, fields);
         match level {
             Level::Error | Level::Warn => worker::console_error!("{line}"),
             _ => worker::console_log!("{line}"),

@@ -2,12 +2,12 @@
 //! a request id, the CSRF and origin checks, a log line. Everything else is served by the
 //! static-assets layer (see `wrangler.toml`), so any other path that reaches the Worker is a 404.
 
-use serde_json::json;
 use worker::{Date, Env, Method, Request, Response};
 use zcrm_api::{CSRF_HEADER, CSRF_VALUE, Health, codes};
 
 use crate::glue::ctx::{Ctx, checked_request_id, config};
 use crate::glue::log::Log;
+use crate::glue::log::fields;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::{auth, bulk, leads, listing, proxy};
 
@@ -16,10 +16,14 @@ pub async fn handle(req: Request, env: Env) -> Response {
     let config = match config(&env) {
         Ok(config) => config,
         Err(e) => {
-            worker::console_error!(
-                "{}",
-                json!({"level": "error", "event": "misconfigured", "request_id": request_id, "problem": e.to_string()})
+            // No configuration, so no log level: said whatever it would have been.
+            let line = crate::logline::line(
+                crate::config::Level::Error,
+                "misconfigured",
+                &request_id,
+                fields!("problem" => e.to_string()),
             );
+            worker::console_error!("{line}");
             let failure = Failure::new(
                 500,
                 codes::INTERNAL,
@@ -45,8 +49,10 @@ pub async fn handle(req: Request, env: Env) -> Response {
         Ok(response) => response,
         Err(failure) => {
             if let Some(detail) = &failure.internal {
-                ctx.log
-                    .error("internal_error", json!({"path": path, "detail": detail}));
+                ctx.log.error(
+                    "internal_error",
+                    fields!("path" => path, "detail" => detail),
+                );
             }
             failure.response()
         }
@@ -61,12 +67,7 @@ pub async fn handle(req: Request, env: Env) -> Response {
     }
     ctx.log.info(
         "request",
-        json!({
-            "method": method.to_string(),
-            "path": path,
-            "status": response.status_code(),
-            "ms": Date::now().as_millis().saturating_sub(ctx.now_ms),
-        }),
+        fields!("method" => method.to_string(), "path" => path, "status" => response.status_code(), "ms" => Date::now().as_millis().saturating_sub(ctx.now_ms)),
     );
     reply::finish(response, &request_id)
 }
