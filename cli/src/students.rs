@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
 use zcrm_edge::leads::{self, LEAD_FIELDS, ListQuery, MODULE, WriteOutcome};
-use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, Read, WriteAnswer, classify_response};
+use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, Read, RecordResponse, WriteAnswer};
 use zoho::fields::{FieldsResponse, is_record_id};
 
 use crate::args::{Args, number};
@@ -213,16 +213,16 @@ async fn fetch(session: &mut Session<'_>, id: &str) -> Result<Student> {
             None,
         )
         .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Err(Error::failure(format!("No student has the id {id}."))),
-        ApiResponse::Json(200, body) => body
-            .get("data")
-            .and_then(Value::as_array)
-            .and_then(|d| d.first())
-            .and_then(Value::as_object)
+    let malformed = || Error::failure("Zoho's answer about the student is malformed.");
+    match zoho::crm::read::<RecordResponse>(answer.status, &answer.body) {
+        Read::Ok(found) => found
+            .data
+            .first()
             .and_then(leads::student_from_record)
-            .ok_or_else(|| Error::failure("Zoho's answer about the student is malformed.")),
-        other => Err(crm_error("reading the student", other)),
+            .ok_or_else(malformed),
+        Read::NoContent => Err(Error::failure(format!("No student has the id {id}."))),
+        Read::Malformed => Err(malformed()),
+        Read::Refused(other) => Err(crm_error("reading the student", other)),
     }
 }
 

@@ -311,6 +311,12 @@ pub struct ListResponse {
     pub info: Info,
 }
 
+/// One record's answer (`GET /{module}/{id}`): `data` without `info`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordResponse {
+    pub data: Vec<Record>,
+}
+
 /// `GET /{module}/actions/count`: `{"count": "N"}`. `v8.0/record.json` ("Record Count") types
 /// `count` as a string and Zoho's SDKs read it as a `Long` sent as text; a number is read too.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -569,6 +575,10 @@ mod tests {
         let list = r#"{"data":[{"id":"1"}],"info":{"more_records":false,"per_page":200,"count":1,"page":1}}"#;
         assert!(matches!(read::<ListResponse>(200, list), Read::Ok(l) if l.data.len() == 1));
         assert_eq!(read::<ListResponse>(204, ""), Read::NoContent);
+        // One record's answer has no `info`: it is not a list.
+        let one = r#"{"data":[{"id":"1"}]}"#;
+        assert!(matches!(read::<RecordResponse>(200, one), Read::Ok(r) if r.data.len() == 1));
+        assert_eq!(read::<ListResponse>(200, one), Read::Malformed);
         assert_eq!(
             read::<ListResponse>(200, r#"{"data":"x"}"#),
             Read::Malformed

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use worker::{Method, Request};
 use zcrm_api::codes;
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
-use zoho::crm::{ApiResponse, ListResponse, WriteAnswer};
+use zoho::crm::{ApiResponse, ListResponse, RecordResponse, WriteAnswer};
 use zoho::fields::FieldsResponse;
 
 use crate::glue::body::{json_problem, read_body};
@@ -151,11 +151,12 @@ pub async fn delete(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
 async fn fetch_one(crm: &mut Crm<'_>, id: &str) -> Result<Student, Failure> {
     let path = format!("/{MODULE}/{id}?fields={}", leads::LEAD_FIELDS);
     let malformed = || Failure::upstream("Zoho's answer about the student is malformed.");
-    let list: ListResponse = crm
+    let found: RecordResponse = crm
         .get(&path, "answer about the student")
         .await?
         .ok_or_else(not_found)?;
-    list.data
+    found
+        .data
         .first()
         .and_then(leads::student_from_record)
         .ok_or_else(malformed)
