@@ -43,128 +43,72 @@ pub fn token_from_authorization(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case(AUTH_SCHEME) && !token.is_empty()).then_some(token)
 }
 
-/// An error code Zoho sends, for a whole request or for one record of a write, and its usual
-/// HTTP status and message (Zoho CRM API v8 "Status codes" and each API's error table; the codes
-/// of `v8.0/record.json`'s `API_Exception` in GitHub zoho/crm-oas).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorCode {
-    InvalidToken,
-    AuthenticationFailure,
-    OauthScopeMismatch,
-    NoPermission,
-    InvalidUrlPattern,
-    InvalidModule,
-    RequiredParamMissing,
-    InvalidData,
-    InvalidRequest,
-    InvalidQuery,
-    LimitExceeded,
-    DiscretePaginationLimitExceeded,
-    TooManyRequests,
-    InternalError,
-    InvalidRequestMethod,
-    MandatoryNotFound,
+/// Defines [`ErrorCode`] from one table: each code's variant, Zoho's name for it, the HTTP status
+/// Zoho uses with it and its usual message.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $status:literal, $message:literal;)*) => {
+        /// An error code Zoho sends, for a whole request or for one record of a write, and its
+        /// usual HTTP status and message (Zoho CRM API v8 "Status codes" and each API's error
+        /// table; the codes of `v8.0/record.json`'s `API_Exception` in GitHub zoho/crm-oas).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, once.
+            pub const ALL: [ErrorCode; [$(ErrorCode::$variant),*].len()] = [$(ErrorCode::$variant),*];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+
+            pub const fn http_status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+
+            pub const fn message(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $message,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidToken = "INVALID_TOKEN", 401, "invalid oauth token";
+    AuthenticationFailure = "AUTHENTICATION_FAILURE", 401, "Authentication failed";
+    OauthScopeMismatch = "OAUTH_SCOPE_MISMATCH", 401, "invalid oauth scope to access this URL";
+    NoPermission = "NO_PERMISSION", 403, "permission denied";
+    InvalidUrlPattern = "INVALID_URL_PATTERN", 404,
+        "Please check if the URL trying to access is a correct one";
+    InvalidModule = "INVALID_MODULE", 400, "the module name given seems to be invalid";
+    RequiredParamMissing = "REQUIRED_PARAM_MISSING", 400, "One of the expected parameter is missing";
+    InvalidData = "INVALID_DATA", 400, "invalid data";
+    InvalidRequest = "INVALID_REQUEST", 400, "invalid request";
+    InvalidQuery = "INVALID_QUERY", 400, "invalid query formed";
+    LimitExceeded = "LIMIT_EXCEEDED", 400, "the limit has been exceeded";
+    DiscretePaginationLimitExceeded = "DISCRETE_PAGINATION_LIMIT_EXCEEDED", 400,
+        "you cannot fetch more than 2000 records using page; use page_token instead";
+    TooManyRequests = "TOO_MANY_REQUESTS", 429, "too many requests";
+    InternalError = "INTERNAL_ERROR", 500, "Internal Server Error";
+    InvalidRequestMethod = "INVALID_REQUEST_METHOD", 405,
+        "The http request method type is not a valid one";
+    MandatoryNotFound = "MANDATORY_NOT_FOUND", 400, "required field not found";
     /// A record's unique field (a Lead's `Email`) is taken: `details.duplicate_record`.
-    DuplicateData,
+    DuplicateData = "DUPLICATE_DATA", 400, "duplicate data";
     /// Search without any of `criteria`, `email`, `phone`, `word`: `details.param_names`
     /// (`v8.0/module_search.json`, `Mandatory_Param_Missing`).
-    ExpectedParamMissing,
-    NotFound,
+    ExpectedParamMissing = "EXPECTED_PARAM_MISSING", 400, "One of the expected parameter is missing";
+    NotFound = "NOT_FOUND", 404, "the requested resource was not found";
 }
 
 impl ErrorCode {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidToken => "INVALID_TOKEN",
-            ErrorCode::AuthenticationFailure => "AUTHENTICATION_FAILURE",
-            ErrorCode::OauthScopeMismatch => "OAUTH_SCOPE_MISMATCH",
-            ErrorCode::NoPermission => "NO_PERMISSION",
-            ErrorCode::InvalidUrlPattern => "INVALID_URL_PATTERN",
-            ErrorCode::InvalidModule => "INVALID_MODULE",
-            ErrorCode::RequiredParamMissing => "REQUIRED_PARAM_MISSING",
-            ErrorCode::InvalidData => "INVALID_DATA",
-            ErrorCode::InvalidRequest => "INVALID_REQUEST",
-            ErrorCode::InvalidQuery => "INVALID_QUERY",
-            ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
-            ErrorCode::DiscretePaginationLimitExceeded => "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-            ErrorCode::TooManyRequests => "TOO_MANY_REQUESTS",
-            ErrorCode::InternalError => "INTERNAL_ERROR",
-            ErrorCode::InvalidRequestMethod => "INVALID_REQUEST_METHOD",
-            ErrorCode::MandatoryNotFound => "MANDATORY_NOT_FOUND",
-            ErrorCode::DuplicateData => "DUPLICATE_DATA",
-            ErrorCode::ExpectedParamMissing => "EXPECTED_PARAM_MISSING",
-            ErrorCode::NotFound => "NOT_FOUND",
-        }
-    }
-
-    pub const fn http_status(self) -> u16 {
-        match self {
-            ErrorCode::InvalidToken
-            | ErrorCode::AuthenticationFailure
-            | ErrorCode::OauthScopeMismatch => 401,
-            ErrorCode::NoPermission => 403,
-            ErrorCode::InvalidUrlPattern | ErrorCode::NotFound => 404,
-            ErrorCode::InvalidRequestMethod => 405,
-            ErrorCode::TooManyRequests => 429,
-            ErrorCode::InternalError => 500,
-            _ => 400,
-        }
-    }
-
-    pub const fn message(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidToken => "invalid oauth token",
-            ErrorCode::AuthenticationFailure => "Authentication failed",
-            ErrorCode::OauthScopeMismatch => "invalid oauth scope to access this URL",
-            ErrorCode::NoPermission => "permission denied",
-            ErrorCode::InvalidUrlPattern => {
-                "Please check if the URL trying to access is a correct one"
-            }
-            ErrorCode::InvalidModule => "the module name given seems to be invalid",
-            ErrorCode::RequiredParamMissing => "One of the expected parameter is missing",
-            ErrorCode::InvalidData => "invalid data",
-            ErrorCode::InvalidRequest => "invalid request",
-            ErrorCode::InvalidQuery => "invalid query formed",
-            ErrorCode::LimitExceeded => "the limit has been exceeded",
-            ErrorCode::DiscretePaginationLimitExceeded => {
-                "you cannot fetch more than 2000 records using page; use page_token instead"
-            }
-            ErrorCode::TooManyRequests => "too many requests",
-            ErrorCode::InternalError => "Internal Server Error",
-            ErrorCode::InvalidRequestMethod => "The http request method type is not a valid one",
-            ErrorCode::MandatoryNotFound => "required field not found",
-            ErrorCode::DuplicateData => "duplicate data",
-            ErrorCode::ExpectedParamMissing => "One of the expected parameter is missing",
-            ErrorCode::NotFound => "the requested resource was not found",
-        }
-    }
-
-    /// Every code, once.
-    pub const ALL: [ErrorCode; 19] = {
-        use ErrorCode::*;
-        [
-            InvalidToken,
-            AuthenticationFailure,
-            OauthScopeMismatch,
-            NoPermission,
-            InvalidUrlPattern,
-            InvalidModule,
-            RequiredParamMissing,
-            InvalidData,
-            InvalidRequest,
-            InvalidQuery,
-            LimitExceeded,
-            DiscretePaginationLimitExceeded,
-            TooManyRequests,
-            InternalError,
-            InvalidRequestMethod,
-            MandatoryNotFound,
-            DuplicateData,
-            ExpectedParamMissing,
-            NotFound,
-        ]
-    };
-
     pub fn parse(code: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
     }
