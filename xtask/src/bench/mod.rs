@@ -61,9 +61,18 @@ const INSPECTOR_PORT: u16 = 19784;
 /// The redirect page of the portal's origin, registered at the simulator. The headless sign-ins
 /// never load it: they take the code from the redirect's `Location`.
 const REDIRECT_URI: &str = "http://127.0.0.1:19786/redirect.html";
-/// The Worker's fields and order of a students list, as `edge/src/leads.rs` asks Zoho for them.
-const LEADS_QUERY: &str = "fields=First_Name,Last_Name,Company,Course,Email,Phone&page=1&per_page=20&sort_by=Modified_Time&sort_order=desc";
-const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
+use zcrm_edge::leads::LEAD_FIELDS;
+
+/// The query of the Worker's first page of students, exactly as it asks Zoho for it (the direct
+/// calls the bench compares with are the same call).
+fn leads_query() -> String {
+    let path = zcrm_edge::listing::ListQuery::parse(&[])
+        .map(|q| q.zoho_path())
+        .unwrap_or_default();
+    path.split_once('?')
+        .map(|(_, q)| q.to_owned())
+        .unwrap_or_default()
+}
 
 /// A Workers KV namespace in memory, speaking the HTTP protocol workerd uses for a
 /// `kvNamespace` binding (the same one miniflare's KV service answers): `GET /<key>`,
@@ -328,7 +337,10 @@ fn measure_floor(bench: &mut Bench) -> Result<Vec<floor::Row>, String> {
     let session = sign_in(email)?;
     let (token, api) = direct_token(email)?;
     let through = worker_get("/api/students", &session);
-    let list_url = format!("http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{LEADS_QUERY}");
+    let list_url = format!(
+        "http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{}",
+        leads_query()
+    );
     let rows = floor::measure(bench, &through, &token, &list_url)?;
     // Where the list's time goes: no I/O, then the grant's round trip alone.
     for path in ["/api/health", "/api/session"] {
@@ -375,7 +387,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
     let session = sign_in(email)?;
     let (token, api) = direct_token(email)?;
     let through = worker_get("/api/students", &session);
-    let direct = sim_get(&format!("{api}/crm/v8/Leads?{LEADS_QUERY}"), &token);
+    let direct = sim_get(&format!("{api}/crm/v8/Leads?{}", leads_query()), &token);
     for (name, request, port) in [
         ("Worker GET /api/students", &through, WORKER_PORT),
         ("simulator GET /crm/v8/Leads (direct)", &direct, SIM_PORT),
@@ -434,7 +446,10 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         bench.check_stop()?;
     }
     // The floor beside the Worker, for the same user's same list.
-    let list_url = format!("http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{LEADS_QUERY}");
+    let list_url = format!(
+        "http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{}",
+        leads_query()
+    );
     report.js_floor = floor::measure(bench, &through, &token, &list_url)?;
 
     // Token economy: a steady load over simulated hours, then a burst just after expiry.
@@ -524,7 +539,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         pair(
             "students page 1 (20)",
             worker_get("/api/students", &session),
-            sim_get(&format!("{api}/crm/v8/Leads?{LEADS_QUERY}"), &token),
+            sim_get(&format!("{api}/crm/v8/Leads?{}", leads_query()), &token),
         );
         if leads >= 2000 {
             pair(
@@ -533,7 +548,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
                 sim_get(
                     &format!(
                         "{api}/crm/v8/Leads?{}",
-                        LEADS_QUERY.replace("page=1&per_page=20", "page=100&per_page=20")
+                        leads_query().replace("page=1&per_page=20", "page=100&per_page=20")
                     ),
                     &token,
                 ),
@@ -617,6 +632,14 @@ struct BrowserRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_direct_list_is_the_workers_own_call() {
+        assert_eq!(
+            leads_query(),
+            "fields=First_Name,Last_Name,Company,Course,Email,Phone&page=1&per_page=20&sort_by=Modified_Time&sort_order=desc"
+        );
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {
