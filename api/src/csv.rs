@@ -244,15 +244,15 @@ fn checked_student(
 }
 
 /// A valid row: its number, the student, and what the caller keeps beside it.
-pub type Numbered<T> = (usize, StudentInput, T);
+pub type ValidRow<T> = (usize, StudentInput, T);
 
-/// Splits valid rows into those to send and
+/// Splits valid rows (`(row, student, what the caller keeps beside it)`) into those to send and
 /// those whose email an earlier row (of the same import) has: `(to send, [(row, the earlier
 /// row)])`. Emails compare ignoring ASCII case (`A@X.example` repeats `a@x.example`; other
 /// letters compare as written, and Zoho's own duplicate check on Email has the last word): the
 /// full Unicode case tables would cost the app's first load 8 KB gzip. The portal's import (app
 /// and Worker) and the `zcrm` CLI's skip the same repeats.
-pub fn first_of_each_email<T>(rows: Vec<Numbered<T>>) -> (Vec<Numbered<T>>, Vec<(usize, usize)>) {
+pub fn first_of_each_email<T>(rows: Vec<ValidRow<T>>) -> (Vec<ValidRow<T>>, Vec<(usize, usize)>) {
     let mut first_row_of: std::collections::HashMap<String, usize> =
         std::collections::HashMap::new();
     let mut send = Vec::new();

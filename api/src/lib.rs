@@ -40,6 +40,51 @@ pub struct ErrorBody {
     /// `Retry-After` header); the message then says it in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// Why there is no usable session, on every 401 and on the refusals that keep a user from
+    /// being signed in (`org_not_allowed`, a throttled sign-in or refresh with
+    /// `retry_after_secs`). Optional: older clients ignore it, older Workers never send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SignedOutReason>,
+}
+
+/// Why a user is not (or no longer) signed in, as the sign-in screen says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedOutReason {
+    /// No session: never signed in, signed out here, in another tab, or everywhere.
+    SignedOut,
+    /// The session outlived its time, or the portal can no longer open the sign-in it kept
+    /// (its key was retired).
+    Expired,
+    /// Zoho no longer accepts the portal's access (revoked in Zoho's connected apps, or the
+    /// grant was replaced).
+    RevokedAtZoho,
+    /// The user's Zoho organisation is not one the portal serves (`ALLOWED_ORGS`).
+    OrgNotAllowed,
+    /// Zoho (or the portal's limit on sign-ins) refuses for now: try again after
+    /// `retry_after_secs`.
+    Throttled,
+}
+
+impl SignedOutReason {
+    pub const ALL: [SignedOutReason; 5] = [
+        SignedOutReason::SignedOut,
+        SignedOutReason::Expired,
+        SignedOutReason::RevokedAtZoho,
+        SignedOutReason::OrgNotAllowed,
+        SignedOutReason::Throttled,
+    ];
+
+    /// The wire name (`signed_out`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignedOutReason::SignedOut => "signed_out",
+            SignedOutReason::Expired => "expired",
+            SignedOutReason::RevokedAtZoho => "revoked_at_zoho",
+            SignedOutReason::OrgNotAllowed => "org_not_allowed",
+            SignedOutReason::Throttled => "throttled",
+        }
+    }
 }
 
 impl ApiError {
@@ -51,6 +96,7 @@ impl ApiError {
                 field: None,
                 fields: Vec::new(),
                 retry_after_secs: None,
+                reason: None,
             },
         }
     }
@@ -69,6 +115,10 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_VALUE: &str = "zcrm-edge";
 
+/// The optional header of `POST /api/students`: a retried submit with the same key creates one
+/// student.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
 /// Where the sign-in popup starts (same origin; the edge redirects it to Zoho).
 pub const AUTH_START_PATH: &str = "/auth/start";
 /// The page Zoho redirects the popup to; it hands the query to the main window and closes.
@@ -82,6 +132,38 @@ pub mod redirect_keys {
     pub const LOCATION: &str = "zcrm.oauth.location";
     pub const ACCOUNTS_SERVER: &str = "zcrm.oauth.accounts-server";
     pub const ERROR: &str = "zcrm.oauth.error";
+    /// The attempt the values belong to: the redirect page copies it from [`SIGN_IN_ATTEMPT`]
+    /// of its own window (the popup's session storage starts as a copy of its opener's, and a
+    /// full-page sign-in is the same window), and writes nothing when there is none.
+    pub const ATTEMPT: &str = "zcrm.oauth.attempt";
+    /// `sessionStorage`: the sign-in this tab started, `<random id>.<started, ms since the
+    /// epoch>`. The app acts on handed-over values only while this is set, young (at most
+    /// [`super::SIGN_IN_MAX_AGE_SECS`]) and equal to [`ATTEMPT`].
+    pub const SIGN_IN_ATTEMPT: &str = "zcrm.signin.attempt";
+}
+
+/// How long a sign-in may take from its start (the Worker's login lives as long).
+pub const SIGN_IN_MAX_AGE_SECS: u64 = 600;
+
+/// The errors an OAuth 2.0 authorization server such as Zoho's puts in the redirect
+/// (RFC 6749, section 4.1.2.1), in words. Any other value is not shown: a link to the redirect
+/// page can carry any text.
+pub fn authorize_error_words(error: &str) -> Option<&'static str> {
+    Some(match error {
+        "access_denied" => {
+            "You declined access in Zoho, so you are not signed in. To use the portal, sign in again and choose Accept."
+        }
+        "invalid_request" | "unsupported_response_type" | "invalid_scope" => {
+            "Zoho could not read the portal's sign-in request. Try signing in again; if it keeps happening, tell the portal's administrator."
+        }
+        "unauthorized_client" => {
+            "Zoho does not allow this portal to sign you in. Tell the portal's administrator."
+        }
+        "server_error" | "temporarily_unavailable" => {
+            "Zoho could not sign you in just now. Try signing in again in a moment."
+        }
+        _ => return None,
+    })
 }
 
 /// `POST /auth/callback`: what Zoho's redirect carried, handed over by the main window.
@@ -142,4 +224,39 @@ pub mod codes {
     /// Zoho did not answer in time.
     pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
     pub const INTERNAL: &str = "internal_error";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reason_has_its_wire_name_and_reads_back() {
+        for reason in SignedOutReason::ALL {
+            let text = serde_json::to_string(&reason).unwrap();
+            assert_eq!(text, format!("\"{}\"", reason.as_str()));
+            assert_eq!(
+                serde_json::from_str::<SignedOutReason>(&text).unwrap(),
+                reason
+            );
+        }
+    }
+
+    #[test]
+    fn the_reason_is_optional_both_ways() {
+        // An error of an older Worker (no reason) still reads, and one without a reason is
+        // written as before.
+        let old = r#"{"error":{"code":"unauthenticated","message":"Sign in to continue."}}"#;
+        let e: ApiError = serde_json::from_str(old).unwrap();
+        assert_eq!(e.error.reason, None);
+        assert_eq!(serde_json::to_string(&e).unwrap(), old);
+        let mut e = ApiError::new(codes::RATE_LIMITED, "Wait.");
+        e.error.retry_after_secs = Some(60);
+        e.error.reason = Some(SignedOutReason::Throttled);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"error": {"code": "rate_limited", "message": "Wait.",
+                "retry_after_secs": 60, "reason": "throttled"}})
+        );
+    }
 }

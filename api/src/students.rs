@@ -113,22 +113,16 @@ impl StudentField {
         }
     }
 
-    /// The Lead field it is stored in.
-    pub fn zoho_api_name(self) -> &'static str {
-        match self {
-            StudentField::FirstName => "First_Name",
-            StudentField::LastName => "Last_Name",
-            StudentField::College => "Company",
-            StudentField::Course => "Course",
-            StudentField::Email => "Email",
-            StudentField::Phone => "Phone",
-        }
-    }
-
-    pub fn from_zoho_api_name(name: &str) -> Option<StudentField> {
-        StudentField::ALL
-            .into_iter()
-            .find(|f| f.zoho_api_name() == name)
+    /// Whether a student needs it. (Which Lead field holds it is the Worker's business:
+    /// `zcrm_edge::leads::lead_field`.)
+    pub fn is_required(self) -> bool {
+        matches!(
+            self,
+            StudentField::LastName
+                | StudentField::College
+                | StudentField::Course
+                | StudentField::Email
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -174,13 +168,27 @@ impl Default for FieldLimits {
 }
 
 impl FieldLimits {
+    /// The limit of `field`; a course is a picklist choice and has none.
     pub fn of(&self, field: StudentField) -> Option<u32> {
+        let mut limits = *self;
+        limits.slot(field).map(|limit| *limit)
+    }
+
+    /// Sets the limit of `field`, if it has one.
+    pub fn set(&mut self, field: StudentField, limit: u32) {
+        if let Some(slot) = self.slot(field) {
+            *slot = limit;
+        }
+    }
+
+    /// The one mapping from a field to its limit.
+    fn slot(&mut self, field: StudentField) -> Option<&mut u32> {
         match field {
-            StudentField::FirstName => Some(self.first_name),
-            StudentField::LastName => Some(self.last_name),
-            StudentField::College => Some(self.college),
-            StudentField::Email => Some(self.email),
-            StudentField::Phone => Some(self.phone),
+            StudentField::FirstName => Some(&mut self.first_name),
+            StudentField::LastName => Some(&mut self.last_name),
+            StudentField::College => Some(&mut self.college),
+            StudentField::Email => Some(&mut self.email),
+            StudentField::Phone => Some(&mut self.phone),
             StudentField::Course => None,
         }
     }
@@ -400,12 +408,8 @@ impl StudentInput {
 
 /// Checks one trimmed value. The message is for people and names no internals.
 pub fn check_field(field: StudentField, value: &str, meta: &StudentsMeta) -> Result<(), String> {
-    let required = matches!(
-        field,
-        StudentField::LastName | StudentField::College | StudentField::Course | StudentField::Email
-    );
     if value.is_empty() {
-        return if required {
+        return if field.is_required() {
             Err(format!("{} is required.", field.label()))
         } else {
             Ok(())
@@ -717,7 +721,6 @@ mod tests {
     #[test]
     fn field_names_round_trip() {
         for f in StudentField::ALL {
-            assert_eq!(StudentField::from_zoho_api_name(f.zoho_api_name()), Some(f));
             let json = serde_json::to_string(&f).unwrap();
             assert_eq!(json, format!("\"{}\"", f.as_str()));
         }

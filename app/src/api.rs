@@ -3,18 +3,18 @@
 //! Every call returns [`Failure`] on error: either the request never got an answer (network), or
 //! the edge answered with an [`ApiError`] body (or something that is not one).
 
-use leptos::prelude::window;
+use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::js_sys::encode_uri_component;
-use web_sys::{Headers, RequestInit, Response};
 use zcrm_api::students::{
     BulkOutcomes, BulkRequest, Student, StudentInput, StudentsCount, StudentsMeta, StudentsPage,
 };
 use zcrm_api::{
-    ApiError, CSRF_HEADER, CSRF_VALUE, CallbackRequest, ErrorBody, Health, SessionInfo, codes,
+    ApiError, CSRF_HEADER, CSRF_VALUE, CallbackRequest, ErrorBody, Health, IDEMPOTENCY_HEADER,
+    SessionInfo, SignedOutReason, codes,
 };
 
 /// Why a call failed.
@@ -30,6 +30,15 @@ impl Failure {
     /// The session is gone (any 401): the app goes back to sign-in.
     pub fn is_unauthenticated(&self) -> bool {
         matches!(self, Failure::Api { status: 401, .. })
+    }
+
+    /// Why the user is not signed in, when the edge says (every 401 does; so do the refusals
+    /// that keep one from signing in), with how long to wait when that is known.
+    pub fn signed_out(&self) -> Option<(SignedOutReason, Option<u64>)> {
+        match self {
+            Failure::Api { error, .. } => error.reason.map(|r| (r, error.retry_after_secs)),
+            Failure::Network => None,
+        }
     }
 
     pub fn code(&self) -> &str {
@@ -61,23 +70,30 @@ impl Failure {
     }
 }
 
-/// The one place that talks to the network: `fetch` on the page's own origin, the whole body
-/// read as text. Not generic, so every call shares it (JSON is parsed by the small [`json`]).
-/// Written on `web_sys` directly: an HTTP client crate would bring streams and I/O code the
-/// app never uses into the Wasm.
+/// The one place that talks to the network: gloo-net's `fetch` on the page's own origin. Not
+/// generic, so every call shares it. Bodies are JSON for the browser to read and write
+/// (`Response.json()`, `JSON.stringify`), handed to and from Rust types by serde-wasm-bindgen:
+/// the app carries no JSON parser of its own (README, Performance).
 async fn send(
-    method: &str,
+    method: Method,
     url: &str,
-    body: Option<String>,
+    body: Option<JsValue>,
     idempotency_key: Option<&str>,
-) -> Result<String, Failure> {
-    let (status, body) = fetch(method, url, body, idempotency_key)
+) -> Result<JsValue, Failure> {
+    let response = fetch(method, url, body, idempotency_key)
         .await
         .map_err(|_| Failure::Network)?;
+    let status = response.status();
+    let response: web_sys::Response = response.into();
+    // An empty body (204) or one that is not JSON reads as `undefined`.
+    let body = match response.json() {
+        Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
+        Err(_) => JsValue::UNDEFINED,
+    };
     if (200..300).contains(&status) {
         return Ok(body);
     }
-    let error = match serde_json::from_str::<ApiError>(&body) {
+    let error = match serde_wasm_bindgen::from_value::<ApiError>(body) {
         Ok(e) => e.error,
         Err(_) => ErrorBody {
             code: if status == 401 {
@@ -89,46 +105,45 @@ async fn send(
             field: None,
             fields: Vec::new(),
             retry_after_secs: None,
+            reason: (status == 401).then_some(SignedOutReason::SignedOut),
         },
     };
     Err(Failure::Api { status, error })
 }
 
 async fn fetch(
-    method: &str,
+    method: Method,
     url: &str,
-    body: Option<String>,
+    body: Option<JsValue>,
     idempotency_key: Option<&str>,
-) -> Result<(u16, String), JsValue> {
-    let headers = Headers::new()?;
-    if method != "GET" {
-        headers.set(CSRF_HEADER, CSRF_VALUE)?;
+) -> Result<Response, gloo_net::Error> {
+    let mut request = RequestBuilder::new(url).method(method.clone());
+    if method != Method::GET {
+        request = request.header(CSRF_HEADER, CSRF_VALUE);
     }
     if let Some(key) = idempotency_key {
-        headers.set("idempotency-key", key)?;
+        request = request.header(IDEMPOTENCY_HEADER, key);
     }
-    let init = RequestInit::new();
-    init.set_method(method);
-    if let Some(body) = body {
-        headers.set("content-type", "application/json")?;
-        init.set_body(&JsValue::from_str(&body));
+    match body {
+        Some(body) => {
+            request
+                .header("content-type", "application/json")
+                .body(body)?
+                .send()
+                .await
+        }
+        None => request.send().await,
     }
-    init.set_headers(&headers);
-    let response: Response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
-        .await?
-        .dyn_into()?;
-    let text = JsFuture::from(response.text()?).await?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
 async fn json<T: DeserializeOwned>(
-    method: &str,
+    method: Method,
     url: &str,
-    body: Option<String>,
+    body: Option<JsValue>,
     idempotency_key: Option<&str>,
 ) -> Result<T, Failure> {
     let body = send(method, url, body, idempotency_key).await?;
-    serde_json::from_str(&body).map_err(|_| Failure::Api {
+    serde_wasm_bindgen::from_value(body).map_err(|_| Failure::Api {
         status: 200,
         error: ErrorBody {
             code: codes::UPSTREAM.to_owned(),
@@ -136,24 +151,31 @@ async fn json<T: DeserializeOwned>(
             field: None,
             fields: Vec::new(),
             retry_after_secs: None,
+            reason: None,
         },
     })
 }
 
-fn to_json(value: &impl Serialize) -> Option<String> {
-    serde_json::to_string(value).ok()
+/// `value` as JSON text (a JS string), written by the browser's `JSON.stringify`. Maps become
+/// plain objects, as serde_json would write them.
+fn to_json(value: &impl Serialize) -> Option<JsValue> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = value.serialize(&serializer).ok()?;
+    web_sys::js_sys::JSON::stringify(&value)
+        .ok()
+        .map(Into::into)
 }
 
 pub async fn health() -> Result<Health, Failure> {
-    json("GET", "/api/health", None, None).await
+    json(Method::GET, "/api/health", None, None).await
 }
 
 pub async fn session() -> Result<SessionInfo, Failure> {
-    json("GET", "/api/session", None, None).await
+    json(Method::GET, "/api/session", None, None).await
 }
 
 pub async fn callback(request: &CallbackRequest) -> Result<SessionInfo, Failure> {
-    json("POST", "/auth/callback", to_json(request), None).await
+    json(Method::POST, "/auth/callback", to_json(request), None).await
 }
 
 pub async fn logout(everywhere: bool) -> Result<(), Failure> {
@@ -162,18 +184,24 @@ pub async fn logout(everywhere: bool) -> Result<(), Failure> {
     } else {
         "/auth/logout"
     };
-    send("POST", url, None, None).await.map(drop)
+    send(Method::POST, url, None, None).await.map(drop)
 }
 
 /// A page of the list `query` names (`page`, `q`, `course`, `sort`, `order`, encoded).
 pub async fn students(per_page: u32, query: &str) -> Result<StudentsPage, Failure> {
     let url = format!("/api/students?per_page={per_page}&{query}");
-    json("GET", &url, None, None).await
+    json(Method::GET, &url, None, None).await
 }
 
 /// How many students the list has with `query`'s search and course (`q`, `course`, encoded).
 pub async fn students_count(query: &str) -> Result<StudentsCount, Failure> {
-    json("GET", &format!("/api/students/count?{query}"), None, None).await
+    json(
+        Method::GET,
+        &format!("/api/students/count?{query}"),
+        None,
+        None,
+    )
+    .await
 }
 
 /// A query parameter's value, percent-encoded.
@@ -182,7 +210,7 @@ pub fn encode(value: &str) -> String {
 }
 
 pub async fn students_meta() -> Result<StudentsMeta, Failure> {
-    json("GET", "/api/students/meta", None, None).await
+    json(Method::GET, "/api/students/meta", None, None).await
 }
 
 pub async fn create_student(
@@ -190,7 +218,7 @@ pub async fn create_student(
     idempotency_key: &str,
 ) -> Result<Student, Failure> {
     json(
-        "POST",
+        Method::POST,
         "/api/students",
         to_json(input),
         Some(idempotency_key),
@@ -200,17 +228,17 @@ pub async fn create_student(
 
 /// Up to `MAX_BULK` students with one Zoho insert: what became of each.
 pub async fn import_students(request: &BulkRequest) -> Result<BulkOutcomes, Failure> {
-    json("POST", "/api/students/bulk", to_json(request), None).await
+    json(Method::POST, "/api/students/bulk", to_json(request), None).await
 }
 
 pub async fn update_student(id: &str, input: &StudentInput) -> Result<Student, Failure> {
     let url = format!("/api/students/{}", path_segment(id));
-    json("PUT", &url, to_json(input), None).await
+    json(Method::PUT, &url, to_json(input), None).await
 }
 
 pub async fn delete_student(id: &str) -> Result<(), Failure> {
     let url = format!("/api/students/{}", path_segment(id));
-    send("DELETE", &url, None, None).await.map(drop)
+    send(Method::DELETE, &url, None, None).await.map(drop)
 }
 
 /// Ids are Zoho's digit strings; anything else is percent-encoded rather than trusted in a path.

@@ -272,7 +272,7 @@ pub fn StudentForm() -> impl IntoView {
         .map(|field| {
             let id = input_id(field);
             let error_id = format!("{id}-error");
-            let required = !matches!(field, StudentField::FirstName | StudentField::Phone);
+            let required = field.is_required();
             let label = if required {
                 format!("{} (required)", field.label())
             } else {

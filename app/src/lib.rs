@@ -19,7 +19,7 @@ mod tabs;
 
 use leptos::either::EitherOf3 as Either3;
 use leptos::prelude::*;
-use zcrm_api::{SessionInfo, codes};
+use zcrm_api::{SessionInfo, SignedOutReason};
 
 pub use api::Failure;
 
@@ -39,6 +39,15 @@ pub struct Notice {
     pub text: String,
 }
 
+/// Why the sign-in screen is shown, as the edge said it: the reason, the wait when known, and
+/// the edge's own sentence (it names the organisation that is not served).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedOutWhy {
+    pub reason: SignedOutReason,
+    pub retry_after_secs: Option<u64>,
+    pub message: String,
+}
+
 /// Shared by every component (all fields are `Copy` signals).
 #[derive(Clone, Copy)]
 pub struct Ctx {
@@ -46,6 +55,8 @@ pub struct Ctx {
     pub notice: RwSignal<Option<Notice>>,
     /// Bumped when another tab changed students: the list loads again.
     pub students_changed: RwSignal<u32>,
+    /// Shown on the sign-in screen: why you are not signed in (none on a first visit).
+    pub signed_out: RwSignal<Option<SignedOutWhy>>,
 }
 
 impl Ctx {
@@ -63,19 +74,22 @@ impl Ctx {
         }));
     }
 
-    /// The edge said the session is over (a 401 on any call): back to sign-in, saying why.
+    /// The edge said the session is over (a 401 on any call): back to sign-in, where the
+    /// screen says why.
     pub fn session_ended(&self, failure: &Failure) {
-        let why = if failure.code() == codes::SESSION_EXPIRED {
-            "Your Zoho sign-in expired or was revoked."
+        self.signed_out
+            .set(Some(signin::why(failure).unwrap_or(SignedOutWhy {
+                reason: SignedOutReason::SignedOut,
+                retry_after_secs: None,
+                message: String::new(),
+            })));
+        if form::has_draft() {
+            self.info(
+                "What you typed in the student form is kept: it opens again after you sign in.",
+            );
         } else {
-            "Your session has ended."
-        };
-        let kept = if form::has_draft() {
-            " What you typed in the student form is kept: it opens again after you sign in."
-        } else {
-            ""
-        };
-        self.error(format!("{why} Sign in again to carry on.{kept}"));
+            self.notice.set(None);
+        }
         self.auth.set(Auth::SignedOut);
     }
 }
@@ -91,6 +105,7 @@ pub fn App() -> impl IntoView {
         auth: RwSignal::new(Auth::Checking),
         notice: RwSignal::new(None),
         students_changed: RwSignal::new(0),
+        signed_out: RwSignal::new(None),
     };
     provide_context(ctx);
     signin::install(ctx);
@@ -154,6 +169,7 @@ fn Header() -> impl IntoView {
             match result {
                 Ok(()) => {
                     form::clear_draft();
+                    ctx.signed_out.set(None);
                     ctx.auth.set(Auth::SignedOut);
                     ctx.info(if everywhere {
                         "You are signed out on every device, and the portal's access to your Zoho account is revoked."
@@ -163,6 +179,7 @@ fn Header() -> impl IntoView {
                 }
                 Err(f) if f.is_unauthenticated() => {
                     form::clear_draft();
+                    ctx.signed_out.set(None);
                     ctx.auth.set(Auth::SignedOut);
                     ctx.info("You are signed out.");
                 }

@@ -11,9 +11,9 @@ use std::time::Duration;
 use leptos::either::EitherOf3 as Either3;
 use leptos::ev;
 use leptos::prelude::*;
-use zcrm_api::{AUTH_START_PATH, CallbackRequest, codes, redirect_keys as keys};
+use zcrm_api::{AUTH_START_PATH, CallbackRequest, SignedOutReason, codes, redirect_keys as keys};
 
-use crate::{Auth, Ctx, api, dom, use_ctx};
+use crate::{Auth, Ctx, SignedOutWhy, api, dom, use_ctx};
 
 /// What the sign-in screen is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,15 +32,15 @@ struct SignInState {
     phase: RwSignal<Phase>,
 }
 
-/// Wires sign-in into the page: the `storage` listener, and on load either finishes a full-page
-/// sign-in or restores the session.
+/// Wires sign-in into the page: the `storage` listener, and on load the session check, then
+/// (signed out only) the end of a full-page sign-in this tab started.
 pub fn install(ctx: Ctx) {
     let state = SignInState {
         phase: RwSignal::new(Phase::Idle),
     };
     provide_context(state);
 
-    // The redirect page writes `code` or `error` last: act on those.
+    // The redirect page writes `code` or `error` last: act on those (if they are this tab's).
     let listener = window_event_listener(ev::storage, move |e: web_sys::StorageEvent| {
         let key = e.key();
         if matches!(key.as_deref(), Some(keys::CODE) | Some(keys::ERROR))
@@ -53,20 +53,75 @@ pub fn install(ctx: Ctx) {
     // The app lives as long as the page.
     std::mem::forget(listener);
 
-    if !take_pending(ctx, state) {
-        leptos::task::spawn_local(async move {
-            match api::session().await {
-                Ok(user) => ctx.auth.set(Auth::SignedIn(user)),
-                Err(f) if f.is_unauthenticated() => ctx.auth.set(Auth::SignedOut),
-                Err(f) => {
+    leptos::task::spawn_local(async move {
+        match api::session().await {
+            Ok(user) => {
+                // Signed in already: whatever was handed over is not acted on.
+                if pending_is_mine() {
+                    clear_keys();
+                }
+                end_attempt();
+                ctx.auth.set(Auth::SignedIn(user));
+            }
+            Err(f) => {
+                if take_pending(ctx, state) {
+                    return;
+                }
+                if f.is_unauthenticated() {
+                    // A first visit is signed out too: only a reason worth telling is told.
+                    ctx.signed_out
+                        .set(why(&f).filter(|w| w.reason != SignedOutReason::SignedOut));
+                } else {
                     ctx.error(format!(
                         "Could not check whether you are signed in: {}",
                         f.message()
                     ));
-                    ctx.auth.set(Auth::SignedOut);
                 }
+                ctx.auth.set(Auth::SignedOut);
             }
-        });
+        }
+    });
+}
+
+/// What the edge said about why the user is not signed in, if it said.
+pub fn why(f: &api::Failure) -> Option<SignedOutWhy> {
+    f.signed_out()
+        .map(|(reason, retry_after_secs)| SignedOutWhy {
+            reason,
+            retry_after_secs,
+            message: f.message(),
+        })
+}
+
+/// The sign-in screen's sentence for a reason.
+fn reason_words(why: &SignedOutWhy) -> String {
+    match why.reason {
+        SignedOutReason::SignedOut => {
+            "You were signed out (here, in another tab or on another device). Sign in again to carry on.".to_owned()
+        }
+        SignedOutReason::Expired => {
+            "Your sign-in expired. Sign in again to carry on.".to_owned()
+        }
+        SignedOutReason::RevokedAtZoho => {
+            "Zoho no longer accepts this portal's access to your account: it was revoked in Zoho, or replaced by a newer sign-in. Sign in again to carry on.".to_owned()
+        }
+        // The edge's sentence names the organisation and what to do.
+        SignedOutReason::OrgNotAllowed => why.message.clone(),
+        SignedOutReason::Throttled => format!(
+            "Zoho is limiting sign-ins for now, so you are not signed in. Try again {}.",
+            match why.retry_after_secs {
+                Some(secs) => format!("in {}", wait_in_words(secs)),
+                None => "in a few minutes".to_owned(),
+            }
+        ),
+    }
+}
+
+fn wait_in_words(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{} seconds", secs.max(1)),
+        60..=119 => "a minute".to_owned(),
+        _ => format!("{} minutes", secs.div_ceil(60)),
     }
 }
 
@@ -77,16 +132,49 @@ fn clear_keys() {
         keys::LOCATION,
         keys::ACCOUNTS_SERVER,
         keys::ERROR,
+        keys::ATTEMPT,
     ] {
         dom::local_remove(key);
     }
 }
 
-/// Reads and removes what the redirect page left, and acts on it. `false` if nothing was there.
+/// A new sign-in of this tab, remembered in its session storage (which a popup it opens
+/// starts with a copy of) before the popup opens or the page leaves.
+fn begin_attempt() {
+    let now = web_sys::js_sys::Date::now() as u64;
+    dom::session_set(
+        keys::SIGN_IN_ATTEMPT,
+        &format!("{}.{now}", dom::random_id()),
+    );
+}
+
+fn end_attempt() {
+    dom::session_remove(keys::SIGN_IN_ATTEMPT);
+}
+
+/// This tab's sign-in, while it is young enough to finish.
+fn current_attempt() -> Option<String> {
+    let attempt = dom::session_get(keys::SIGN_IN_ATTEMPT)?;
+    let started: u64 = attempt.rsplit_once('.')?.1.parse().ok()?;
+    let now = web_sys::js_sys::Date::now() as u64;
+    let young = now.saturating_sub(started) <= zcrm_api::SIGN_IN_MAX_AGE_SECS * 1000;
+    if !young {
+        end_attempt();
+    }
+    young.then_some(attempt)
+}
+
+/// Whether what the redirect page left belongs to this tab's young sign-in.
+fn pending_is_mine() -> bool {
+    current_attempt().is_some_and(|mine| dom::local_get(keys::ATTEMPT).as_deref() == Some(&mine))
+}
+
+/// Reads and removes what the redirect page left, and acts on it, if it is this tab's young
+/// sign-in's. `false` if nothing of this tab's was there (other tabs' values are left to them).
 fn take_pending(ctx: Ctx, state: SignInState) -> bool {
     let code = dom::local_get(keys::CODE);
     let error = dom::local_get(keys::ERROR);
-    if code.is_none() && error.is_none() {
+    if code.is_none() && error.is_none() || !pending_is_mine() {
         return false;
     }
     let request = CallbackRequest {
@@ -96,18 +184,16 @@ fn take_pending(ctx: Ctx, state: SignInState) -> bool {
         accounts_server: dom::local_get(keys::ACCOUNTS_SERVER).unwrap_or_default(),
     };
     clear_keys();
+    end_attempt();
+    ctx.signed_out.set(None);
     if let Some(error) = error {
         state.phase.set(Phase::Idle);
         ctx.auth.set(Auth::SignedOut);
-        if error == "access_denied" {
-            ctx.error(
-                "You declined access in Zoho, so you are not signed in. To use the portal, sign in again and choose Accept.",
-            );
-        } else {
-            ctx.error(format!(
-                "Zoho could not sign you in ({error}). Try signing in again."
-            ));
-        }
+        // Only the errors Zoho is known to send are shown, in words: never the value itself.
+        ctx.error(
+            zcrm_api::authorize_error_words(&error)
+                .unwrap_or("Zoho could not sign you in. Try signing in again."),
+        );
         return true;
     }
     state.phase.set(Phase::Completing);
@@ -122,7 +208,11 @@ fn take_pending(ctx: Ctx, state: SignInState) -> bool {
             }
             Err(f) => {
                 ctx.auth.set(Auth::SignedOut);
-                ctx.error(callback_message(&f));
+                match why(&f) {
+                    // Not signed in for a reason the sign-in screen tells.
+                    Some(why) => ctx.signed_out.set(Some(why)),
+                    None => ctx.error(callback_message(&f)),
+                }
             }
         }
     });
@@ -138,8 +228,7 @@ fn callback_message(f: &api::Failure) -> String {
             "This sign-in attempt expired or was started in another window. Please sign in again."
                 .into()
         }
-        // The Worker names the organisation and what to do.
-        codes::ORG_NOT_ALLOWED | codes::RATE_LIMITED => f.message(),
+        codes::RATE_LIMITED => f.message(),
         "network" => "The portal service could not be reached, so sign-in did not finish. Check your connection and sign in again.".into(),
         _ => format!("Sign-in did not finish: {} Please try again.", f.message()),
     }
@@ -149,7 +238,9 @@ fn callback_message(f: &api::Failure) -> String {
 /// `window.open`, or the browser blocks it.
 fn open_popup(ctx: Ctx, state: SignInState) {
     clear_keys();
+    begin_attempt();
     ctx.notice.set(None);
+    ctx.signed_out.set(None);
     let popup = window()
         .open_with_url_and_target_and_features(
             AUTH_START_PATH,
@@ -204,6 +295,11 @@ pub fn SignIn() -> impl IntoView {
     view! {
         <section class="card signin" data-testid="sign-in-screen" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in"</h1>
+            {move || ctx.signed_out.get().map(|why| view! {
+                <p class="signed-out-reason" role="status" data-testid="signed-out-reason" data-reason=why.reason.as_str()>
+                    {reason_words(&why)}
+                </p>
+            })}
             <p>"Manage Zylker Academy's students in Zoho CRM. Sign in with your Zoho account: a Zoho window opens, and your password never reaches this portal."</p>
             <button
                 type="button"
@@ -232,7 +328,10 @@ pub fn SignIn() -> impl IntoView {
                             type="button"
                             id="full-page-sign-in"
                             data-testid="full-page-sign-in"
-                            on:click=move |_| dom::navigate(AUTH_START_PATH)
+                            on:click=move |_| {
+                                begin_attempt();
+                                dom::navigate(AUTH_START_PATH)
+                            }
                         >
                             "Sign in in this window"
                         </button>

@@ -1,7 +1,8 @@
 // The OAuth redirect page's script (no Wasm, no inline script): hands what Zoho put in the query
 // to the portal's main window through localStorage, as Zoho's own sample does, and closes.
 // The keys are `zcrm_api::redirect_keys` (a test checks that they match). `code` or `error` is
-// written last: the main window acts on the storage event of one of those two.
+// written last: the main window acts on the storage event of one of those two, and only when
+// `attempt` is the sign-in it started itself.
 (function () {
   "use strict";
   var KEYS = {
@@ -9,10 +10,33 @@
     location: "zcrm.oauth.location",
     "accounts-server": "zcrm.oauth.accounts-server",
     code: "zcrm.oauth.code",
-    error: "zcrm.oauth.error"
+    error: "zcrm.oauth.error",
+    attempt: "zcrm.oauth.attempt"
   };
-  var query = new URLSearchParams(window.location.search);
+  var ATTEMPT = "zcrm.signin.attempt";
+  var search = window.location.search;
+  // First of all, the code leaves the address bar and history.
+  history.replaceState(null, "", window.location.pathname);
+  var query = new URLSearchParams(search);
   var status = document.getElementById("status");
+  var opener = null;
+  try { opener = window.opener; } catch (e) { opener = null; }
+  var leave = function () {
+    if (opener && !opener.closed) {
+      window.close();
+    } else {
+      // Full-page sign-in (no popup): the portal finishes the sign-in when it loads.
+      window.location.replace("/");
+    }
+  };
+  // The sign-in this window started (a popup's session storage is a copy of its opener's).
+  // Without one, this visit is nobody's sign-in (a link from elsewhere): nothing is handed over.
+  var attempt = null;
+  try { attempt = sessionStorage.getItem(ATTEMPT); } catch (e) { attempt = null; }
+  if (!attempt) {
+    leave();
+    return;
+  }
   try {
     var last = query.has("code") && !query.has("error") ? "code" : "error";
     ["state", "location", "accounts-server"].forEach(function (name) {
@@ -21,19 +45,11 @@
     });
     localStorage.removeItem(KEYS.code);
     localStorage.removeItem(KEYS.error);
+    localStorage.setItem(KEYS.attempt, attempt);
     localStorage.setItem(KEYS[last], query.get(last) || "invalid_request");
   } catch (e) {
     if (status) status.textContent = "Your browser refused to store the sign-in: " + e;
     return;
   }
-  // Drop the code from the address bar and history at once.
-  history.replaceState(null, "", window.location.pathname);
-  var opener = null;
-  try { opener = window.opener; } catch (e) { opener = null; }
-  if (opener && !opener.closed) {
-    window.close();
-  } else {
-    // Full-page sign-in (no popup): the portal finishes the sign-in when it loads.
-    window.location.replace("/");
-  }
+  leave();
 })();

@@ -21,7 +21,7 @@ use zcrm_api::students::StudentInput;
 use zcrm_edge::bulk::{self, Inserted};
 use zcrm_edge::leads::MODULE;
 use zoho::criteria::Criteria;
-use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, Read};
 
 use crate::args::Args;
 use crate::error::{self, Error, Result, printable};
@@ -274,14 +274,16 @@ async fn search_into(
     for page in 1..=bulk::MAX_SEARCH_PAGES {
         let path = bulk::search_path(criteria, page);
         let answer = session.call(Method::Get, &path, None).await?;
-        let list = match classify_response(answer.status, &answer.body) {
-            ApiResponse::NoContent => break,
-            ApiResponse::Json(200, v) => serde_json::from_value::<ListResponse>(v)
-                .map_err(|_| Error::failure("Zoho's search answer is malformed."))?,
-            ApiResponse::Error(_, e) if e.error_code() == Some(ErrorCode::InvalidQuery) => {
+        let list = match zoho::crm::read::<ListResponse>(answer.status, &answer.body) {
+            Read::Ok(list) => list,
+            Read::NoContent => break,
+            Read::Malformed => return Err(Error::failure("Zoho's search answer is malformed.")),
+            Read::Refused(ApiResponse::Error(_, e))
+                if e.error_code() == Some(ErrorCode::InvalidQuery) =>
+            {
                 return Ok(Searched::QueryRefused);
             }
-            other => return Err(crm_error("the search for existing emails", other)),
+            Read::Refused(other) => return Err(crm_error("the search for existing emails", other)),
         };
         bulk::note_found(&list, found);
         if !list.info.more_records {
@@ -319,12 +321,12 @@ async fn import_batch(
     let answer = session
         .call(Method::Post, &format!("/{MODULE}"), Some(body))
         .await?;
-    let results = match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(_, v) => bulk::inserted(&v, send.len()).ok_or_else(|| {
-            Error::failure("Zoho's answer to the insert does not match the records sent.")
-        })?,
-        other => return Err(crm_error("the insert", other)),
-    };
+    let records = zoho::crm::read_write(answer.status, &answer.body)
+        .into_records()
+        .map_err(|other| crm_error("the insert", other))?;
+    let results = bulk::inserted(&records, send.len()).ok_or_else(|| {
+        Error::failure("Zoho's answer to the insert does not match the records sent.")
+    })?;
     for ((row, _), result) in send.iter().zip(results) {
         reports.push(match result {
             Inserted::Created { id } => Report {

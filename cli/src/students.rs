@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
 use zcrm_edge::leads::{self, LEAD_FIELDS, ListQuery, MODULE, WriteOutcome};
-use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, classify_response};
+use zoho::crm::{ApiResponse, ListResponse, MAX_PER_PAGE, Read, RecordResponse, WriteAnswer};
 use zoho::fields::{FieldsResponse, is_record_id};
 
 use crate::args::{Args, number};
@@ -17,18 +17,13 @@ use crate::session::{Session, crm_error};
 /// The course choices and lengths (`GET /settings/fields?module=Leads`,
 /// <https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html>).
 pub async fn meta(session: &mut Session<'_>) -> Result<StudentsMeta> {
-    let answer = session
-        .call(
-            Method::Get,
-            &format!("/settings/fields?module={MODULE}"),
-            None,
-        )
-        .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(200, v) => serde_json::from_value::<FieldsResponse>(v)
-            .map(|f| leads::meta_from_fields(&f))
-            .map_err(|_| Error::failure("Zoho's field metadata is malformed.")),
-        other => Err(crm_error("reading the Leads field metadata", other)),
+    let answer = session.call(Method::Get, &leads::meta_path(), None).await?;
+    match zoho::crm::read::<FieldsResponse>(answer.status, &answer.body) {
+        Read::Ok(fields) => Ok(leads::meta_from_fields(&fields)),
+        Read::NoContent | Read::Malformed => {
+            Err(Error::failure("Zoho's field metadata is malformed."))
+        }
+        Read::Refused(other) => Err(crm_error("reading the Leads field metadata", other)),
     }
 }
 
@@ -46,14 +41,11 @@ pub fn invalid(errors: &[zcrm_api::students::FieldError], meta: &StudentsMeta) -
 
 /// A list answer (or Zoho's 204 "no records").
 fn list_answer(answer: crate::http::Answer) -> Result<Option<ListResponse>> {
-    if answer.status == 200
-        && let Ok(list) = serde_json::from_str::<ListResponse>(&answer.body)
-    {
-        return Ok(Some(list));
-    }
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Ok(None),
-        other => Err(crm_error("listing students", other)),
+    match zoho::crm::read::<ListResponse>(answer.status, &answer.body) {
+        Read::Ok(list) => Ok(Some(list)),
+        Read::NoContent => Ok(None),
+        Read::Malformed => Err(Error::failure("Zoho's list of students is malformed.")),
+        Read::Refused(other) => Err(crm_error("listing students", other)),
     }
 }
 
@@ -221,16 +213,16 @@ async fn fetch(session: &mut Session<'_>, id: &str) -> Result<Student> {
             None,
         )
         .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Err(Error::failure(format!("No student has the id {id}."))),
-        ApiResponse::Json(200, body) => body
-            .get("data")
-            .and_then(Value::as_array)
-            .and_then(|d| d.first())
-            .and_then(Value::as_object)
+    let malformed = || Error::failure("Zoho's answer about the student is malformed.");
+    match zoho::crm::read::<RecordResponse>(answer.status, &answer.body) {
+        Read::Ok(found) => found
+            .data
+            .first()
             .and_then(leads::student_from_record)
-            .ok_or_else(|| Error::failure("Zoho's answer about the student is malformed.")),
-        other => Err(crm_error("reading the student", other)),
+            .ok_or_else(malformed),
+        Read::NoContent => Err(Error::failure(format!("No student has the id {id}."))),
+        Read::Malformed => Err(malformed()),
+        Read::Refused(other) => Err(crm_error("reading the student", other)),
     }
 }
 
@@ -262,12 +254,20 @@ fn field_options(args: &mut Args) -> Vec<(StudentField, String)> {
 
 /// What a write came to, as the student written or a message.
 fn written(what: &str, answer: crate::http::Answer, input: StudentInput) -> Result<Student> {
-    let body = match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(_, body) => body,
-        ApiResponse::Error(_, e) => e.to_json(),
-        other => return Err(crm_error(what, other)),
+    // The record's result, or the whole request's error (with its HTTP status).
+    let (result, whole) = match zoho::crm::read_write(answer.status, &answer.body) {
+        WriteAnswer::Whole(status, e) => (e, Some(status)),
+        other => match other.into_records().map(|r| r.into_iter().next()) {
+            Ok(Some(first)) => (first, None),
+            Ok(None) => {
+                return Err(Error::failure(format!(
+                    "Zoho answered {what} with nothing."
+                )));
+            }
+            Err(other) => return Err(crm_error(what, other)),
+        },
     };
-    match leads::write_outcome(&body) {
+    match leads::write_outcome(&result) {
         WriteOutcome::Done { id } => Ok(Student { id, fields: input }),
         WriteOutcome::Duplicate => Err(Error::failure(
             "Another student already has this email (Zoho: duplicate data).",
@@ -279,9 +279,9 @@ fn written(what: &str, answer: crate::http::Answer, input: StudentInput) -> Resu
         WriteOutcome::NotFound => Err(Error::failure(
             "No such student (it may have been deleted).",
         )),
-        WriteOutcome::Other { code } => match classify_response(answer.status, &answer.body) {
-            e @ ApiResponse::Error(..) => Err(crm_error(what, e)),
-            _ => Err(Error::failure(format!(
+        WriteOutcome::Other { code } => match whole {
+            Some(status) => Err(crm_error(what, ApiResponse::Error(status, result))),
+            None => Err(Error::failure(format!(
                 "Zoho refused {what}: {}.",
                 printable(&code, 60)
             ))),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use zcrm_api::students::{StudentField, StudentInput};
 use zoho::criteria::{Criteria, Operator};
-use zoho::crm::ListResponse;
+use zoho::crm::{ListResponse, Status as ZohoStatus};
 
 use crate::leads::{self, LEAD_FIELDS, MODULE, WriteOutcome};
 
@@ -19,7 +19,7 @@ pub const MAX_CONDITIONS: usize = 10;
 pub const MAX_SEARCH_PAGES: u32 = 10;
 
 /// A valid row: its number, the student, and what the caller keeps beside it.
-pub type Row<T> = zcrm_api::csv::Numbered<T>;
+pub type Row<T> = zcrm_api::csv::ValidRow<T>;
 
 /// The app's import skips the same repeats before sending: the rule is `zcrm-api`'s.
 pub use zcrm_api::csv::first_of_each_email;
@@ -85,10 +85,10 @@ pub enum Inserted {
     },
 }
 
-/// Each record's outcome of an insert answer (`data[]`, 201, 207 or 400 alike), in the order
-/// sent; `None` when the answer does not have one element per record sent.
-pub fn inserted(body: &Value, sent: usize) -> Option<Vec<Inserted>> {
-    let results = body.get("data")?.as_array()?;
+/// Each record's outcome of an insert answer (`data[]`, 201, 207 or 400 alike, read by
+/// [`zoho::crm::read_write`]), in the order sent; `None` when the answer does not have one
+/// element per record sent.
+pub fn inserted(results: &[ZohoStatus], sent: usize) -> Option<Vec<Inserted>> {
     if results.len() != sent {
         return None;
     }
@@ -97,10 +97,12 @@ pub fn inserted(body: &Value, sent: usize) -> Option<Vec<Inserted>> {
             .iter()
             .map(|result| {
                 let existing = result
-                    .pointer("/details/duplicate_record/id")
+                    .details
+                    .get("duplicate_record")
+                    .and_then(|d| d.get("id"))
                     .and_then(Value::as_str)
                     .map(str::to_owned);
-                match leads::write_outcome(&json!({"data": [result]})) {
+                match leads::write_outcome(result) {
                     WriteOutcome::Done { id } => Inserted::Created { id },
                     WriteOutcome::Duplicate => Inserted::Duplicate { existing },
                     WriteOutcome::Field { field, message } => Inserted::Refused {
@@ -171,6 +173,9 @@ mod tests {
             {"code": "INVALID_DATA", "details": {"api_name": "Course"}, "message": "invalid data", "status": "error"},
             {"code": "LIMIT_EXCEEDED", "details": {}, "message": "x", "status": "error"}
         ]});
+        let answer = zoho::crm::read_write(207, &answer.to_string())
+            .into_records()
+            .unwrap();
         assert_eq!(
             inserted(&answer, 4).unwrap(),
             [
@@ -191,6 +196,5 @@ mod tests {
             ]
         );
         assert_eq!(inserted(&answer, 3), None, "one answer per record sent");
-        assert_eq!(inserted(&json!({"code": "X"}), 1), None);
     }
 }

@@ -19,7 +19,12 @@ pub struct Config {
     pub client_secret: ClientSecret,
     pub redirect_uri: String,
     pub endpoints: Endpoints,
-    pub keys: Keyring,
+    /// Seals the login cookie: derived from `TOKEN_KEYS` for that use alone (HKDF).
+    pub login_keys: Keyring,
+    /// Seals the tokens at rest (user records): derived from `TOKEN_KEYS` for that use alone
+    /// (HKDF); also opens tokens sealed with `TOKEN_KEYS` themselves, as versions before the
+    /// derivation sealed them, until a refresh seals them again.
+    pub token_keys: Keyring,
     pub log_level: Level,
     /// Until Zoho's answer headers arrive.
     pub connect_timeout_ms: u32,
@@ -132,6 +137,8 @@ impl Config {
         };
         let keys = Keyring::parse(&required("TOKEN_KEYS")?)
             .map_err(|problem| invalid("TOKEN_KEYS", problem))?;
+        let login_keys = keys.derive("login");
+        let token_keys = keys.derive("tokens").also_opening(&keys);
         let log_level = match get("LOG_LEVEL") {
             None => Level::Info,
             Some(v) => Level::parse(v.trim())
@@ -213,7 +220,8 @@ impl Config {
             client_secret,
             redirect_uri,
             endpoints,
-            keys,
+            login_keys,
+            token_keys,
             log_level,
             connect_timeout_ms,
             read_timeout_ms,
@@ -268,12 +276,11 @@ impl Config {
             .collect()
     }
 
-    /// Whether the organisation `org_id` of data centre `location` may use the portal.
-    pub fn org_allowed(&self, location: &str, org_id: &str) -> bool {
-        self.allowed_orgs.as_ref().is_none_or(|orgs| {
-            orgs.iter()
-                .any(|(dc, org)| dc.location() == location && org == org_id)
-        })
+    /// Whether the organisation `org_id` of data centre `dc` may use the portal.
+    pub fn org_allowed(&self, dc: zoho::DataCenter, org_id: &str) -> bool {
+        self.allowed_orgs
+            .as_ref()
+            .is_none_or(|orgs| orgs.iter().any(|(d, org)| *d == dc && org == org_id))
     }
 
     /// The origin the app is served from: the redirect URI's (the redirect page shares the
@@ -381,15 +388,15 @@ mod tests {
     fn allowed_orgs_are_data_centre_and_org_pairs() {
         assert!(parse(&[]).unwrap().allowed_orgs.is_none());
         let c = parse(&[("ALLOWED_ORGS", " us:60000000000, eu:20000000000 ")]).unwrap();
-        assert!(c.org_allowed("us", "60000000000"));
-        assert!(c.org_allowed("eu", "20000000000"));
+        assert!(c.org_allowed(zoho::DataCenter::Us, "60000000000"));
+        assert!(c.org_allowed(zoho::DataCenter::Eu, "20000000000"));
         assert!(
-            !c.org_allowed("eu", "60000000000"),
+            !c.org_allowed(zoho::DataCenter::Eu, "60000000000"),
             "the org of another data centre"
         );
-        assert!(!c.org_allowed("us", "6000000000"));
+        assert!(!c.org_allowed(zoho::DataCenter::Us, "6000000000"));
         assert!(
-            parse(&[]).unwrap().org_allowed("in", "1"),
+            parse(&[]).unwrap().org_allowed(zoho::DataCenter::In, "1"),
             "unset: everyone"
         );
         for bad in [

@@ -65,20 +65,22 @@ pub enum SessionStatus {
     Live,
     /// The grant was revoked at Zoho: the session existed but is over.
     Ended,
-    /// Never existed, signed out, signed out everywhere, or too old.
+    /// Known, but older than the caller's `max_age_ms`: sign in again.
+    TooOld,
+    /// Never existed, signed out, or signed out everywhere.
     Unknown,
 }
 
 impl GrantState {
     pub fn session_status(&self, hash: &str, now_ms: u64, max_age_ms: u64) -> SessionStatus {
-        let known = self
-            .sessions
-            .iter()
-            .any(|s| s.hash == hash && now_ms.saturating_sub(s.created_at) < max_age_ms);
-        match (known, self.revoked) {
-            (true, false) => SessionStatus::Live,
-            (true, true) => SessionStatus::Ended,
-            (false, _) => SessionStatus::Unknown,
+        let found = self.sessions.iter().find(|s| s.hash == hash);
+        match (found, self.revoked) {
+            (None, _) => SessionStatus::Unknown,
+            (Some(s), _) if now_ms.saturating_sub(s.created_at) >= max_age_ms => {
+                SessionStatus::TooOld
+            }
+            (Some(_), false) => SessionStatus::Live,
+            (Some(_), true) => SessionStatus::Ended,
         }
     }
 
@@ -253,8 +255,8 @@ pub struct UserView {
     pub user_id: String,
     pub org_id: String,
     pub org_name: String,
-    pub location: String,
-    pub environment: String,
+    pub location: zoho::DataCenter,
+    pub environment: zoho::Environment,
 }
 
 impl From<&UserRecord> for UserView {
@@ -266,19 +268,9 @@ impl From<&UserRecord> for UserView {
             user_id: r.user_id.clone(),
             org_id: r.org_id.clone(),
             org_name: r.org_name.clone(),
-            location: r.location.clone(),
-            environment: r.environment.clone(),
+            location: r.location,
+            environment: r.environment,
         }
-    }
-}
-
-impl UserView {
-    pub fn data_center(&self) -> Option<zoho::DataCenter> {
-        zoho::DataCenter::from_location(&self.location)
-    }
-
-    pub fn env(&self) -> Option<zoho::Environment> {
-        self.environment.parse().ok()
     }
 }
 
@@ -297,8 +289,11 @@ pub enum GrantAnswer {
 /// Why the object could not answer with a session or a token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GrantFailure {
-    /// No such session (never, signed out, or too old).
+    /// No such session (never, signed out, or signed out everywhere).
     Unauthenticated,
+    /// The session is past its time, or its grant can no longer be opened here (sealed with a
+    /// retired key): sign in again.
+    Expired,
     /// The grant was revoked or expired at Zoho: sign in again.
     Revoked,
     /// Zoho's token budget is spent, or Zoho throttles: not before `retry_after_secs`.
@@ -330,7 +325,8 @@ mod tests {
         assert_eq!(g.session_status("b", 2_000, DAY), SessionStatus::Unknown);
         assert_eq!(
             g.session_status("a", 1_000 + DAY, DAY),
-            SessionStatus::Unknown
+            SessionStatus::TooOld,
+            "a session past its time is told apart from one never seen"
         );
         for i in 0..MAX_SESSIONS_PER_USER {
             g.sign_in(format!("s{i}"), 3_000 + i as u64, DAY, 0);

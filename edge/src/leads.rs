@@ -7,12 +7,45 @@ use zcrm_api::students::{
     FieldLimits, MAX_PER_PAGE, Student, StudentField, StudentInput, StudentsMeta, StudentsPage,
 };
 use zoho::criteria::Criteria;
-use zoho::crm::{ApiError as ZohoError, ErrorCode, ListResponse, Record};
+use zoho::crm::{ErrorCode, ListResponse, Record, Status as ZohoStatus};
 use zoho::fields::FieldsResponse;
 
 pub const MODULE: &str = "Leads";
-/// The Lead fields a student is made of, for `fields=` (mandatory on lists).
-pub const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
+
+/// The one table of which Lead field holds which student field; it makes [`lead_field`],
+/// [`student_field`] and [`LEAD_FIELDS`].
+macro_rules! lead_fields {
+    ($first:ident => $first_name:literal $(, $field:ident => $name:literal)* $(,)?) => {
+        /// The Lead field that holds `field`.
+        pub fn lead_field(field: StudentField) -> &'static str {
+            match field {
+                StudentField::$first => $first_name,
+                $(StudentField::$field => $name,)*
+            }
+        }
+
+        /// The student field a Lead field holds, if any.
+        pub fn student_field(api_name: &str) -> Option<StudentField> {
+            match api_name {
+                $first_name => Some(StudentField::$first),
+                $($name => Some(StudentField::$field),)*
+                _ => None,
+            }
+        }
+
+        /// The Lead fields a student is made of, for `fields=` (mandatory on lists).
+        pub const LEAD_FIELDS: &str = concat!($first_name $(, ",", $name)*);
+    };
+}
+
+lead_fields! {
+    FirstName => "First_Name",
+    LastName => "Last_Name",
+    College => "Company",
+    Course => "Course",
+    Email => "Email",
+    Phone => "Phone",
+}
 /// Zoho pages through at most this many records by page number.
 pub const MAX_PAGED_RECORDS: u32 = 2000;
 
@@ -48,7 +81,7 @@ pub fn student_from_record(record: &Record) -> Option<Student> {
     }
     let mut fields = StudentInput::default();
     for field in StudentField::ALL {
-        *fields.get_mut(field) = match record.get(field.zoho_api_name()) {
+        *fields.get_mut(field) = match record.get(lead_field(field)) {
             Some(Value::String(s)) => s.clone(),
             _ => String::new(),
         };
@@ -68,7 +101,7 @@ pub fn record_from_input(input: &StudentInput) -> Map<String, Value> {
             } else {
                 json!(value)
             };
-            (field.zoho_api_name().to_owned(), value)
+            (lead_field(field).to_owned(), value)
         })
         .collect()
 }
@@ -120,22 +153,9 @@ pub enum WriteOutcome {
     },
 }
 
-/// Reads `data[0]` of a write answer (201, 200, 207 or 400 alike).
-pub fn write_outcome(body: &Value) -> WriteOutcome {
-    let Some(result) = body
-        .get("data")
-        .and_then(Value::as_array)
-        .and_then(|d| d.first())
-        .and_then(|r| serde_json::from_value::<ZohoError>(r.clone()).ok())
-    else {
-        // A whole-request error body has the same shape at the top level.
-        return match serde_json::from_value::<ZohoError>(body.clone()) {
-            Ok(e) => outcome_of_error(&e),
-            Err(_) => WriteOutcome::Other {
-                code: "MALFORMED".into(),
-            },
-        };
-    };
+/// What one status object of a write's answer (a record's result, or the whole request's error)
+/// means for the student.
+pub fn write_outcome(result: &ZohoStatus) -> WriteOutcome {
     if result.status == "success" {
         return match result.details.get("id").and_then(Value::as_str) {
             Some(id) if zoho::fields::is_record_id(id) => WriteOutcome::Done { id: id.to_owned() },
@@ -144,15 +164,15 @@ pub fn write_outcome(body: &Value) -> WriteOutcome {
             },
         };
     }
-    outcome_of_error(&result)
+    outcome_of_error(result)
 }
 
-fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
+fn outcome_of_error(e: &ZohoStatus) -> WriteOutcome {
     let field = e
         .details
         .get("api_name")
         .and_then(Value::as_str)
-        .and_then(StudentField::from_zoho_api_name);
+        .and_then(student_field);
     match (e.error_code(), field) {
         (Some(ErrorCode::DuplicateData), _) => WriteOutcome::Duplicate,
         (Some(ErrorCode::InvalidData | ErrorCode::MandatoryNotFound), Some(field)) => {
@@ -173,7 +193,7 @@ fn outcome_of_error(e: &ZohoError) -> WriteOutcome {
 }
 
 /// A sentence for people from Zoho's per-field error.
-fn field_message(field: StudentField, e: &ZohoError) -> String {
+fn field_message(field: StudentField, e: &ZohoStatus) -> String {
     let label = field.label();
     if e.error_code() == Some(ErrorCode::MandatoryNotFound) {
         return format!("{label} is required.");
@@ -187,12 +207,17 @@ fn field_message(field: StudentField, e: &ZohoError) -> String {
     format!("Zoho did not accept this {}.", label.to_lowercase())
 }
 
-/// The course choices and the lengths, from `settings/fields?module=Leads`.
+/// Where the Leads' field metadata is read (<https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html>).
+pub fn meta_path() -> String {
+    format!("/settings/fields?module={MODULE}")
+}
+
+/// The course choices and the lengths, from [`meta_path`]'s answer.
 pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
     let mut limits = FieldLimits::default();
     let mut courses = Vec::new();
     for f in &fields.fields {
-        let Some(field) = StudentField::from_zoho_api_name(&f.api_name) else {
+        let Some(field) = student_field(&f.api_name) else {
             continue;
         };
         if field == StudentField::Course {
@@ -203,15 +228,7 @@ pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
                 .filter(|v| !v.is_empty() && v != "-None-")
                 .collect();
         } else if f.length > 0 {
-            let slot = match field {
-                StudentField::FirstName => &mut limits.first_name,
-                StudentField::LastName => &mut limits.last_name,
-                StudentField::College => &mut limits.college,
-                StudentField::Email => &mut limits.email,
-                StudentField::Phone => &mut limits.phone,
-                StudentField::Course => unreachable!("handled above"),
-            };
-            *slot = f.length;
+            limits.set(field, f.length);
         }
     }
     StudentsMeta { courses, limits }
@@ -220,6 +237,16 @@ pub fn meta_from_fields(fields: &FieldsResponse) -> StudentsMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_student_field_has_one_lead_field() {
+        let names: Vec<&str> = StudentField::ALL.into_iter().map(lead_field).collect();
+        assert_eq!(LEAD_FIELDS, names.join(","));
+        for field in StudentField::ALL {
+            assert_eq!(student_field(lead_field(field)), Some(field));
+        }
+        assert_eq!(student_field("Owner"), None);
+    }
 
     #[test]
     fn an_unknown_create_is_found_by_its_exact_fields_only() {
@@ -289,15 +316,29 @@ mod tests {
         assert_eq!(body["trigger"], json!([]));
     }
 
+    /// The first status object of a write's answer, as the Worker reads it.
+    fn write_outcome_of(body: &Value) -> WriteOutcome {
+        match zoho::crm::read_write(201, &body.to_string()) {
+            zoho::crm::WriteAnswer::Records(records) => write_outcome(&records[0]),
+            zoho::crm::WriteAnswer::Whole(_, e) => write_outcome(&e),
+            _ => WriteOutcome::Other {
+                code: "MALFORMED".into(),
+            },
+        }
+    }
+
     #[test]
     fn write_outcomes() {
         let ok = json!({"data": [{"code": "SUCCESS", "details": {"id": "123"}, "message": "record added", "status": "success"}]});
-        assert_eq!(write_outcome(&ok), WriteOutcome::Done { id: "123".into() });
+        assert_eq!(
+            write_outcome_of(&ok),
+            WriteOutcome::Done { id: "123".into() }
+        );
         let dup = json!({"data": [{"code": "DUPLICATE_DATA", "details": {"api_name": "Email", "json_path": "$.data[0].Email"}, "message": "duplicate data", "status": "error"}]});
-        assert_eq!(write_outcome(&dup), WriteOutcome::Duplicate);
+        assert_eq!(write_outcome_of(&dup), WriteOutcome::Duplicate);
         let long = json!({"data": [{"code": "INVALID_DATA", "details": {"api_name": "Company", "maximum_length": 200}, "message": "invalid data", "status": "error"}]});
         assert_eq!(
-            write_outcome(&long),
+            write_outcome_of(&long),
             WriteOutcome::Field {
                 field: StudentField::College,
                 message: "College can be at most 200 characters.".into()
@@ -305,24 +346,24 @@ mod tests {
         );
         let missing = json!({"data": [{"code": "MANDATORY_NOT_FOUND", "details": {"api_name": "Last_Name"}, "message": "required field not found", "status": "error"}]});
         assert_eq!(
-            write_outcome(&missing),
+            write_outcome_of(&missing),
             WriteOutcome::Field {
                 field: StudentField::LastName,
                 message: "Last name is required.".into()
             }
         );
         let gone = json!({"data": [{"code": "INVALID_DATA", "details": {"id": "9"}, "message": "the related id given seems to be invalid", "status": "error"}]});
-        assert_eq!(write_outcome(&gone), WriteOutcome::NotFound);
+        assert_eq!(write_outcome_of(&gone), WriteOutcome::NotFound);
         let whole =
             json!({"code": "INVALID_MODULE", "details": {}, "message": "x", "status": "error"});
         assert_eq!(
-            write_outcome(&whole),
+            write_outcome_of(&whole),
             WriteOutcome::Other {
                 code: "INVALID_MODULE".into()
             }
         );
         assert_eq!(
-            write_outcome(&json!("nonsense")),
+            write_outcome_of(&json!("nonsense")),
             WriteOutcome::Other {
                 code: "MALFORMED".into()
             }

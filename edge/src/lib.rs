@@ -1,10 +1,14 @@
-//! The Worker: the portal's backend-for-frontend.
+//! The Worker: the portal's backend-for-frontend, in two halves.
 //!
-//! Pure logic lives in plain modules that build natively and have unit tests: [`config`] (the
-//! Worker's settings, validated once), [`seal`] (AES-GCM for tokens and the login cookie),
-//! [`cookies`] and [`session`]. The Worker glue (wasm32 only) wires them to requests, Workers KV
-//! and `fetch`: `entry` is the thin entry point, `routes` dispatches, `auth` signs users in and
-//! out, `store` keeps sessions and tokens in KV, `upstream` talks to Zoho with timeouts.
+//! The pure half, the modules here, builds natively and is unit- and property-tested: what to
+//! ask Zoho and how to read its answers ([`leads`], [`listing`], [`bulk`]), the grants' state
+//! ([`grant`]), sign-in's checks ([`signin`]), user records and their keys ([`records`]),
+//! sessions and cookies ([`session`],
+//! [`cookies`]), sealing ([`seal`]), configuration ([`config`]), retries ([`retry`]) and the
+//! log line ([`logline`]).
+//! The glue half, `glue/` (wasm32 only), wires them to requests, Workers KV, Durable Objects
+//! and `fetch`; a glue module is named after the pure module it serves (`glue/leads.rs`
+//! handles the students routes with [`leads`]).
 
 pub mod bulk;
 pub mod config;
@@ -12,38 +16,13 @@ pub mod cookies;
 pub mod grant;
 pub mod leads;
 pub mod listing;
+pub mod logline;
 pub mod records;
 pub mod retry;
 pub mod seal;
 pub mod session;
+pub mod signin;
 
+// The Worker glue: everything that needs workers-rs and Wasm, in one place.
 #[cfg(target_arch = "wasm32")]
-mod auth;
-#[cfg(target_arch = "wasm32")]
-mod bulk_import;
-#[cfg(target_arch = "wasm32")]
-mod crm;
-#[cfg(target_arch = "wasm32")]
-mod entry;
-#[cfg(target_arch = "wasm32")]
-mod grant_object;
-#[cfg(target_arch = "wasm32")]
-mod limits;
-#[cfg(target_arch = "wasm32")]
-mod log;
-#[cfg(target_arch = "wasm32")]
-mod login_object;
-#[cfg(target_arch = "wasm32")]
-mod proxy;
-#[cfg(target_arch = "wasm32")]
-mod reply;
-#[cfg(target_arch = "wasm32")]
-mod roster;
-#[cfg(target_arch = "wasm32")]
-mod routes;
-#[cfg(target_arch = "wasm32")]
-mod store;
-#[cfg(target_arch = "wasm32")]
-mod students;
-#[cfg(target_arch = "wasm32")]
-mod upstream;
+mod glue;

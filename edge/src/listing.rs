@@ -11,7 +11,7 @@ use zcrm_api::students::{
 use zoho::criteria::Criteria;
 use zoho::crm::{Info, Record};
 
-use crate::leads::{LEAD_FIELDS, MAX_PAGED_RECORDS, MODULE, student_from_record};
+use crate::leads::{LEAD_FIELDS, MAX_PAGED_RECORDS, MODULE, lead_field, student_from_record};
 
 /// `GET /api/students` parameters, validated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -101,7 +101,7 @@ impl ListQuery {
         let course = self
             .course
             .as_deref()
-            .map(|c| Criteria::equals(StudentField::Course.zoho_api_name(), c));
+            .map(|c| Criteria::equals(lead_field(StudentField::Course), c));
         match (self.search.as_deref().map(search_criteria), course) {
             (Some(search), Some(course)) => Some(course.and(search)),
             (search, course) => search.or(course),
@@ -326,10 +326,10 @@ impl AllPages {
 /// The Lead field a sort key sorts by (`name` by the last name, as Zoho's lists show it).
 pub fn sort_field(key: SortKey) -> &'static str {
     match key {
-        SortKey::Name => StudentField::LastName.zoho_api_name(),
-        SortKey::College => StudentField::College.zoho_api_name(),
-        SortKey::Course => StudentField::Course.zoho_api_name(),
-        SortKey::Email => StudentField::Email.zoho_api_name(),
+        SortKey::Name => lead_field(StudentField::LastName),
+        SortKey::College => lead_field(StudentField::College),
+        SortKey::Course => lead_field(StudentField::Course),
+        SortKey::Email => lead_field(StudentField::Email),
         SortKey::Created => "Created_Time",
         SortKey::Modified => "Modified_Time",
     }

@@ -1,5 +1,6 @@
-//! The user record the Worker keeps in KV, and its key. Keys hold no secret: users are keyed by
-//! data centre, environment, org id and user id. Tokens are sealed ([`crate::seal`]) with the
+//! The user record the Worker keeps in KV, and every KV key the Worker uses (users, field
+//! metadata, idempotency marks): built here and nowhere else. Keys hold no secret: users are
+//! keyed by data centre, environment, org id and user id. Tokens are sealed ([`crate::seal`]) with the
 //! user's key as part of their purpose. Only the grant's Durable Object writes a user record
 //! (see [`crate::grant`]); sessions are kept by that object, not in KV.
 
@@ -12,7 +13,7 @@ use crate::seal::Keyring;
 /// `user:<dc>:<env>:<org id>:<user id>` → who the user is and their tokens (sealed).
 /// One per user: a second sign-in updates it in place (no duplicates).
 /// The key is also the name of the grant's Durable Object.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
     pub key: String,
     pub email: String,
@@ -21,9 +22,10 @@ pub struct UserRecord {
     pub org_id: String,
     pub org_name: String,
     pub zgid: String,
-    /// Zoho's `location`. The API domain and accounts server always come from the table.
-    pub location: String,
-    pub environment: String,
+    /// Zoho's `location`, stored by name. The API domain and accounts server always come from
+    /// the table.
+    pub location: DataCenter,
+    pub environment: Environment,
     /// Sealed with purpose [`refresh_purpose`].
     pub refresh_token: String,
     /// Sealed with purpose [`access_purpose`].
@@ -37,14 +39,6 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
-    pub fn data_center(&self) -> Option<DataCenter> {
-        DataCenter::from_location(&self.location)
-    }
-
-    pub fn env(&self) -> Option<Environment> {
-        self.environment.parse().ok()
-    }
-
     /// Seals `refresh` and `access` into the record, bound to this user's key.
     pub fn seal_tokens(
         &mut self,
@@ -76,6 +70,20 @@ impl UserRecord {
 pub fn user_key(dc: DataCenter, env: Environment, org_id: &str, user_id: &str) -> Option<String> {
     let is_id = |s: &str| !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit());
     (is_id(org_id) && is_id(user_id)).then(|| format!("user:{dc}:{env}:{org_id}:{user_id}"))
+}
+
+/// `meta:<dc>:<env>:<org id>` → an org's field metadata, cached.
+pub fn meta_key(dc: DataCenter, env: Environment, org_id: &str) -> String {
+    format!("meta:{dc}:{env}:{org_id}")
+}
+
+/// `idem:<user key>:<SHA-256 of the client's Idempotency-Key, hex>` → what a create with that
+/// key came to. The client's key is hashed: it is the client's text, of any shape.
+pub fn idempotency_key(user_key: &str, client_key: &str) -> String {
+    format!(
+        "idem:{user_key}:{}",
+        crate::session::hex(&zoho::pkce::sha256(client_key.as_bytes()))
+    )
 }
 
 /// Opens an access token sealed for `user_key` (as the grant's object hands it out).
@@ -128,8 +136,8 @@ mod tests {
             org_id: String::new(),
             org_name: String::new(),
             zgid: String::new(),
-            location: "us".into(),
-            environment: "production".into(),
+            location: DataCenter::Us,
+            environment: Environment::Production,
             refresh_token: String::new(),
             access_token: String::new(),
             access_expires_at: 0,
@@ -162,9 +170,27 @@ mod tests {
     }
 
     #[test]
-    fn records_know_their_place() {
+    fn kv_keys() {
+        assert_eq!(
+            meta_key(DataCenter::Eu, Environment::Sandbox, "7"),
+            "meta:eu:sandbox:7"
+        );
+        let idem = idempotency_key("user:us:production:1:2", "k:y");
+        assert!(idem.starts_with("idem:user:us:production:1:2:"));
+        assert_eq!(idem.len(), "idem:user:us:production:1:2:".len() + 64);
+    }
+
+    #[test]
+    fn records_keep_their_place_by_name() {
         let r = record("");
-        assert_eq!(r.data_center(), Some(DataCenter::Us));
-        assert_eq!(r.env(), Some(Environment::Production));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            (json["location"].as_str(), json["environment"].as_str()),
+            (Some("us"), Some("production"))
+        );
+        assert_eq!(serde_json::from_value::<UserRecord>(json).unwrap(), r);
+        let mut bad = serde_json::to_value(&r).unwrap();
+        bad["location"] = "mars".into();
+        assert!(serde_json::from_value::<UserRecord>(bad).is_err());
     }
 }

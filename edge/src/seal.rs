@@ -4,6 +4,10 @@
 //! names what the value is for (`"login"`, `"refresh:<user key>"`), so a sealed value cannot be
 //! moved to another purpose or another user's record. The first key of the ring seals; every key
 //! opens, so a new key can be put first and the old one removed once nothing uses it.
+//!
+//! The Worker never seals with the configured keys themselves: each use (the login cookie, the
+//! tokens at rest) gets its own ring derived from them with HKDF-SHA256 ([`Keyring::derive`],
+//! RFC 5869), so that a value of one use cannot be opened with another use's keys.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -15,12 +19,14 @@ const NONCE_LEN: usize = 12;
 pub struct Keyring {
     /// `(id, cipher)`, the sealing key first.
     keys: Vec<(String, Aes256Gcm)>,
+    /// `(id, key)` of the keys this ring was parsed or derived as, to derive more from.
+    material: Vec<(String, [u8; 32])>,
 }
 
 impl Keyring {
     /// Parses `id:base64key[,id:base64key...]`; each key is 32 bytes.
     pub fn parse(spec: &str) -> Result<Keyring, &'static str> {
-        let mut keys = Vec::new();
+        let mut material: Vec<(String, [u8; 32])> = Vec::new();
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (id, key) = entry
                 .split_once(':')
@@ -28,23 +34,54 @@ impl Keyring {
             if id.is_empty() || id.len() > 16 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err("key ids must be 1 to 16 letters or digits");
             }
-            if keys.iter().any(|(k, _)| k == id) {
+            if material.iter().any(|(k, _)| k == id) {
                 return Err("has a key id twice");
             }
             let bytes = STANDARD
                 .decode(key.trim())
                 .map_err(|_| "has a key that is not base64")?;
-            if bytes.len() != 32 {
-                return Err("has a key that is not 32 bytes");
-            }
-            let cipher =
-                Aes256Gcm::new_from_slice(&bytes).map_err(|_| "has a key that is not 32 bytes")?;
-            keys.push((id.to_owned(), cipher));
+            let bytes: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| "has a key that is not 32 bytes")?;
+            material.push((id.to_owned(), bytes));
         }
-        if keys.is_empty() {
+        if material.is_empty() {
             return Err("has no key");
         }
-        Ok(Keyring { keys })
+        Ok(Keyring::of(material))
+    }
+
+    fn of(material: Vec<(String, [u8; 32])>) -> Keyring {
+        let keys = material
+            .iter()
+            .map(|(id, key)| (id.clone(), Aes256Gcm::new(&(*key).into())))
+            .collect();
+        Keyring { keys, material }
+    }
+
+    /// The ring for one use (`label`, such as `"login"`): each key replaced by
+    /// HKDF-SHA256(key, info = `zcrm-edge <label>`), with the same ids, in the same order.
+    pub fn derive(&self, label: &str) -> Keyring {
+        let info = format!("zcrm-edge {label}");
+        Keyring::of(
+            self.material
+                .iter()
+                .map(|(id, key)| {
+                    let mut out = [0u8; 32];
+                    hkdf::Hkdf::<sha2::Sha256>::new(None, key)
+                        .expand(info.as_bytes(), &mut out)
+                        .expect("32 bytes is a valid HKDF-SHA256 length");
+                    (id.clone(), out)
+                })
+                .collect(),
+        )
+    }
+
+    /// This ring, also opening (never sealing) what `older` sealed: values sealed before a
+    /// change of keys stay readable until they are sealed again.
+    pub fn also_opening(mut self, older: &Keyring) -> Keyring {
+        self.keys.extend(older.keys.iter().cloned());
+        self
     }
 
     /// Seals `plaintext` for `purpose` with the current key and a fresh random nonce.
@@ -87,16 +124,21 @@ impl Keyring {
         }
         let (id, rest) = rest.split_at(id_len);
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let (_, cipher) = self.keys.iter().find(|(k, _)| k.as_bytes() == id)?;
-        cipher
-            .decrypt(
-                &Nonce::try_from(nonce).ok()?,
-                Payload {
-                    msg: ciphertext,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .ok()
+        let nonce = Nonce::try_from(nonce).ok()?;
+        self.keys
+            .iter()
+            .filter(|(k, _)| k.as_bytes() == id)
+            .find_map(|(_, cipher)| {
+                cipher
+                    .decrypt(
+                        &nonce,
+                        Payload {
+                            msg: ciphertext,
+                            aad: purpose.as_bytes(),
+                        },
+                    )
+                    .ok()
+            })
     }
 }
 
@@ -148,6 +190,41 @@ mod tests {
         assert_eq!(old.open("login", &sealed_new), None, "sealed with v2 now");
         let retired = Keyring::parse(K2).unwrap();
         assert_eq!(retired.open("login", &sealed_old), None);
+    }
+
+    #[test]
+    fn derived_rings_are_separate_and_rotate_together() {
+        let ring = Keyring::parse(&format!("{K2},{K1}")).unwrap();
+        let login = ring.derive("login");
+        let tokens = ring.derive("tokens");
+        let sealed = login.seal("refresh:u1", b"1000.secret");
+        assert_eq!(login.open("refresh:u1", &sealed).unwrap(), b"1000.secret");
+        // Same key ids, same purpose: another use's ring, or the configured keys, do not open it.
+        assert_eq!(tokens.open("refresh:u1", &sealed), None);
+        assert_eq!(ring.open("refresh:u1", &sealed), None);
+        assert_eq!(
+            login.seal("x", b"y")[..4],
+            ring.seal("x", b"y")[..4],
+            "same key id"
+        );
+        // Derivation is stable (a restart opens what was sealed) and follows the configured key.
+        let again = Keyring::parse(&format!("{K2},{K1}"))
+            .unwrap()
+            .derive("login");
+        assert_eq!(again.open("refresh:u1", &sealed).unwrap(), b"1000.secret");
+        let retired = Keyring::parse(K1).unwrap().derive("login");
+        assert_eq!(retired.open("refresh:u1", &sealed), None, "sealed with v2");
+        // Values sealed with the configured keys before derivation stay readable where asked.
+        let legacy = ring.seal("refresh:u1", b"old");
+        let bridged = ring.derive("tokens").also_opening(&ring);
+        assert_eq!(bridged.open("refresh:u1", &legacy).unwrap(), b"old");
+        let resealed = bridged.seal("refresh:u1", b"old");
+        assert_eq!(
+            ring.open("refresh:u1", &resealed),
+            None,
+            "sealed with the derived key"
+        );
+        assert_eq!(tokens.open("refresh:u1", &resealed).unwrap(), b"old");
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// What the login cookie carries between `/auth/start` and `/auth/callback`, sealed.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Login {
     pub state: String,
     pub verifier: String,

@@ -196,7 +196,7 @@ impl Resp {
         }
     }
 
-    pub fn api_error(e: &zoho::crm::ApiError) -> Resp {
+    pub fn api_error(e: &zoho::crm::Status) -> Resp {
         Resp::json(e.http_status(), &e.to_json())
     }
 }

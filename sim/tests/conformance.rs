@@ -624,8 +624,7 @@ fn parse_with_the_workers_types(r: &Recorder) {
                 (_, "get") if a.path == LIST.2 || a.file == SEARCH.0 => {
                     serde_json::from_value::<zoho::crm::ListResponse>(v).map(drop)
                 }
-                _ => serde_json::from_value::<Vec<zoho::crm::ActionResult>>(v["data"].clone())
-                    .map(drop),
+                _ => serde_json::from_value::<Vec<zoho::crm::Status>>(v["data"].clone()).map(drop),
             },
         };
         parsed.unwrap_or_else(|e| panic!("{what}: the zoho crate cannot read it: {e}"));

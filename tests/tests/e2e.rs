@@ -91,10 +91,12 @@ fn the_redirect_page_writes_exactly_the_contract_keys() {
         keys::LOCATION,
         keys::ACCOUNTS_SERVER,
         keys::ERROR,
+        keys::ATTEMPT,
+        keys::SIGN_IN_ATTEMPT,
     ];
     expected.sort_unstable();
     assert_eq!(found, expected);
-    // No inline script (a CSP without 'unsafe-inline' is coming) and the path of the contract.
+    // No inline script (the app's CSP has no 'unsafe-inline': `dist/_headers`) and the path of the contract.
     assert_eq!(zcrm_api::REDIRECT_PAGE_PATH, "/redirect.html");
     assert!(html.contains(r#"<script src="/redirect.js""#));
     assert_eq!(
@@ -164,16 +166,18 @@ async fn closing_the_popup_before_finishing_says_so() {
 #[ignore = "needs the running stack: cargo xtask test"]
 async fn a_denial_handed_over_by_the_full_page_redirect_is_explained() {
     let stack = Stack::from_env();
-    let b = Browser::start().await;
-    // Zoho's redirect after Reject, with no popup: the redirect page writes the keys and goes
-    // back to the app, which finishes (here: explains) the sign-in on load.
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    // A full-page sign-in (no popup) that the person rejects at Zoho: the redirect page writes
+    // the keys and goes back to the app, which finishes (here: explains) the sign-in on load.
     b.client
-        .goto(&format!(
-            "{}/redirect.html?error=access_denied&state=abc",
-            stack.app
-        ))
+        .execute("window.open = () => null", vec![])
         .await
         .unwrap();
+    click(&b, "[data-testid=sign-in]").await;
+    click(&b, "[data-testid=full-page-sign-in]").await;
+    wait_for(&b, "#sim_user").await;
+    click(&b, "#deny").await;
     wait_text(&b, "[data-testid=notice]", "You declined access in Zoho").await;
     assert_eq!(b.client.current_url().await.unwrap().path(), "/");
     assert!(
@@ -555,7 +559,12 @@ async fn a_session_that_ends_mid_work_keeps_what_was_typed_for_after_sign_in() {
     // The session ends meanwhile (its cookie is gone, as after expiry).
     b.client.delete_all_cookies().await.unwrap();
     click(&b, "[data-testid=save-student]").await;
-    wait_text(&b, "[data-testid=notice]", "Sign in again to carry on").await;
+    wait_text(
+        &b,
+        "[data-testid=signed-out-reason]",
+        "Sign in again to carry on",
+    )
+    .await;
     wait_text(&b, "[data-testid=notice]", "What you typed").await;
     // Sign in again: the form comes back as it was, and saves.
     sign_in(&b, US_COORDINATOR, "Carlos Rivera").await;

@@ -42,10 +42,22 @@ pub fn only(ports: Ports, suite: &str, filters: &[String]) -> Result<(), String>
     }
     let tools = Tools::ensure()?;
     let stack = Stack::empty(target_dir().join("xtask/logs"))?;
-    let mut args = vec!["--test", suite, "--", "--ignored"];
+    let mut args = vec!["--test", suite, "--"];
+    args.extend(STACK_TESTS);
     args.extend(filters.iter().map(String::as_str));
     cmd::run(&mut stack_tests(&tools, ports, &stack, &args))
 }
+
+/// The test binary's arguments that pick the stack's tests: the ignored ones (they need the
+/// running stack), but not the camera (`cargo xtask screenshots`) or the scan that runs after
+/// everything else.
+const STACK_TESTS: [&str; 5] = [
+    "--ignored",
+    "--skip",
+    "after_all_",
+    "--skip",
+    "screenshots_",
+];
 
 /// `cargo xtask test`: every tier, cheapest first.
 pub fn test(ports: Ports) -> Result<(), String> {
@@ -95,14 +107,10 @@ pub fn test(ports: Ports) -> Result<(), String> {
         &stack,
         &[
             // Every failing suite is reported, not only the first.
-            "--no-fail-fast",
-            "--",
-            "--ignored",
-            "--skip",
-            "after_all_",
-            "--skip",
-            "screenshots_",
-        ],
+            &["--no-fail-fast", "--"][..],
+            &STACK_TESTS,
+        ]
+        .concat(),
     );
     // Then what must run after everything else: the scan of what the Workers wrote.
     let mut after_all = crate::cmd::cargo();
@@ -252,6 +260,8 @@ fn stack_tests(tools: &Tools, ports: Ports, stack: &Stack, args: &[&str]) -> Com
             "ZCRM_ISOLATE_TOKEN_WINDOW_SECS",
             ISOLATES_TOKEN_WINDOW_SECS.to_string(),
         )
+        // The development key ring the Workers seal with (hardening checks what it derives).
+        .env("ZCRM_TOKEN_KEYS", crate::stack::DEV_TOKEN_KEY)
         // A failing stack test's message matters, not the test harness's stack frames.
         .env("RUST_BACKTRACE", "0")
         .env("ZCRM_LOG_DIR", &stack.log_dir)

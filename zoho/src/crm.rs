@@ -43,137 +43,82 @@ pub fn token_from_authorization(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case(AUTH_SCHEME) && !token.is_empty()).then_some(token)
 }
 
-/// An error code Zoho sends, for a whole request or for one record of a write, and its usual
-/// HTTP status and message (Zoho CRM API v8 "Status codes" and each API's error table; the codes
-/// of `v8.0/record.json`'s `API_Exception` in GitHub zoho/crm-oas).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorCode {
-    InvalidToken,
-    AuthenticationFailure,
-    OauthScopeMismatch,
-    NoPermission,
-    InvalidUrlPattern,
-    InvalidModule,
-    RequiredParamMissing,
-    InvalidData,
-    InvalidRequest,
-    InvalidQuery,
-    LimitExceeded,
-    DiscretePaginationLimitExceeded,
-    TooManyRequests,
-    InternalError,
-    InvalidRequestMethod,
-    MandatoryNotFound,
+/// Defines [`ErrorCode`] from one table: each code's variant, Zoho's name for it, the HTTP status
+/// Zoho uses with it and its usual message.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $status:literal, $message:literal;)*) => {
+        /// An error code Zoho sends, for a whole request or for one record of a write, and its
+        /// usual HTTP status and message (Zoho CRM API v8 "Status codes" and each API's error
+        /// table; the codes of `v8.0/record.json`'s `API_Exception` in GitHub zoho/crm-oas).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, once.
+            pub const ALL: [ErrorCode; [$(ErrorCode::$variant),*].len()] = [$(ErrorCode::$variant),*];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+
+            pub const fn http_status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+
+            pub const fn message(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $message,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidToken = "INVALID_TOKEN", 401, "invalid oauth token";
+    AuthenticationFailure = "AUTHENTICATION_FAILURE", 401, "Authentication failed";
+    OauthScopeMismatch = "OAUTH_SCOPE_MISMATCH", 401, "invalid oauth scope to access this URL";
+    NoPermission = "NO_PERMISSION", 403, "permission denied";
+    InvalidUrlPattern = "INVALID_URL_PATTERN", 404,
+        "Please check if the URL trying to access is a correct one";
+    InvalidModule = "INVALID_MODULE", 400, "the module name given seems to be invalid";
+    RequiredParamMissing = "REQUIRED_PARAM_MISSING", 400, "One of the expected parameter is missing";
+    InvalidData = "INVALID_DATA", 400, "invalid data";
+    InvalidRequest = "INVALID_REQUEST", 400, "invalid request";
+    InvalidQuery = "INVALID_QUERY", 400, "invalid query formed";
+    LimitExceeded = "LIMIT_EXCEEDED", 400, "the limit has been exceeded";
+    DiscretePaginationLimitExceeded = "DISCRETE_PAGINATION_LIMIT_EXCEEDED", 400,
+        "you cannot fetch more than 2000 records using page; use page_token instead";
+    TooManyRequests = "TOO_MANY_REQUESTS", 429, "too many requests";
+    InternalError = "INTERNAL_ERROR", 500, "Internal Server Error";
+    InvalidRequestMethod = "INVALID_REQUEST_METHOD", 405,
+        "The http request method type is not a valid one";
+    MandatoryNotFound = "MANDATORY_NOT_FOUND", 400, "required field not found";
     /// A record's unique field (a Lead's `Email`) is taken: `details.duplicate_record`.
-    DuplicateData,
+    DuplicateData = "DUPLICATE_DATA", 400, "duplicate data";
     /// Search without any of `criteria`, `email`, `phone`, `word`: `details.param_names`
     /// (`v8.0/module_search.json`, `Mandatory_Param_Missing`).
-    ExpectedParamMissing,
-    NotFound,
+    ExpectedParamMissing = "EXPECTED_PARAM_MISSING", 400, "One of the expected parameter is missing";
+    NotFound = "NOT_FOUND", 404, "the requested resource was not found";
 }
 
 impl ErrorCode {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidToken => "INVALID_TOKEN",
-            ErrorCode::AuthenticationFailure => "AUTHENTICATION_FAILURE",
-            ErrorCode::OauthScopeMismatch => "OAUTH_SCOPE_MISMATCH",
-            ErrorCode::NoPermission => "NO_PERMISSION",
-            ErrorCode::InvalidUrlPattern => "INVALID_URL_PATTERN",
-            ErrorCode::InvalidModule => "INVALID_MODULE",
-            ErrorCode::RequiredParamMissing => "REQUIRED_PARAM_MISSING",
-            ErrorCode::InvalidData => "INVALID_DATA",
-            ErrorCode::InvalidRequest => "INVALID_REQUEST",
-            ErrorCode::InvalidQuery => "INVALID_QUERY",
-            ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
-            ErrorCode::DiscretePaginationLimitExceeded => "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-            ErrorCode::TooManyRequests => "TOO_MANY_REQUESTS",
-            ErrorCode::InternalError => "INTERNAL_ERROR",
-            ErrorCode::InvalidRequestMethod => "INVALID_REQUEST_METHOD",
-            ErrorCode::MandatoryNotFound => "MANDATORY_NOT_FOUND",
-            ErrorCode::DuplicateData => "DUPLICATE_DATA",
-            ErrorCode::ExpectedParamMissing => "EXPECTED_PARAM_MISSING",
-            ErrorCode::NotFound => "NOT_FOUND",
-        }
-    }
-
-    pub const fn http_status(self) -> u16 {
-        match self {
-            ErrorCode::InvalidToken
-            | ErrorCode::AuthenticationFailure
-            | ErrorCode::OauthScopeMismatch => 401,
-            ErrorCode::NoPermission => 403,
-            ErrorCode::InvalidUrlPattern | ErrorCode::NotFound => 404,
-            ErrorCode::InvalidRequestMethod => 405,
-            ErrorCode::TooManyRequests => 429,
-            ErrorCode::InternalError => 500,
-            _ => 400,
-        }
-    }
-
-    pub const fn message(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidToken => "invalid oauth token",
-            ErrorCode::AuthenticationFailure => "Authentication failed",
-            ErrorCode::OauthScopeMismatch => "invalid oauth scope to access this URL",
-            ErrorCode::NoPermission => "permission denied",
-            ErrorCode::InvalidUrlPattern => {
-                "Please check if the URL trying to access is a correct one"
-            }
-            ErrorCode::InvalidModule => "the module name given seems to be invalid",
-            ErrorCode::RequiredParamMissing => "One of the expected parameter is missing",
-            ErrorCode::InvalidData => "invalid data",
-            ErrorCode::InvalidRequest => "invalid request",
-            ErrorCode::InvalidQuery => "invalid query formed",
-            ErrorCode::LimitExceeded => "the limit has been exceeded",
-            ErrorCode::DiscretePaginationLimitExceeded => {
-                "you cannot fetch more than 2000 records using page; use page_token instead"
-            }
-            ErrorCode::TooManyRequests => "too many requests",
-            ErrorCode::InternalError => "Internal Server Error",
-            ErrorCode::InvalidRequestMethod => "The http request method type is not a valid one",
-            ErrorCode::MandatoryNotFound => "required field not found",
-            ErrorCode::DuplicateData => "duplicate data",
-            ErrorCode::ExpectedParamMissing => "One of the expected parameter is missing",
-            ErrorCode::NotFound => "the requested resource was not found",
-        }
-    }
-
-    /// Every code, once.
-    pub const ALL: [ErrorCode; 19] = {
-        use ErrorCode::*;
-        [
-            InvalidToken,
-            AuthenticationFailure,
-            OauthScopeMismatch,
-            NoPermission,
-            InvalidUrlPattern,
-            InvalidModule,
-            RequiredParamMissing,
-            InvalidData,
-            InvalidRequest,
-            InvalidQuery,
-            LimitExceeded,
-            DiscretePaginationLimitExceeded,
-            TooManyRequests,
-            InternalError,
-            InvalidRequestMethod,
-            MandatoryNotFound,
-            DuplicateData,
-            ExpectedParamMissing,
-            NotFound,
-        ]
-    };
-
     pub fn parse(code: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
     }
 }
 
-/// The body of an error for a whole request, and the shape of each per-record result:
-/// `{"code","details","message","status"}`.
+/// Zoho's status object `{"code","details","message","status"}`: the body of an error for a
+/// whole request, and each per-record result (`SUCCESS` or an error) in a write's `data`
+/// (the SDKs' `APIException` and `SuccessResponse` share it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ApiError {
+pub struct Status {
     pub code: String,
     #[serde(default, deserialize_with = "null_as_default")]
     pub details: Map<String, Value>,
@@ -183,10 +128,10 @@ pub struct ApiError {
     pub status: String,
 }
 
-impl ApiError {
+impl Status {
     /// `code` with its usual message and empty details.
-    pub fn new(code: ErrorCode) -> ApiError {
-        ApiError {
+    pub fn new(code: ErrorCode) -> Status {
+        Status {
             code: code.as_str().to_owned(),
             details: Map::new(),
             message: code.message().to_owned(),
@@ -195,24 +140,24 @@ impl ApiError {
     }
 
     /// Adds a detail.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Status {
         self.details.insert(key.to_owned(), value.into());
         self
     }
 
-    pub fn with_message(mut self, message: &str) -> ApiError {
+    pub fn with_message(mut self, message: &str) -> Status {
         self.message = message.to_owned();
         self
     }
 
     /// `REQUIRED_PARAM_MISSING` for `param`.
-    pub fn required_param_missing(param: &str) -> ApiError {
-        ApiError::new(ErrorCode::RequiredParamMissing).with("param_name", param)
+    pub fn required_param_missing(param: &str) -> Status {
+        Status::new(ErrorCode::RequiredParamMissing).with("param_name", param)
     }
 
     /// `EXPECTED_PARAM_MISSING`: none of `params` was given (`details.param_names`).
-    pub fn expected_param_missing(params: &[&str]) -> ApiError {
-        ApiError::new(ErrorCode::ExpectedParamMissing).with("param_names", params.to_vec())
+    pub fn expected_param_missing(params: &[&str]) -> Status {
+        Status::new(ErrorCode::ExpectedParamMissing).with("param_names", params.to_vec())
     }
 
     /// The code, if it is one this crate knows.
@@ -230,16 +175,13 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
+impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)
     }
 }
 
-impl std::error::Error for ApiError {}
-
-/// One element of a create/update/delete answer's `data`.
-pub type ActionResult = ApiError;
+impl std::error::Error for Status {}
 
 /// A user or owner reference: `{"name","id"}` (`email` on owners).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,8 +193,8 @@ pub struct IdName {
 }
 
 /// A successful per-record result: `code: SUCCESS`, `status: success`.
-pub fn action_success(message: &str, details: Map<String, Value>) -> ActionResult {
-    ApiError {
+pub fn action_success(message: &str, details: Map<String, Value>) -> Status {
+    Status {
         code: "SUCCESS".to_owned(),
         details,
         message: message.to_owned(),
@@ -269,7 +211,7 @@ pub const MSG_DELETED: &str = "record deleted";
 
 /// The HTTP status of a write answer: 201 (create) or 200 when every record succeeded, 207 when
 /// some did, 400 when none did.
-pub fn write_status(results: &[ActionResult], all_ok_status: u16) -> u16 {
+pub fn write_status(results: &[Status], all_ok_status: u16) -> u16 {
     let ok = results.iter().filter(|r| r.status == "success").count();
     if ok == results.len() {
         all_ok_status
@@ -311,6 +253,12 @@ pub type Record = Map<String, Value>;
 pub struct ListResponse {
     pub data: Vec<Record>,
     pub info: Info,
+}
+
+/// One record's answer (`GET /{module}/{id}`): `data` without `info`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordResponse {
+    pub data: Vec<Record>,
 }
 
 /// `GET /{module}/actions/count`: `{"count": "N"}`. `v8.0/record.json` ("Record Count") types
@@ -403,14 +351,14 @@ pub struct ModulesResponse {
 }
 
 /// An answer of the CRM API, classified.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum ApiResponse {
     /// 2xx with a JSON body (207 included: look at each `data[]` element).
     Json(u16, Value),
     /// 204, or any 2xx with an empty body: no records.
     NoContent,
     /// An error body `{"code",…}` (any status), or a synthetic one for a body that is not JSON.
-    Error(u16, ApiError),
+    Error(u16, Status),
 }
 
 /// Classifies an answer: 204/empty → no content; a 4xx/5xx, or a 2xx whose body is a bare
@@ -421,7 +369,7 @@ pub fn classify_response(status: u16, body: &str) -> ApiResponse {
         return ApiResponse::NoContent;
     }
     let value: Option<Value> = serde_json::from_str(body).ok();
-    let as_error = |v: &Value| -> Option<ApiError> {
+    let as_error = |v: &Value| -> Option<Status> {
         if v.get("code").is_some() && v.get("status").and_then(Value::as_str) == Some("error") {
             serde_json::from_value(v.clone()).ok()
         } else {
@@ -448,15 +396,94 @@ pub fn classify_response(status: u16, body: &str) -> ApiResponse {
             } else {
                 ApiResponse::Error(
                     status,
-                    ApiError::new(ErrorCode::InternalError).with("body", json!(v)),
+                    Status::new(ErrorCode::InternalError).with("body", json!(v)),
                 )
             }
         }
         None => ApiResponse::Error(
             status,
-            ApiError::new(ErrorCode::InternalError)
+            Status::new(ErrorCode::InternalError)
                 .with("body", body.chars().take(200).collect::<String>()),
         ),
+    }
+}
+
+/// A write's answer (create, update or delete; 200, 201, 202, 207 or 400 alike), parsed once.
+#[derive(Debug, PartialEq)]
+pub enum WriteAnswer {
+    /// `{"data":[…]}`: one status object per record sent, in the order sent.
+    Records(Vec<Status>),
+    /// A bare error status object for the whole request (any HTTP status).
+    Whole(u16, Status),
+    /// 204, or an empty 2xx body.
+    NoContent,
+    /// Not Zoho's shape: what [`classify_response`] makes of it.
+    Other(ApiResponse),
+}
+
+impl WriteAnswer {
+    /// The per-record results, or what the answer is instead (as [`classify_response`] puts it).
+    pub fn into_records(self) -> Result<Vec<Status>, ApiResponse> {
+        match self {
+            WriteAnswer::Records(records) => Ok(records),
+            WriteAnswer::Whole(status, e) => Err(ApiResponse::Error(status, e)),
+            WriteAnswer::NoContent => Err(ApiResponse::NoContent),
+            WriteAnswer::Other(other) => Err(other),
+        }
+    }
+}
+
+/// Reads a write's answer: the body is parsed straight into per-record status objects, or into
+/// one for the whole request; only what is neither is classified.
+pub fn read_write(status: u16, body: &str) -> WriteAnswer {
+    #[derive(Deserialize)]
+    struct Records {
+        data: Vec<Status>,
+    }
+    if status == 204 || ((200..300).contains(&status) && body.trim().is_empty()) {
+        return WriteAnswer::NoContent;
+    }
+    if let Ok(Records { data }) = serde_json::from_str::<Records>(body)
+        && !data.is_empty()
+    {
+        return WriteAnswer::Records(data);
+    }
+    if let Ok(whole) = serde_json::from_str::<Status>(body)
+        && whole.status == "error"
+    {
+        return WriteAnswer::Whole(status, whole);
+    }
+    WriteAnswer::Other(classify_response(status, body))
+}
+
+/// A read's answer in its type.
+#[derive(Debug, PartialEq)]
+pub enum Read<T> {
+    /// A 200 whose body is a `T`.
+    Ok(T),
+    /// 204, or an empty 2xx body: no records.
+    NoContent,
+    /// A 200 whose JSON is neither a `T` nor Zoho's error.
+    Malformed,
+    /// Anything else, as [`classify_response`] reads it: Zoho's error, or a status a read does
+    /// not expect.
+    Refused(ApiResponse),
+}
+
+/// Reads an answer into `T`: a 200 body is parsed straight into its type, once, with no
+/// [`Value`] in between; only what is not a `T` is classified. `T` must have a required key
+/// that Zoho's error body lacks (`data`, `fields`, `count`), so that a 200 carrying an error is
+/// never read as an empty `T`.
+pub fn read<T: serde::de::DeserializeOwned>(status: u16, body: &str) -> Read<T> {
+    if status == 200
+        && let Ok(value) = serde_json::from_str::<T>(body)
+    {
+        return Read::Ok(value);
+    }
+    match classify_response(status, body) {
+        ApiResponse::NoContent => Read::NoContent,
+        ApiResponse::Json(200, _) => Read::Malformed,
+        other => Read::Refused(other),
     }
 }
 
@@ -465,25 +492,73 @@ mod tests {
     use super::*;
 
     #[test]
+    fn write_answers_are_typed_once() {
+        let ok = r#"{"data":[{"code":"SUCCESS","details":{"id":"1"},"message":"record added","status":"success"}]}"#;
+        match read_write(201, ok) {
+            WriteAnswer::Records(r) => assert_eq!((r.len(), r[0].code.as_str()), (1, "SUCCESS")),
+            other => panic!("{other:?}"),
+        }
+        let whole = r#"{"code":"INVALID_MODULE","details":{},"message":"x","status":"error"}"#;
+        assert!(
+            matches!(read_write(400, whole), WriteAnswer::Whole(400, e) if e.code == "INVALID_MODULE")
+        );
+        assert_eq!(read_write(204, ""), WriteAnswer::NoContent);
+        assert!(matches!(
+            read_write(500, "<html>"),
+            WriteAnswer::Other(ApiResponse::Error(500, _))
+        ));
+        assert!(matches!(
+            read_write(200, r#"{"data":[]}"#),
+            WriteAnswer::Other(ApiResponse::Json(200, _))
+        ));
+        assert!(read_write(200, "[1]").into_records().is_err());
+    }
+
+    #[test]
+    fn reads_are_typed_once_and_errors_are_never_empty_values() {
+        let list = r#"{"data":[{"id":"1"}],"info":{"more_records":false,"per_page":200,"count":1,"page":1}}"#;
+        assert!(matches!(read::<ListResponse>(200, list), Read::Ok(l) if l.data.len() == 1));
+        assert_eq!(read::<ListResponse>(204, ""), Read::NoContent);
+        // One record's answer has no `info`: it is not a list.
+        let one = r#"{"data":[{"id":"1"}]}"#;
+        assert!(matches!(read::<RecordResponse>(200, one), Read::Ok(r) if r.data.len() == 1));
+        assert_eq!(read::<ListResponse>(200, one), Read::Malformed);
+        assert_eq!(
+            read::<ListResponse>(200, r#"{"data":"x"}"#),
+            Read::Malformed
+        );
+        let error = r#"{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}"#;
+        for status in [200, 401] {
+            match read::<ListResponse>(status, error) {
+                Read::Refused(ApiResponse::Error(s, e)) => {
+                    assert_eq!((s, e.error_code()), (status, Some(ErrorCode::InvalidToken)))
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            read::<CountResponse>(201, r#"{"count":"3"}"#),
+            Read::Refused(ApiResponse::Json(201, _))
+        ));
+    }
+
+    #[test]
     fn error_bodies_are_exact() {
-        let e = ApiError::required_param_missing("fields");
+        let e = Status::required_param_missing("fields");
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
             r#"{"code":"REQUIRED_PARAM_MISSING","details":{"param_name":"fields"},"message":"One of the expected parameter is missing","status":"error"}"#
         );
         assert_eq!(e.http_status(), 400);
-        let e = ApiError::new(ErrorCode::InvalidToken);
+        let e = Status::new(ErrorCode::InvalidToken);
         assert_eq!(
             e.to_json(),
             json!({"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"})
         );
         assert_eq!(e.http_status(), 401);
-        assert_eq!(ApiError::new(ErrorCode::NoPermission).http_status(), 403);
-        assert_eq!(
-            ApiError::new(ErrorCode::InvalidUrlPattern).http_status(),
-            404
-        );
-        assert_eq!(ApiError::new(ErrorCode::TooManyRequests).http_status(), 429);
+        assert_eq!(Status::new(ErrorCode::NoPermission).http_status(), 403);
+        assert_eq!(Status::new(ErrorCode::InvalidUrlPattern).http_status(), 404);
+        assert_eq!(Status::new(ErrorCode::TooManyRequests).http_status(), 429);
         for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
             assert!(!c.message().is_empty());
@@ -498,7 +573,7 @@ mod tests {
         );
         assert_eq!(ErrorCode::parse("NOT_A_CODE"), None);
         assert_eq!(
-            ApiError::expected_param_missing(&["criteria", "email"]).to_json(),
+            Status::expected_param_missing(&["criteria", "email"]).to_json(),
             json!({"code": "EXPECTED_PARAM_MISSING", "details": {"param_names": ["criteria", "email"]},
                    "message": "One of the expected parameter is missing", "status": "error"})
         );
@@ -517,7 +592,7 @@ mod tests {
     #[test]
     fn write_statuses() {
         let ok = action_success(MSG_ADDED, Map::new());
-        let bad = ApiError::new(ErrorCode::MandatoryNotFound);
+        let bad = Status::new(ErrorCode::MandatoryNotFound);
         assert_eq!(write_status(&[ok.clone(), ok.clone()], 201), 201);
         assert_eq!(write_status(&[ok.clone(), bad.clone()], 201), 207);
         assert_eq!(write_status(&[bad], 201), 400);
@@ -615,7 +690,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(org.org[0].org_type, "Production");
-        let e: ApiError = serde_json::from_str(
+        let e: Status = serde_json::from_str(
             r#"{"code":"EXPECTED_PARAM_MISSING","details":null,"message":null,"status":"error"}"#,
         )
         .unwrap();

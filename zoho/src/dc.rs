@@ -100,6 +100,33 @@ impl FromStr for DataCenter {
     }
 }
 
+// Stored and sent by name (`"eu"`, `"sandbox"`): the same text as `Display`, read back by
+// `FromStr`, so a typed field has the JSON a string field had.
+macro_rules! serde_by_name {
+    ($type:ty, $expected:literal) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                name.parse().map_err(|_| {
+                    serde::de::Error::invalid_value(serde::de::Unexpected::Str(&name), &$expected)
+                })
+            }
+        }
+    };
+}
+
+serde_by_name!(
+    DataCenter,
+    "a Zoho data centre's location (us, eu, in, au, cn, jp, ca, sa, uk)"
+);
+serde_by_name!(Environment, "production, sandbox or developer");
+
 /// A CRM environment. Tokens belong to exactly one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Environment {

@@ -1,9 +1,11 @@
 //! Zoho's accounts server: authorization request, callback, token endpoint, revoke, scopes.
 //!
 //! Both sides use these types: the simulator serves them, the edge sends and reads them. Parsing
-//! is tolerant of every variant Zoho is known to send (see `zoho-wire.md` §2–3): errors come with
-//! HTTP 200 and are judged by the `error` key; the legacy answer has `expires_in_sec` (seconds)
-//! with `expires_in` in milliseconds; throttling has its own body.
+//! is tolerant of every variant Zoho is known to send (Zoho's OAuth pages,
+//! <https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token.html>, and the token
+//! handling of Zoho's official SDKs, zoho/zohocrm-python-sdk-8.0 and zoho/zohocrm-nodejs-sdk-8.0):
+//! errors come with HTTP 200 and are judged by the `error` key; the legacy answer has
+//! `expires_in_sec` (seconds) with `expires_in` in milliseconds; throttling has its own body.
 
 use crate::form;
 use crate::pkce::ChallengeMethod;

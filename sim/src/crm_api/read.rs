@@ -7,7 +7,7 @@ use crate::state::State;
 use serde_json::{Map, Value, json};
 use zoho::criteria::Criteria;
 use zoho::crm::{
-    ApiError, ErrorCode, MAX_DISCRETE_RECORDS, MAX_FIELDS, MAX_PER_PAGE, MAX_RECORDS_PER_WRITE,
+    ErrorCode, MAX_DISCRETE_RECORDS, MAX_FIELDS, MAX_PER_PAGE, MAX_RECORDS_PER_WRITE, Status,
 };
 use zoho::fields::is_record_id;
 use zoho::form::parse_bool;
@@ -92,17 +92,17 @@ fn record_json(
 }
 
 /// Parses `fields`: known API names only (unknown ones are ignored, as Zoho does).
-fn parse_fields(st: &State, module: ModuleKind, raw: &str) -> Result<Vec<String>, ApiError> {
+fn parse_fields(st: &State, module: ModuleKind, raw: &str) -> Result<Vec<String>, Status> {
     let names: Vec<&str> = raw
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
     if names.is_empty() {
-        return Err(ApiError::required_param_missing("fields"));
+        return Err(Status::required_param_missing("fields"));
     }
     if names.len() > MAX_FIELDS {
-        return Err(ApiError::new(ErrorCode::LimitExceeded)
+        return Err(Status::new(ErrorCode::LimitExceeded)
             .with("param_name", "fields")
             .with("limit", MAX_FIELDS));
     }
@@ -116,28 +116,28 @@ fn parse_fields(st: &State, module: ModuleKind, raw: &str) -> Result<Vec<String>
     Ok(out)
 }
 
-fn positive(req: &Req, name: &str, default: u32, max: u32) -> Result<u32, ApiError> {
+fn positive(req: &Req, name: &str, default: u32, max: u32) -> Result<u32, Status> {
     match req.param(name) {
         None => Ok(default),
         Some(v) => match v.trim().parse::<u32>() {
             Ok(n) if n >= 1 && n <= max => Ok(n),
-            _ => Err(ApiError::new(ErrorCode::InvalidData).with("param_name", name)),
+            _ => Err(Status::new(ErrorCode::InvalidData).with("param_name", name)),
         },
     }
 }
 
-fn bool_filter(req: &Req, name: &str) -> Result<Option<bool>, ApiError> {
+fn bool_filter(req: &Req, name: &str) -> Result<Option<bool>, Status> {
     match req.param(name) {
         None => Ok(None),
         Some(v) if v.eq_ignore_ascii_case("both") => Ok(None),
         Some(v) => parse_bool(&v)
             .map(Some)
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidData).with("param_name", name)),
+            .ok_or_else(|| Status::new(ErrorCode::InvalidData).with("param_name", name)),
     }
 }
 
 /// Seeded and created records are neither converted nor awaiting approval.
-fn excluded_by_flags(req: &Req) -> Result<bool, ApiError> {
+fn excluded_by_flags(req: &Req) -> Result<bool, Status> {
     let converted = bool_filter(req, "converted")?;
     let approved = bool_filter(req, "approved")?;
     Ok(converted == Some(true) || approved == Some(false))
@@ -200,14 +200,9 @@ fn sort_order_of(a: &Rec, b: &Rec, sort_by: &str) -> std::cmp::Ordering {
     .then(a.id.cmp(&b.id))
 }
 
-pub(super) fn list(
-    st: &State,
-    req: &Req,
-    auth: &Auth,
-    module: ModuleKind,
-) -> Result<Out, ApiError> {
+pub(super) fn list(st: &State, req: &Req, auth: &Auth, module: ModuleKind) -> Result<Out, Status> {
     let Some(raw_fields) = req.param("fields") else {
-        return Err(ApiError::required_param_missing("fields"));
+        return Err(Status::required_param_missing("fields"));
     };
     let fields = parse_fields(st, module, &raw_fields)?;
     let per_page = positive(req, "per_page", MAX_PER_PAGE, MAX_PER_PAGE)? as usize;
@@ -215,11 +210,11 @@ pub(super) fn list(
     let now = st.now();
     let (offset, sort_by, sort_order) = if let Some(token) = &page_token {
         if req.param("page").is_some() {
-            return Err(ApiError::new(ErrorCode::InvalidRequest)
+            return Err(Status::new(ErrorCode::InvalidRequest)
                 .with("param_name", "page")
                 .with_message("page and page_token cannot be used together"));
         }
-        let bad = || ApiError::new(ErrorCode::InvalidData).with("param_name", "page_token");
+        let bad = || Status::new(ErrorCode::InvalidData).with("param_name", "page_token");
         let (m, sb, so, off, exp) = decode_page_token(token).ok_or_else(bad)?;
         if m != module.api_name() {
             return Err(bad());
@@ -232,17 +227,17 @@ pub(super) fn list(
         let page = positive(req, "page", 1, u32::MAX)? as usize;
         let offset = (page - 1) * per_page;
         if offset + per_page > MAX_DISCRETE_RECORDS as usize {
-            return Err(ApiError::new(ErrorCode::DiscretePaginationLimitExceeded)
+            return Err(Status::new(ErrorCode::DiscretePaginationLimitExceeded)
                 .with("limit", MAX_DISCRETE_RECORDS));
         }
         // Any field of the module (each is `sortable` in the field metadata), or `id`.
         let sort_by = req.param("sort_by").unwrap_or_else(|| "id".to_owned());
         if sort_by != "id" && !st.fields[&module].iter().any(|f| f.api_name == sort_by) {
-            return Err(ApiError::new(ErrorCode::InvalidData).with("param_name", "sort_by"));
+            return Err(Status::new(ErrorCode::InvalidData).with("param_name", "sort_by"));
         }
         let sort_order = req.param("sort_order").unwrap_or_else(|| "desc".to_owned());
         if !matches!(sort_order.as_str(), "asc" | "desc") {
-            return Err(ApiError::new(ErrorCode::InvalidData)
+            return Err(Status::new(ErrorCode::InvalidData)
                 .with("param_name", "sort_order")
                 .with("supported_values", json!(["asc", "desc"])));
         }
@@ -254,7 +249,7 @@ pub(super) fn list(
         Some(raw) => {
             let ids: Vec<&str> = raw.split(',').map(str::trim).collect();
             if ids.len() > MAX_RECORDS_PER_WRITE {
-                return Err(ApiError::new(ErrorCode::LimitExceeded)
+                return Err(Status::new(ErrorCode::LimitExceeded)
                     .with("limit", MAX_RECORDS_PER_WRITE)
                     .with("param_name", "ids"));
             }
@@ -323,7 +318,7 @@ pub(super) fn list(
         data: page_rows,
         info,
     })
-    .map_err(|_| ApiError::new(ErrorCode::InternalError))?;
+    .map_err(|_| Status::new(ErrorCode::InternalError))?;
     Ok(Out::Raw(200, bytes))
 }
 
@@ -333,13 +328,13 @@ pub(super) fn get_one(
     auth: &Auth,
     module: ModuleKind,
     id: &str,
-) -> Result<Out, ApiError> {
+) -> Result<Out, Status> {
     let fields = match req.param("fields") {
         Some(raw) => Some(parse_fields(st, module, &raw)?),
         None => None,
     };
     let Some(rid) = id.parse::<u64>().ok().filter(|_| is_record_id(id)) else {
-        return Err(ApiError::new(ErrorCode::InvalidData)
+        return Err(Status::new(ErrorCode::InvalidData)
             .with("api_name", "id")
             .with_message("the id given seems to be invalid"));
     };
@@ -348,7 +343,7 @@ pub(super) fn get_one(
         return Ok(Out::NoContent);
     };
     if !visible(st, auth, r) {
-        return Err(ApiError::new(ErrorCode::NoPermission));
+        return Err(Status::new(ErrorCode::NoPermission));
     }
     Ok(Out::Json(
         200,
@@ -369,7 +364,7 @@ struct Filter {
 }
 
 impl Filter {
-    fn parse(st: &State, req: &Req, module: ModuleKind) -> Result<Filter, ApiError> {
+    fn parse(st: &State, req: &Req, module: ModuleKind) -> Result<Filter, Status> {
         let criteria = req.param("criteria").filter(|s| !s.is_empty());
         let parsed = match &criteria {
             None => None,
@@ -377,14 +372,14 @@ impl Filter {
                 // `details` as `v8.0/module_search.json` documents INVALID_QUERY (`queryname`:
                 // `reason` and `api_name`); for criteria that do not parse, the parameter's name.
                 let parsed = Criteria::parse(c).map_err(|e| {
-                    ApiError::new(ErrorCode::InvalidQuery)
+                    Status::new(ErrorCode::InvalidQuery)
                         .with("reason", e.reason)
                         .with("api_name", "criteria")
                         .with("param_name", "criteria")
                         .with("position", e.at)
                 })?;
                 if parsed.condition_count() > 10 {
-                    return Err(ApiError::new(ErrorCode::InvalidQuery)
+                    return Err(Status::new(ErrorCode::InvalidQuery)
                         .with("reason", "more than 10 criteria")
                         .with("api_name", "criteria")
                         .with("limit", 10));
@@ -392,7 +387,7 @@ impl Filter {
                 let known = &st.fields[&module];
                 for cond in parsed.conditions() {
                     if cond.field != "id" && !known.iter().any(|f| f.api_name == cond.field) {
-                        return Err(ApiError::new(ErrorCode::InvalidQuery)
+                        return Err(Status::new(ErrorCode::InvalidQuery)
                             .with("api_name", cond.field.clone())
                             .with("reason", "the field is not available for search"));
                     }
@@ -475,11 +470,11 @@ pub(super) fn search(
     req: &Req,
     auth: &Auth,
     module: ModuleKind,
-) -> Result<Out, ApiError> {
+) -> Result<Out, Status> {
     let filter = Filter::parse(st, req, module)?;
     if filter.is_empty() {
         // Zoho's search documentation and `v8.0/module_search.json` (`Mandatory_Param_Missing`).
-        return Err(ApiError::expected_param_missing(&[
+        return Err(Status::expected_param_missing(&[
             "criteria", "email", "phone", "word",
         ]));
     }
@@ -491,7 +486,7 @@ pub(super) fn search(
     let page = positive(req, "page", 1, u32::MAX)? as usize;
     let offset = (page - 1) * per_page;
     if offset + per_page > MAX_DISCRETE_RECORDS as usize {
-        return Err(ApiError::new(ErrorCode::DiscretePaginationLimitExceeded)
+        return Err(Status::new(ErrorCode::DiscretePaginationLimitExceeded)
             .with("limit", MAX_DISCRETE_RECORDS));
     }
     if excluded_by_flags(req)? {
@@ -519,14 +514,9 @@ pub(super) fn search(
 /// that match (all of them without a filter), as `v8.0/record.json` ("Record Count") describes
 /// the answer: `{"count": "N"}`, a string (the SDKs read it as a `Long` sent as text). A custom
 /// view (`cvid`) is not simulated.
-pub(super) fn count(
-    st: &State,
-    req: &Req,
-    auth: &Auth,
-    module: ModuleKind,
-) -> Result<Out, ApiError> {
+pub(super) fn count(st: &State, req: &Req, auth: &Auth, module: ModuleKind) -> Result<Out, Status> {
     if req.param("cvid").is_some() {
-        return Err(ApiError::new(ErrorCode::InvalidData)
+        return Err(Status::new(ErrorCode::InvalidData)
             .with("param_name", "cvid")
             .with_message("the cvid given seems to be invalid"));
     }

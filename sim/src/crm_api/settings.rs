@@ -5,7 +5,7 @@ use crate::seed::Role;
 use crate::state::State;
 use crate::{Req, meta};
 use serde_json::{Value, json};
-use zoho::crm::{ApiError, ErrorCode};
+use zoho::crm::{ErrorCode, Status};
 use zoho::fields::Field;
 
 fn user_json(st: &State, u: usize) -> Value {
@@ -29,7 +29,7 @@ fn user_json(st: &State, u: usize) -> Value {
     })
 }
 
-pub(super) fn users(st: &State, req: &Req, auth: &Auth, id: Option<&str>) -> Result<Out, ApiError> {
+pub(super) fn users(st: &State, req: &Req, auth: &Auth, id: Option<&str>) -> Result<Out, Status> {
     let org_users: Vec<usize> = (0..st.users.len())
         .filter(|&u| st.users[u].org == auth.org)
         .collect();
@@ -55,7 +55,7 @@ pub(super) fn users(st: &State, req: &Req, auth: &Auth, id: Option<&str>) -> Res
                 .collect(),
             Some("NotConfirmedUsers" | "DeactiveUsers" | "DeletedUsers") => Vec::new(),
             Some(_) => {
-                return Err(ApiError::new(ErrorCode::InvalidData).with("param_name", "type"));
+                return Err(Status::new(ErrorCode::InvalidData).with("param_name", "type"));
             }
         }
     };
@@ -94,7 +94,7 @@ fn not_modified(req: &Req) -> bool {
 }
 
 /// `GET /settings/modules`: the standard modules of the org.
-pub(super) fn modules(st: &State, req: &Req, auth: &Auth) -> Result<Out, ApiError> {
+pub(super) fn modules(st: &State, req: &Req, auth: &Auth) -> Result<Out, Status> {
     if not_modified(req) {
         return Ok(Out::NotModified);
     }
@@ -110,13 +110,13 @@ pub(super) fn modules(st: &State, req: &Req, auth: &Auth) -> Result<Out, ApiErro
 }
 
 /// `GET /settings/fields?module=…`: the fields of a standard module, with Zoho's keys.
-pub(super) fn fields(st: &State, req: &Req) -> Result<Out, ApiError> {
+pub(super) fn fields(st: &State, req: &Req) -> Result<Out, Status> {
     let Some(name) = req.param("module") else {
-        return Err(ApiError::required_param_missing("module"));
+        return Err(Status::required_param_missing("module"));
     };
     // fields.json documents `details.api_name` for INVALID_MODULE here.
     let (index, module) = meta::standard(&name)
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidModule).with("api_name", "module"))?;
+        .ok_or_else(|| Status::new(ErrorCode::InvalidModule).with("api_name", "module"))?;
     if not_modified(req) {
         return Ok(Out::NotModified);
     }

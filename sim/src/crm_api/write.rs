@@ -6,26 +6,26 @@ use crate::Req;
 use crate::seed::{self, ModuleKind, Rec};
 use crate::state::{Instance, State};
 use serde_json::{Map, Value, json};
-use zoho::crm::{self, ApiError, ErrorCode, MAX_RECORDS_PER_WRITE, action_success, write_status};
+use zoho::crm::{self, ErrorCode, MAX_RECORDS_PER_WRITE, Status, action_success, write_status};
 use zoho::fields::{Field, is_record_id};
 
-fn body_data(req: &Req) -> Result<Vec<Value>, ApiError> {
+fn body_data(req: &Req) -> Result<Vec<Value>, Status> {
     // Zoho parses the body as JSON whatever the Content-Type (or none).
     let v: Value = serde_json::from_slice(&req.body).map_err(|_| {
-        ApiError::new(ErrorCode::InvalidData)
+        Status::new(ErrorCode::InvalidData)
             .with("expected_data_type", "jsonobject")
             .with_message("body is not a valid JSON")
     })?;
     let data = match v.get("data") {
         Some(Value::Array(a)) if !a.is_empty() => a.clone(),
         _ => {
-            return Err(ApiError::new(ErrorCode::MandatoryNotFound)
+            return Err(Status::new(ErrorCode::MandatoryNotFound)
                 .with("api_name", "data")
                 .with("json_path", "$.data"));
         }
     };
     if data.len() > MAX_RECORDS_PER_WRITE {
-        return Err(ApiError::new(ErrorCode::LimitExceeded)
+        return Err(Status::new(ErrorCode::LimitExceeded)
             .with("api_name", "data")
             .with("json_path", "$.data")
             .with("limit", MAX_RECORDS_PER_WRITE));
@@ -33,8 +33,8 @@ fn body_data(req: &Req) -> Result<Vec<Value>, ApiError> {
     Ok(data)
 }
 
-fn err_at(code: ErrorCode, api_name: &str, i: usize) -> ApiError {
-    ApiError::new(code)
+fn err_at(code: ErrorCode, api_name: &str, i: usize) -> Status {
+    Status::new(code)
         .with("api_name", api_name)
         .with("json_path", format!("$.data[{i}].{api_name}"))
 }
@@ -49,9 +49,9 @@ fn validate(
     i: usize,
     elem: &Value,
     existing: Option<u64>,
-) -> Result<(Map<String, Value>, Option<usize>), ApiError> {
+) -> Result<(Map<String, Value>, Option<usize>), Status> {
     let Some(obj) = elem.as_object() else {
-        return Err(ApiError::new(ErrorCode::InvalidData)
+        return Err(Status::new(ErrorCode::InvalidData)
             .with("json_path", format!("$.data[{i}]"))
             .with("expected_data_type", "jsonobject"));
     };
@@ -137,12 +137,13 @@ fn success_details(st: &State, auth: &Auth, r: &Rec) -> Map<String, Value> {
     m
 }
 
-fn write_answer(results: Vec<Value>, ok_status: u16) -> Out {
-    let parsed: Vec<crm::ActionResult> = results
-        .iter()
-        .filter_map(|v| serde_json::from_value(v.clone()).ok())
-        .collect();
-    Out::Json(write_status(&parsed, ok_status), json!({ "data": results }))
+/// `{"data":[…]}` of a write, each record's status object as it was made; the HTTP status
+/// from them (Zoho's 200/201, 207 for a mix, 400 when every record failed).
+fn write_answer(results: Vec<Status>, ok_status: u16) -> Out {
+    Out::Json(
+        write_status(&results, ok_status),
+        json!({ "data": results }),
+    )
 }
 
 pub(super) fn create(
@@ -150,14 +151,14 @@ pub(super) fn create(
     req: &Req,
     auth: &Auth,
     module: ModuleKind,
-) -> Result<Out, ApiError> {
+) -> Result<Out, Status> {
     let data = body_data(req)?;
     let now = st.now();
     let mut results = Vec::with_capacity(data.len());
     for (i, elem) in data.iter().enumerate() {
         let inst = &st.instances[&(auth.org, auth.env)];
         match validate(st, auth, inst, module, i, elem, None) {
-            Err(e) => results.push(e.to_json()),
+            Err(e) => results.push(e),
             Ok((mut fields, owner)) => {
                 fields.retain(|_, v| !v.is_null());
                 let inst = st
@@ -180,8 +181,7 @@ pub(super) fn create(
                     .expect("module exists")
                     .insert(id, rec);
                 let r = &st.instances[&(auth.org, auth.env)].records[&module][&id];
-                results
-                    .push(action_success(crm::MSG_ADDED, success_details(st, auth, r)).to_json());
+                results.push(action_success(crm::MSG_ADDED, success_details(st, auth, r)));
             }
         }
     }
@@ -194,7 +194,7 @@ pub(super) fn update(
     auth: &Auth,
     module: ModuleKind,
     url_id: Option<&str>,
-) -> Result<Out, ApiError> {
+) -> Result<Out, Status> {
     let mut data = body_data(req)?;
     if url_id.is_some() {
         data.truncate(1);
@@ -211,13 +211,11 @@ pub(super) fn update(
             },
         };
         let Some(id_str) = id_str else {
-            results.push(err_at(ErrorCode::MandatoryNotFound, "id", i).to_json());
+            results.push(err_at(ErrorCode::MandatoryNotFound, "id", i));
             continue;
         };
         let invalid_id = || {
-            err_at(ErrorCode::InvalidData, "id", i)
-                .with_message("the id given seems to be invalid")
-                .to_json()
+            err_at(ErrorCode::InvalidData, "id", i).with_message("the id given seems to be invalid")
         };
         let Some(id) = id_str.parse::<u64>().ok().filter(|_| is_record_id(&id_str)) else {
             results.push(invalid_id());
@@ -229,15 +227,11 @@ pub(super) fn update(
             continue;
         };
         if !visible(st, auth, existing) {
-            results.push(
-                ApiError::new(ErrorCode::NoPermission)
-                    .with("id", id_str)
-                    .to_json(),
-            );
+            results.push(Status::new(ErrorCode::NoPermission).with("id", id_str));
             continue;
         }
         match validate(st, auth, inst, module, i, elem, Some(id)) {
-            Err(e) => results.push(e.to_json()),
+            Err(e) => results.push(e),
             Ok((fields, owner)) => {
                 let inst = st
                     .instances
@@ -261,8 +255,10 @@ pub(super) fn update(
                 rec.modified = now.max(rec.created);
                 rec.modified_by = auth.user;
                 let r = &st.instances[&(auth.org, auth.env)].records[&module][&id];
-                results
-                    .push(action_success(crm::MSG_UPDATED, success_details(st, auth, r)).to_json());
+                results.push(action_success(
+                    crm::MSG_UPDATED,
+                    success_details(st, auth, r),
+                ));
             }
         }
     }
@@ -277,16 +273,13 @@ pub(super) fn delete(st: &mut State, auth: &Auth, module: ModuleKind, ids: &[Str
         let rec = id.and_then(|id| inst.records[&module].get(&id));
         match rec {
             None => results.push(
-                ApiError::new(ErrorCode::InvalidData)
+                Status::new(ErrorCode::InvalidData)
                     .with("id", id_str.as_str())
-                    .with_message("the id given seems to be invalid")
-                    .to_json(),
+                    .with_message("the id given seems to be invalid"),
             ),
-            Some(r) if !visible(st, auth, r) => results.push(
-                ApiError::new(ErrorCode::NoPermission)
-                    .with("id", id_str.as_str())
-                    .to_json(),
-            ),
+            Some(r) if !visible(st, auth, r) => {
+                results.push(Status::new(ErrorCode::NoPermission).with("id", id_str.as_str()))
+            }
             Some(r) => {
                 let rid = r.id;
                 if let Some(inst) = st.instances.get_mut(&(auth.org, auth.env))
@@ -296,7 +289,7 @@ pub(super) fn delete(st: &mut State, auth: &Auth, module: ModuleKind, ids: &[Str
                 }
                 let mut d = Map::new();
                 d.insert("id".into(), rid.to_string().into());
-                results.push(action_success(crm::MSG_DELETED, d).to_json());
+                results.push(action_success(crm::MSG_DELETED, d));
             }
         }
     }

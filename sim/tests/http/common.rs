@@ -258,6 +258,20 @@ impl Sim {
             .await
     }
 
+    /// Each `(method, path, status, code)`, sent without a body, is answered with that error.
+    pub async fn expect_errors(&self, t: &Tokens, cases: &[(Method, &str, u16, &str)]) {
+        for (method, path, status, code) in cases {
+            let a = self.crm(method.clone(), t, path, None).await;
+            assert_eq!(
+                (a.status, a.json["code"].as_str()),
+                (*status, Some(*code)),
+                "{method} {path}: {}",
+                a.text
+            );
+            assert_error(&a, *status, code);
+        }
+    }
+
     pub async fn crm_raw(
         &self,
         method: Method,

@@ -362,40 +362,14 @@ async fn list_pages_sorts_and_answers_204_past_the_end() {
             "the seed has more than one name"
         );
     }
-    assert_error(
-        &sim.crm(
-            Method::GET,
-            &t,
-            "Leads?fields=Last_Name&sort_by=Shoe_Size",
-            None,
-        )
-        .await,
-        400,
-        "INVALID_DATA",
-    );
-    assert_error(
-        &sim.crm(
-            Method::GET,
-            &t,
-            "Leads?fields=Last_Name&sort_order=up",
-            None,
-        )
-        .await,
-        400,
-        "INVALID_DATA",
-    );
-    assert_error(
-        &sim.crm(Method::GET, &t, "Leads?fields=Last_Name&per_page=201", None)
-            .await,
-        400,
-        "INVALID_DATA",
-    );
-    assert_error(
-        &sim.crm(Method::GET, &t, "Leads?fields=Last_Name&page=0", None)
-            .await,
-        400,
-        "INVALID_DATA",
-    );
+    #[rustfmt::skip]
+    let errors = [
+        (Method::GET, "Leads?fields=Last_Name&sort_by=Shoe_Size", 400, "INVALID_DATA"),
+        (Method::GET, "Leads?fields=Last_Name&sort_order=up", 400, "INVALID_DATA"),
+        (Method::GET, "Leads?fields=Last_Name&per_page=201", 400, "INVALID_DATA"),
+        (Method::GET, "Leads?fields=Last_Name&page=0", 400, "INVALID_DATA"),
+    ];
+    sim.expect_errors(&t, &errors).await;
     // Contacts list too.
     let c = sim
         .crm(
@@ -721,28 +695,12 @@ async fn search_by_criteria_email_phone_and_word() {
         none.json["details"]["param_names"],
         json!(["criteria", "email", "phone", "word"])
     );
-    assert_error(
-        &sim.crm(
-            Method::GET,
-            &t,
-            "Leads/search?criteria=(Last_Name:equals:X",
-            None,
-        )
-        .await,
-        400,
-        "INVALID_QUERY",
-    );
-    assert_error(
-        &sim.crm(
-            Method::GET,
-            &t,
-            "Leads/search?criteria=(Last_Name:resembles:X)",
-            None,
-        )
-        .await,
-        400,
-        "INVALID_QUERY",
-    );
+    #[rustfmt::skip]
+    let errors = [
+        (Method::GET, "Leads/search?criteria=(Last_Name:equals:X", 400, "INVALID_QUERY"),
+        (Method::GET, "Leads/search?criteria=(Last_Name:resembles:X)", 400, "INVALID_QUERY"),
+    ];
+    sim.expect_errors(&t, &errors).await;
     let a = sim
         .crm(
             Method::GET,
@@ -1094,23 +1052,13 @@ async fn scopes_are_enforced() {
         json!({"code":"OAUTH_SCOPE_MISMATCH","details":{},"message":"invalid oauth scope to access this URL","status":"error"})
     );
     assert_eq!(a.status, 401);
-    assert_error(
-        &sim.crm(Method::GET, &t, "org", None).await,
-        401,
-        "OAUTH_SCOPE_MISMATCH",
-    );
-    assert_error(
-        &sim.crm(Method::GET, &t, "settings/fields?module=Leads", None)
-            .await,
-        401,
-        "OAUTH_SCOPE_MISMATCH",
-    );
-    assert_error(
-        &sim.crm(Method::GET, &t, "Contacts?fields=Last_Name", None)
-            .await,
-        401,
-        "OAUTH_SCOPE_MISMATCH",
-    );
+    #[rustfmt::skip]
+    let errors = [
+        (Method::GET, "org", 401, "OAUTH_SCOPE_MISMATCH"),
+        (Method::GET, "settings/fields?module=Leads", 401, "OAUTH_SCOPE_MISMATCH"),
+        (Method::GET, "Contacts?fields=Last_Name", 401, "OAUTH_SCOPE_MISMATCH"),
+    ];
+    sim.expect_errors(&t, &errors).await;
     assert_error(
         &sim.crm(
             Method::POST,

@@ -90,6 +90,33 @@ pub fn measure(
     Ok(rows)
 }
 
+/// One more Worker route under the same load as the floor's rows, with its CPU per request:
+/// `(concurrency, summary, CPU µs per request)` at c=1 and c=32.
+pub fn worker_cpu(bench: &mut Bench, request: &[u8]) -> Vec<(usize, Summary, Option<f64>)> {
+    let pid = bench.stack.pid("workerd");
+    [1, 32]
+        .into_iter()
+        .map(|concurrency| {
+            let window = if concurrency == 1 {
+                C1_WINDOW
+            } else {
+                C32_WINDOW
+            };
+            let (summary, cpu) = with_cpu(pid, || {
+                load(
+                    &[super::WORKER_PORT],
+                    request,
+                    concurrency,
+                    WARMUP,
+                    window,
+                    &bench.stop,
+                )
+            });
+            (concurrency, summary, cpu)
+        })
+        .collect()
+}
+
 /// Runs `f` (a load: warm-up then a window), returning its summary and the CPU time the process
 /// `pid` spent per request over the whole load (warm-up included, so divided by all requests).
 fn with_cpu(pid: Option<u32>, f: impl FnOnce() -> Summary) -> (Summary, Option<f64>) {

@@ -61,9 +61,18 @@ const INSPECTOR_PORT: u16 = 19784;
 /// The redirect page of the portal's origin, registered at the simulator. The headless sign-ins
 /// never load it: they take the code from the redirect's `Location`.
 const REDIRECT_URI: &str = "http://127.0.0.1:19786/redirect.html";
-/// The Worker's fields and order of a students list, as `edge/src/leads.rs` asks Zoho for them.
-const LEADS_QUERY: &str = "fields=First_Name,Last_Name,Company,Course,Email,Phone&page=1&per_page=20&sort_by=Modified_Time&sort_order=desc";
-const LEAD_FIELDS: &str = "First_Name,Last_Name,Company,Course,Email,Phone";
+use zcrm_edge::leads::LEAD_FIELDS;
+
+/// The query of the Worker's first page of students, exactly as it asks Zoho for it (the direct
+/// calls the bench compares with are the same call).
+fn leads_query() -> String {
+    let path = zcrm_edge::listing::ListQuery::parse(&[])
+        .map(|q| q.zoho_path())
+        .unwrap_or_default();
+    path.split_once('?')
+        .map(|(_, q)| q.to_owned())
+        .unwrap_or_default()
+}
 
 /// A Workers KV namespace in memory, speaking the HTTP protocol workerd uses for a
 /// `kvNamespace` binding (the same one miniflare's KV service answers): `GET /<key>`,
@@ -124,6 +133,8 @@ pub struct Options {
     pub build: bool,
     /// A CPU profile of the Worker instead of the figures.
     pub profile: bool,
+    /// Only the sizes and the Worker beside the floor (a quick loop while cutting).
+    pub floor: bool,
     /// Only the sizes and Lighthouse (`--lighthouse`).
     pub lighthouse_only: bool,
 }
@@ -133,12 +144,14 @@ impl Options {
         let mut options = Options {
             build: true,
             profile: false,
+            floor: false,
             lighthouse_only: false,
         };
         for arg in args {
             match arg.as_str() {
                 "--no-build" => options.build = false,
                 "--profile" => options.profile = true,
+                "--floor" => options.floor = true,
                 "--lighthouse" => options.lighthouse_only = true,
                 other => return Err(format!("unknown option `{other}` (see `cargo xtask help`)")),
             }
@@ -198,9 +211,24 @@ pub fn run(options: Options) -> Result<(), String> {
         dir: dir.clone(),
     };
     if options.profile {
+        // The same code with its function names (the release build strips them); the next
+        // release build puts the stripped Wasm back.
+        build::worker(&bench.tools, build::Profile::Profiling)?;
         let profiled = profile(&mut bench);
         drop(bench);
         return profiled;
+    }
+    if options.floor {
+        let measured = measure_floor(&mut bench);
+        drop(bench);
+        if let Some(app) = &report.app {
+            println!("app first load: {} bytes gzip", app.gzip());
+        }
+        if let Some(worker) = &report.worker {
+            println!("Worker bundle:  {} bytes gzip", worker.gzip());
+        }
+        floor::print(&measured?);
+        return Ok(());
     }
     let measured = if options.lighthouse_only {
         measure_lighthouse(&mut bench, &mut report)
@@ -256,6 +284,21 @@ fn profile(bench: &mut Bench) -> Result<(), String> {
     }
     bench.start_sim(None)?;
     let dir = bench.prepare_workerd()?;
+    // Without the request log line: with an inspector attached, every `console.log` is also sent
+    // to it, which took 40% of a `/api/health` request in the profile; without one, turning the
+    // line off changes the Worker's CPU per request by 2% (`--floor` runs, LOG_LEVEL warn).
+    let config = dir.join("config.capnp");
+    let text =
+        std::fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
+    let quiet = text.replace(
+        r#"(name = "LOG_LEVEL", text = "info")"#,
+        r#"(name = "LOG_LEVEL", text = "warn")"#,
+    );
+    if quiet == text {
+        return Err("the bench's workerd config has no LOG_LEVEL info to turn off".into());
+    }
+    std::fs::write(&config, quiet).map_err(|e| format!("{}: {e}", config.display()))?;
+    println!("(the request log line is off while profiling: see xtask/src/bench/mod.rs)");
     bench.start_workerd_with(
         &dir,
         &[format!("--inspector-addr=127.0.0.1:{INSPECTOR_PORT}")],
@@ -263,6 +306,8 @@ fn profile(bench: &mut Bench) -> Result<(), String> {
     let session = sign_in("admin@zylker-academy.example")?;
     let paths = [
         "/api/students?page=1&per_page=20".to_owned(),
+        // What every request pays: no I/O at all.
+        "/api/health".to_owned(),
         "/api/session".to_owned(),
         format!("/api/crm/Leads?fields={LEAD_FIELDS}&per_page=200"),
     ];
@@ -281,6 +326,35 @@ fn profile(bench: &mut Bench) -> Result<(), String> {
 const C1_WINDOW: Duration = Duration::from_secs(3);
 const C32_WINDOW: Duration = Duration::from_secs(4);
 const WARMUP: Duration = Duration::from_millis(500);
+
+/// `--floor`: the Worker's students list beside the floor, nothing else.
+fn measure_floor(bench: &mut Bench) -> Result<Vec<floor::Row>, String> {
+    bench.start_sim(None)?;
+    let workerd_dir = bench.prepare_workerd()?;
+    bench.start_workerd(&workerd_dir)?;
+    bench.stack.quiet();
+    let email = "admin@zylker-academy.example";
+    let session = sign_in(email)?;
+    let (token, api) = direct_token(email)?;
+    let through = worker_get("/api/students", &session);
+    let list_url = format!(
+        "http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{}",
+        leads_query()
+    );
+    let rows = floor::measure(bench, &through, &token, &list_url)?;
+    // Where the list's time goes: no I/O, then the grant's round trip alone.
+    for path in ["/api/health", "/api/session"] {
+        for (c, summary, cpu) in floor::worker_cpu(bench, &worker_get(path, &session)) {
+            println!(
+                "  c={c:<3} {path:<14} p50 {:.2} ms, {:.0} req/s, CPU {} µs/request",
+                ms(summary.p50_us),
+                summary.rps,
+                cpu.map_or("-".to_owned(), |c| format!("{c:.0}"))
+            );
+        }
+    }
+    Ok(rows)
+}
 
 fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
     bench.start_sim(None)?;
@@ -313,7 +387,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
     let session = sign_in(email)?;
     let (token, api) = direct_token(email)?;
     let through = worker_get("/api/students", &session);
-    let direct = sim_get(&format!("{api}/crm/v8/Leads?{LEADS_QUERY}"), &token);
+    let direct = sim_get(&format!("{api}/crm/v8/Leads?{}", leads_query()), &token);
     for (name, request, port) in [
         ("Worker GET /api/students", &through, WORKER_PORT),
         ("simulator GET /crm/v8/Leads (direct)", &direct, SIM_PORT),
@@ -372,7 +446,10 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         bench.check_stop()?;
     }
     // The floor beside the Worker, for the same user's same list.
-    let list_url = format!("http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{LEADS_QUERY}");
+    let list_url = format!(
+        "http://127.0.0.1:{SIM_PORT}{api}/crm/v8/Leads?{}",
+        leads_query()
+    );
     report.js_floor = floor::measure(bench, &through, &token, &list_url)?;
 
     // Token economy: a steady load over simulated hours, then a burst just after expiry.
@@ -462,7 +539,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         pair(
             "students page 1 (20)",
             worker_get("/api/students", &session),
-            sim_get(&format!("{api}/crm/v8/Leads?{LEADS_QUERY}"), &token),
+            sim_get(&format!("{api}/crm/v8/Leads?{}", leads_query()), &token),
         );
         if leads >= 2000 {
             pair(
@@ -471,7 +548,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
                 sim_get(
                     &format!(
                         "{api}/crm/v8/Leads?{}",
-                        LEADS_QUERY.replace("page=1&per_page=20", "page=100&per_page=20")
+                        leads_query().replace("page=1&per_page=20", "page=100&per_page=20")
                     ),
                     &token,
                 ),
@@ -555,6 +632,14 @@ struct BrowserRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_direct_list_is_the_workers_own_call() {
+        assert_eq!(
+            leads_query(),
+            "fields=First_Name,Last_Name,Company,Course,Email,Phone&page=1&per_page=20&sort_by=Modified_Time&sort_order=desc"
+        );
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

@@ -3,19 +3,19 @@
 //! [`crate::leads`]; this is the Worker glue.
 
 use futures_util::stream;
-use serde_json::json;
-use worker::{Headers, Method, Request, Response};
+use worker::{Headers, Request, Response};
 use zcrm_api::csv;
 use zcrm_api::students::{StudentField, StudentsCount};
-use zoho::crm::{ApiResponse, CountResponse, ListResponse, Record, classify_response};
+use zoho::crm::{CountResponse, ListResponse, Record};
 
-use crate::crm::{Crm, CrmParts};
+use crate::glue::crm::{Crm, CrmParts};
+use crate::glue::ctx::Ctx;
+use crate::glue::leads::org_meta;
+use crate::glue::log::fields;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::store::Store;
 use crate::leads::{self, MAX_PAGED_RECORDS};
 use crate::listing::{AllPages, CountQuery, ExportQuery, ListQuery};
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::students::{crm_failure, org_meta};
 
 pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
     let query = ListQuery::parse(&query_pairs(req)).map_err(Failure::bad_request)?;
@@ -25,21 +25,8 @@ pub async fn list(req: &Request, ctx: &Ctx) -> Outcome {
         let matches = read_matches(ctx, &mut crm, &query).await?;
         return Ok(reply::json(200, &query.page_of_matches(matches)));
     }
-    let answer = crm.call(Method::Get, &query.zoho_path(), None).await?;
-    // The usual answer, a page of records, is decoded straight into its type (one pass).
-    if answer.status == 200
-        && let Ok(list) = serde_json::from_str::<ListResponse>(&answer.body)
-    {
-        return Ok(reply::json(200, &leads::page(Some(list), &query)));
-    }
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Ok(reply::json(200, &leads::page(None, &query))),
-        // JSON, but not a page of records.
-        ApiResponse::Json(200, _) => {
-            Err(Failure::upstream("Zoho's list of students is malformed."))
-        }
-        other => Err(crm_failure(ctx, "list", other)),
-    }
+    let list: Option<ListResponse> = crm.get(&query.zoho_path(), "list of students").await?;
+    Ok(reply::json(200, &leads::page(list, &query)))
 }
 
 /// `GET /api/students/count[?q=&course=]`: Zoho's record count, with the list's criteria.
@@ -47,15 +34,14 @@ pub async fn count(req: &Request, ctx: &Ctx) -> Outcome {
     let query = CountQuery::parse(&query_pairs(req)).map_err(Failure::bad_request)?;
     let mut crm = Crm::for_request(req, ctx).await?;
     check_course(ctx, &mut crm, query.course()).await?;
-    let answer = crm.call(Method::Get, &query.zoho_path(), None).await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(200, body) => serde_json::from_value::<CountResponse>(body)
-            .map(|c| reply::json(200, &StudentsCount { count: c.count }))
-            .map_err(|_| Failure::upstream("Zoho's count of students is malformed.")),
-        // A count with no records to count.
-        ApiResponse::NoContent => Ok(reply::json(200, &StudentsCount { count: 0 })),
-        other => Err(crm_failure(ctx, "count", other)),
-    }
+    // No records to count is a 204.
+    let count: Option<CountResponse> = crm.get(&query.zoho_path(), "count of students").await?;
+    Ok(reply::json(
+        200,
+        &StudentsCount {
+            count: count.map_or(0, |c| c.count),
+        },
+    ))
 }
 
 /// `GET /api/students/export.csv[?q=&course=&sort=&order=]`: the list as CSV (`zcrm_api::csv`'s
@@ -81,7 +67,9 @@ pub async fn export(req: &Request, ctx: &Ctx) -> Outcome {
         return csv_response(stream::iter([Ok::<_, worker::Error>(body.into_bytes())]));
     }
     let mut pages = query.pages();
-    let first = read_page(ctx, &mut crm, &pages.first()).await?;
+    let first = crm
+        .get::<ListResponse>(&pages.first(), "list of students")
+        .await?;
     let mut body = csv::export_header();
     let next = rows_and_next(&mut body, &mut pages, first.as_ref());
     let state = Export {
@@ -115,7 +103,7 @@ impl Export {
             Err(problem) => return Some((Err(self.cut(&problem)), self)),
         };
         let mut crm = Crm::from_parts(&self.ctx, self.parts.take()?);
-        let page = read_page(&self.ctx, &mut crm, &path).await;
+        let page = crm.get::<ListResponse>(&path, "list of students").await;
         self.parts = Some(crm.into_parts());
         match page {
             Ok(page) => {
@@ -133,7 +121,9 @@ impl Export {
     /// Ends the body with an error (the stream stops after it).
     fn cut(&mut self, problem: &str) -> worker::Error {
         self.next = Ok(None);
-        self.ctx.log.warn("export_cut", json!({"problem": problem}));
+        self.ctx
+            .log
+            .warn("export_cut", fields!("problem" => problem));
         worker::Error::RustError(format!("the export was cut: {problem}"))
     }
 }
@@ -151,27 +141,6 @@ fn rows_and_next(
         out.push_str(&csv::export_row(&s));
     }
     pages.next(&page.info).map_err(str::to_owned)
-}
-
-/// One page of a list or search; `None` for Zoho's 204 (nothing more).
-async fn read_page(
-    ctx: &Ctx,
-    crm: &mut Crm<'_>,
-    path: &str,
-) -> Result<Option<ListResponse>, Failure> {
-    let answer = crm.call(Method::Get, path, None).await?;
-    if answer.status == 200
-        && let Ok(list) = serde_json::from_str::<ListResponse>(&answer.body)
-    {
-        return Ok(Some(list));
-    }
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Ok(None),
-        ApiResponse::Json(200, _) => {
-            Err(Failure::upstream("Zoho's list of students is malformed."))
-        }
-        other => Err(crm_failure(ctx, "export", other)),
-    }
 }
 
 fn csv_response<S>(body: S) -> Outcome
@@ -226,12 +195,8 @@ async fn read_matches(
         let Some(path) = query.matches_path(page) else {
             break;
         };
-        let answer = crm.call(Method::Get, &path, None).await?;
-        let list = match classify_response(answer.status, &answer.body) {
-            ApiResponse::NoContent => break,
-            ApiResponse::Json(200, body) => serde_json::from_value::<ListResponse>(body)
-                .map_err(|_| Failure::upstream("Zoho's search answer is malformed."))?,
-            other => return Err(crm_failure(ctx, "search", other)),
+        let Some(list) = crm.get::<ListResponse>(&path, "search answer").await? else {
+            break;
         };
         matches.extend(list.data);
         if !list.info.more_records {
@@ -240,7 +205,7 @@ async fn read_matches(
     }
     ctx.log.info(
         "sorted_matches_capped",
-        json!({"user": crm.user.key, "matches": matches.len()}),
+        fields!("user" => crm.user.key, "matches" => matches.len()),
     );
     Ok(matches)
 }

@@ -3,19 +3,19 @@
 //! requests wait for it), the user's own data centre, and one retry with a new token when Zoho
 //! says `INVALID_TOKEN`.
 
-use serde_json::json;
 use worker::Method;
 use zcrm_api::codes;
-use zoho::crm::{ApiResponse, ErrorCode, authorization_header, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, Read, authorization_header, classify_response};
 use zoho::secret::AccessToken;
 
-use crate::auth::{self, SignedIn};
+use crate::glue::auth::{self, SignedIn};
+use crate::glue::ctx::Ctx;
+use crate::glue::log::Log;
+use crate::glue::log::fields;
+use crate::glue::reply::Failure;
+use crate::glue::upstream::{self, Answer, UpstreamError};
 use crate::grant::UserView;
-use crate::log::Log;
-use crate::reply::Failure;
 use crate::retry::{self, Attempt};
-use crate::routes::Ctx;
-use crate::upstream::{self, Answer, UpstreamError};
 
 /// The signed-in user's CRM, for one request.
 pub struct Crm<'a> {
@@ -68,6 +68,18 @@ impl<'a> Crm<'a> {
         })
     }
 
+    /// `GET path`, read into `T` by [`zoho::crm::read`] (one parse): `None` when Zoho has no
+    /// records. Anything that is not a `T` is a failure; `what` names the answer in its message
+    /// ("Zoho's {what} is malformed.") and in the log.
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        what: &str,
+    ) -> Result<Option<T>, Failure> {
+        let answer = self.call(Method::Get, path, None).await?;
+        expect(self.ctx, what, zoho::crm::read(answer.status, &answer.body))
+    }
+
     /// `method {api_domain}/crm/v8{path}`, with the user's token; refreshes and retries once on
     /// `INVALID_TOKEN`.
     pub async fn call(
@@ -83,7 +95,7 @@ impl<'a> Crm<'a> {
         if answer.status == 401 && is_invalid_token(&answer) {
             self.ctx
                 .log
-                .info("crm_invalid_token", json!({"user": self.user.key}));
+                .info("crm_invalid_token", fields!("user" => self.user.key));
             // The grant's object refreshes unless someone did since this token was handed out.
             let refused = std::mem::take(&mut self.sealed);
             let signed_in = auth::again(
@@ -108,7 +120,7 @@ impl<'a> Crm<'a> {
         path: &str,
         body: Option<String>,
     ) -> Result<Answer, Failure> {
-        let (dc, env) = self.location()?;
+        let (dc, env) = (self.user.location, self.user.environment);
         let url = format!(
             "{}{}{path}",
             self.ctx.config.endpoints.api_domain(dc, env),
@@ -142,37 +154,23 @@ impl<'a> Crm<'a> {
             };
             self.ctx.log.info(
                 "crm_retry",
-                json!({"attempt": attempt + 1, "after": format!("{outcome:?}")}),
+                fields!("attempt" => attempt + 1, "after" => format!("{outcome:?}")),
             );
             worker::Delay::from(std::time::Duration::from_millis(pause)).await;
             attempt += 1;
         }
     }
 
-    fn location(&self) -> Result<(zoho::DataCenter, zoho::Environment), Failure> {
-        match (self.user.data_center(), self.user.env()) {
-            (Some(dc), Some(env)) => Ok((dc, env)),
-            _ => Err(Failure {
-                internal: Some(format!(
-                    "user record {} has no valid location",
-                    self.user.key
-                )),
-                ..Failure::internal()
-            }),
-        }
-    }
-
     /// The access token in use, opened (it was sealed for this user).
     fn token(&self) -> Result<AccessToken, Failure> {
-        crate::records::open_access(&self.ctx.config.keys, &self.user.key, &self.sealed).ok_or_else(
-            || Failure {
+        crate::records::open_access(&self.ctx.config.token_keys, &self.user.key, &self.sealed)
+            .ok_or_else(|| Failure {
                 internal: Some(format!(
                     "the access token of {} does not open",
                     self.user.key
                 )),
                 ..Failure::internal()
-            },
-        )
+            })
     }
 }
 
@@ -183,7 +181,7 @@ fn is_invalid_token(answer: &Answer) -> bool {
 pub fn upstream_failure(log: &Log, call: &str, error: &UpstreamError) -> Failure {
     log.warn(
         "upstream_failed",
-        json!({"call": call, "error": error.describe()}),
+        fields!("call" => call, "error" => error.describe()),
     );
     match error {
         UpstreamError::Timeout => Failure::new(
@@ -195,5 +193,49 @@ pub fn upstream_failure(log: &Log, call: &str, error: &UpstreamError) -> Failure
         UpstreamError::Redirect(_) => {
             Failure::upstream("Zoho answered with a redirect, which is not followed.")
         }
+    }
+}
+
+/// A read of Zoho in the portal's terms: its value, `None` for no records, or a failure.
+pub fn expect<T>(ctx: &Ctx, what: &str, read: Read<T>) -> Result<Option<T>, Failure> {
+    match read {
+        Read::Ok(value) => Ok(Some(value)),
+        Read::NoContent => Ok(None),
+        Read::Malformed => Err(Failure::upstream(format!("Zoho's {what} is malformed."))),
+        Read::Refused(other) => Err(crm_failure(ctx, what, other)),
+    }
+}
+
+/// A whole-request error from Zoho, in the portal's terms. Decided on the typed code; Zoho's
+/// own string goes to the log only.
+pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
+    let (status, code, known) = match &response {
+        ApiResponse::Error(status, e) => (*status, e.code.clone(), e.error_code()),
+        ApiResponse::Json(status, _) => (*status, "UNEXPECTED_STATUS".to_owned(), None),
+        ApiResponse::NoContent => (204, "NO_CONTENT".to_owned(), None),
+    };
+    ctx.log.warn(
+        "crm_error",
+        fields!("call" => call, "status" => status, "code" => code),
+    );
+    match known {
+        Some(ErrorCode::NoPermission) => {
+            Failure::new(403, codes::NO_PERMISSION, "Zoho says you may not do this.")
+        }
+        Some(ErrorCode::OauthScopeMismatch) => Failure::new(
+            403,
+            codes::NO_PERMISSION,
+            "Your Zoho sign-in does not allow this. Sign out and sign in again.",
+        ),
+        Some(ErrorCode::InvalidToken | ErrorCode::AuthenticationFailure) => {
+            Failure::revoked_at_zoho()
+        }
+        Some(ErrorCode::TooManyRequests) => Failure::new(
+            429,
+            codes::RATE_LIMITED,
+            "Zoho is busy. Try again in a moment.",
+        ),
+        Some(ErrorCode::InvalidUrlPattern | ErrorCode::NotFound) => crate::glue::leads::not_found(),
+        _ => Failure::upstream(format!("Zoho failed ({code}). Try again.")),
     }
 }

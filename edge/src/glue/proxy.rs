@@ -10,11 +10,11 @@ use serde_json::Value;
 use worker::{Method, Request};
 use zcrm_api::codes;
 
-use crate::auth::read_body;
 use crate::config::Config;
-use crate::crm::Crm;
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
+use crate::glue::body::read_body;
+use crate::glue::crm::Crm;
+use crate::glue::ctx::Ctx;
+use crate::glue::reply::{self, Failure, Outcome};
 
 const MAX_BODY: usize = 64 * 1024;
 
@@ -121,16 +121,12 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
         ));
     }
     if method != Method::Get {
-        crate::limits::write(ctx, &crm.user.key).await?;
+        crate::glue::limits::write(ctx, &crm.user.key).await?;
     }
     let answer = crm.call(method, &path, body).await?;
     if answer.status == 401 {
         // After the one refresh-and-retry, Zoho still refuses: the session is of no use.
-        return Err(Failure::new(
-            401,
-            codes::SESSION_EXPIRED,
-            "Zoho no longer accepts your sign-in. Sign in again.",
-        ));
+        return Err(Failure::revoked_at_zoho());
     }
     if answer.body.trim().is_empty() {
         return Ok(reply::empty(answer.status));

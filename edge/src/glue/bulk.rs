@@ -8,22 +8,25 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::json;
 use worker::{Method, Request};
 use zcrm_api::students::{
     BulkRequest, BulkResponse, BulkResult, MAX_BULK, Student, StudentField, StudentInput,
 };
 use zoho::criteria::Criteria;
-use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE, classify_response};
+use zoho::crm::{ApiResponse, ErrorCode, ListResponse, MAX_RECORDS_PER_WRITE};
 
-use crate::auth::read_body;
 use crate::bulk::{self, Inserted};
-use crate::crm::Crm;
+use crate::glue::body::json_problem;
+use crate::glue::body::read_body;
+use crate::glue::crm::Crm;
+use crate::glue::crm::crm_failure;
+use crate::glue::ctx::Ctx;
+use crate::glue::leads::org_meta;
+use crate::glue::log::fields;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::store::Store;
 use crate::leads::MODULE;
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::students::{crm_failure, json_problem, org_meta};
+use zoho::crm::Read;
 
 /// Largest body: 100 students at their longest, with room for JSON's escapes.
 const MAX_BULK_BODY: usize = 256 * 1024;
@@ -95,7 +98,7 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
     }
     if !send.is_empty() {
         // One change, as the user's write budget counts it: one insert.
-        crate::limits::write(ctx, &crm.user.key).await?;
+        crate::glue::limits::write(ctx, &crm.user.key).await?;
         let answer = crm
             .call(
                 Method::Post,
@@ -103,12 +106,12 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
                 Some(bulk::insert_body(send.iter().map(|(_, s)| s))),
             )
             .await?;
-        let outcomes = match classify_response(answer.status, &answer.body) {
-            ApiResponse::Json(_, v) => bulk::inserted(&v, send.len()).ok_or_else(|| {
-                Failure::upstream("Zoho's answer to the import does not match the students sent.")
-            })?,
-            other => return Err(crm_failure(ctx, "bulk create", other)),
-        };
+        let records = zoho::crm::read_write(answer.status, &answer.body)
+            .into_records()
+            .map_err(|other| crm_failure(ctx, "bulk create", other))?;
+        let outcomes = bulk::inserted(&records, send.len()).ok_or_else(|| {
+            Failure::upstream("Zoho's answer to the import does not match the students sent.")
+        })?;
         for ((row, input), outcome) in send.into_iter().zip(outcomes) {
             results.push(match outcome {
                 Inserted::Created { id } => BulkResult::Created {
@@ -136,7 +139,7 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
         .count();
     ctx.log.info(
         "students_imported",
-        json!({"user": crm.user.key, "rows": n, "created": created}),
+        fields!("user" => crm.user.key, "rows" => n, "created" => created),
     );
     Ok(reply::json(200, &BulkResponse { results }))
 }
@@ -173,14 +176,16 @@ async fn search_into(
         let answer = crm
             .call(Method::Get, &bulk::search_path(criteria, page), None)
             .await?;
-        let list = match classify_response(answer.status, &answer.body) {
-            ApiResponse::NoContent => break,
-            ApiResponse::Json(200, v) => serde_json::from_value::<ListResponse>(v)
-                .map_err(|_| Failure::upstream("Zoho's search answer is malformed."))?,
-            ApiResponse::Error(_, e) if e.error_code() == Some(ErrorCode::InvalidQuery) => {
+        let list = match zoho::crm::read::<ListResponse>(answer.status, &answer.body) {
+            Read::Refused(ApiResponse::Error(_, e))
+                if e.error_code() == Some(ErrorCode::InvalidQuery) =>
+            {
                 return Ok(false);
             }
-            other => return Err(crm_failure(ctx, "search", other)),
+            read => match crate::glue::crm::expect(ctx, "search answer", read)? {
+                Some(list) => list,
+                None => break,
+            },
         };
         bulk::note_found(&list, found);
         if !list.info.more_records {

@@ -11,12 +11,12 @@
 //! bench) runs unlimited; a limiter that fails lets the request through and logs it: the limit is
 //! a guard against abuse, never a reason to refuse a person.
 
-use serde_json::json;
 use worker::Request;
-use zcrm_api::codes;
+use zcrm_api::{SignedOutReason, codes};
 
-use crate::reply::Failure;
-use crate::routes::Ctx;
+use crate::glue::ctx::Ctx;
+use crate::glue::log::fields;
+use crate::glue::reply::Failure;
 
 /// The binding of sign-in's limit, per client address.
 pub const AUTH_BINDING: &str = "AUTH_LIMITER";
@@ -50,20 +50,26 @@ pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<
     match limiter.limit(key).await {
         Ok(outcome) if outcome.success => Ok(()),
         Ok(_) => {
-            ctx.log.warn("rate_limited", json!({"limit": binding}));
-            Err(Failure {
+            ctx.log.warn("rate_limited", fields!("limit" => binding));
+            let failure = Failure {
                 retry_after: Some(PERIOD_SECS),
                 ..Failure::new(
                     429,
                     codes::RATE_LIMITED,
                     format!("Too many {what} in a short time. Try again in a minute."),
                 )
+            };
+            // Sign-in refused for now is a reason not to be signed in; a change is not.
+            Err(if binding == AUTH_BINDING {
+                failure.because(SignedOutReason::Throttled)
+            } else {
+                failure
             })
         }
         Err(e) => {
             ctx.log.warn(
                 "rate_limiter_failed",
-                json!({"limit": binding, "error": e.to_string()}),
+                fields!("limit" => binding, "error" => e.to_string()),
             );
             Ok(())
         }

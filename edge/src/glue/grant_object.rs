@@ -20,25 +20,25 @@ use std::rc::Rc;
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::lock::Mutex;
-use serde_json::json;
 use worker::{
     DurableObject, Env, Headers, Method, Request, RequestInit, Response, Result, State,
     durable_object,
 };
-use zcrm_api::{REQUEST_ID_HEADER, codes};
+use zcrm_api::{REQUEST_ID_HEADER, SignedOutReason, codes};
 use zoho::oauth::{self, TokenErrorKind, TokenRequest, TokenResponseError};
 
 use crate::cookies::SESSION_MAX_AGE_SECS;
+use crate::glue::ctx::Ctx;
+use crate::glue::log::Log;
+use crate::glue::log::fields;
+use crate::glue::reply::Failure;
+use crate::glue::store::Store;
+use crate::glue::upstream::{self, UpstreamError};
 use crate::grant::{
     GrantAnswer, GrantCall, GrantFailure, GrantState, Need, SessionStatus, UserView, need,
     retry_after_secs,
 };
-use crate::log::Log;
 use crate::records::UserRecord;
-use crate::reply::Failure;
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::upstream::{self, UpstreamError};
 
 /// The binding of the namespace in `wrangler.toml`.
 pub const BINDING: &str = "GRANTS";
@@ -76,7 +76,7 @@ pub async fn call(
         }
         _ => post(&stub, ctx, call).await?,
     };
-    let text = crate::upstream::body_text(response).await?;
+    let text = crate::glue::upstream::body_text(response).await?;
     let answer = serde_json::from_str::<GrantAnswer>(&text)
         .map_err(|e| worker::Error::RustError(format!("grant answer: {e}")))?;
     match answer {
@@ -136,11 +136,18 @@ async fn call_of(req: Request) -> (std::result::Result<GrantCall, String>, Optio
 fn failure_of(log: &Log, failure: GrantFailure) -> Failure {
     match failure {
         GrantFailure::Unauthenticated => Failure::unauthenticated(),
+        GrantFailure::Expired => Failure::new(
+            401,
+            codes::SESSION_EXPIRED,
+            "Your sign-in has expired. Sign in again.",
+        )
+        .because(SignedOutReason::Expired),
         GrantFailure::Revoked => Failure::new(
             401,
             codes::SESSION_EXPIRED,
             "Your Zoho sign-in has expired or was revoked. Sign in again.",
-        ),
+        )
+        .because(SignedOutReason::RevokedAtZoho),
         GrantFailure::Throttled { retry_after_secs } => Failure {
             retry_after: Some(retry_after_secs),
             ..Failure::new(
@@ -151,14 +158,15 @@ fn failure_of(log: &Log, failure: GrantFailure) -> Failure {
                     wait_in_words(retry_after_secs)
                 ),
             )
-        },
+        }
+        .because(SignedOutReason::Throttled),
         GrantFailure::Timeout => Failure::new(
             504,
             codes::UPSTREAM_TIMEOUT,
             "Zoho did not answer in time. Try again.",
         ),
         GrantFailure::Upstream(detail) => {
-            log.warn("refresh_failed", json!({"error": detail}));
+            log.warn("refresh_failed", fields!("error" => detail));
             Failure::upstream("Zoho could not refresh your sign-in. Try again.")
         }
         GrantFailure::Internal(detail) => Failure {
@@ -212,7 +220,7 @@ impl DurableObject for Grant {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let config = match crate::routes::config(&self.inner.env) {
+        let config = match crate::glue::ctx::config(&self.inner.env) {
             Ok(config) => config,
             Err(e) => return Response::error(format!("misconfigured: {e}"), 500),
         };
@@ -220,7 +228,7 @@ impl DurableObject for Grant {
         let ctx = Ctx {
             log: Log {
                 level: config.log_level,
-                request_id: crate::routes::checked_request_id(request_id),
+                request_id: crate::glue::ctx::checked_request_id(request_id),
             },
             config,
             env: self.inner.env.clone(),
@@ -269,6 +277,7 @@ impl Inner {
         match self.with_grant(|g| g.session_status(session, ctx.now_ms, SESSION_MAX_AGE_MS)) {
             SessionStatus::Live => {}
             SessionStatus::Ended => return Err(GrantFailure::Revoked),
+            SessionStatus::TooOld => return Err(GrantFailure::Expired),
             SessionStatus::Unknown => return Err(GrantFailure::Unauthenticated),
         }
         let record = self.current_record(ctx, key).await?;
@@ -282,10 +291,12 @@ impl Inner {
             Need::Use => Ok((Some(user), Some(current))),
             Need::Refresh { fallback } => match self.refreshed(ctx, key).await {
                 Ok(access) => Ok((Some(user), Some(access))),
-                Err(e) if fallback && e != GrantFailure::Revoked => {
+                Err(e)
+                    if fallback && !matches!(e, GrantFailure::Revoked | GrantFailure::Expired) =>
+                {
                     ctx.log.warn(
                         "refresh_ahead_failed",
-                        json!({"user": key, "error": format!("{e:?}")}),
+                        fields!("user" => key, "error" => format!("{e:?}")),
                     );
                     Ok((Some(user), Some(current)))
                 }
@@ -330,25 +341,23 @@ impl Inner {
         if let Err(wait) = self.with_grant(|g| g.may_mint(now, window)) {
             ctx.log.warn(
                 "refresh_budget_spent",
-                json!({"user": key, "retry_after_secs": retry_after_secs(wait)}),
+                fields!("user" => key, "retry_after_secs" => retry_after_secs(wait)),
             );
             return Err(GrantFailure::Throttled {
                 retry_after_secs: retry_after_secs(wait),
             });
         }
         let record = self.current_record(ctx, key).await?;
-        let Some(refresh_token) = record.open_refresh(&ctx.config.keys) else {
+        let Some(refresh_token) = record.open_refresh(&ctx.config.token_keys) else {
             // Sealed with a key no longer in the ring (rotated out): the grant is of no use
             // here any more. The user signs in again, as after a revoke.
             ctx.log
-                .warn("refresh_token_unopenable", json!({"user": key}));
+                .warn("refresh_token_unopenable", fields!("user" => key));
             self.forget(key, record.version).await?;
-            return Err(GrantFailure::Revoked);
+            return Err(GrantFailure::Expired);
         };
         let kept = refresh_token.clone();
-        let dc = record
-            .data_center()
-            .ok_or_else(|| GrantFailure::Internal("user record without a data centre".into()))?;
+        let dc = record.location;
         let request = TokenRequest::RefreshToken {
             client_id: ctx.config.client_id.clone(),
             client_secret: ctx.config.client_secret.clone(),
@@ -360,7 +369,7 @@ impl Inner {
                 .map_err(|e| {
                     ctx.log.warn(
                         "refresh_failed",
-                        json!({"user": key, "error": e.describe()}),
+                        fields!("user" => key, "error" => e.describe()),
                     );
                     match e {
                         UpstreamError::Timeout => GrantFailure::Timeout,
@@ -373,14 +382,14 @@ impl Inner {
             Ok(tokens) => tokens,
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::InvalidCode => {
                 ctx.log
-                    .info("refresh_token_revoked_at_zoho", json!({"user": key}));
+                    .info("refresh_token_revoked_at_zoho", fields!("user" => key));
                 self.forget(key, record.version).await?;
                 return Err(GrantFailure::Revoked);
             }
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::Throttled => {
                 let wait = self.with_grant_mut(|g| g.throttled(now, window));
                 self.persist().await?;
-                ctx.log.warn("refresh_throttled", json!({"user": key}));
+                ctx.log.warn("refresh_throttled", fields!("user" => key));
                 return Err(GrantFailure::Throttled {
                     retry_after_secs: retry_after_secs(wait),
                 });
@@ -399,7 +408,7 @@ impl Inner {
         let mut next = record;
         // Both tokens sealed again with the ring's newest key: a rotation completes with use.
         next.seal_tokens(
-            &ctx.config.keys,
+            &ctx.config.token_keys,
             &kept,
             &tokens.access_token,
             now + lifetime,
@@ -414,7 +423,8 @@ impl Inner {
         *self.record.borrow_mut() = Some(next);
         self.write_record(key).await?;
         self.persist().await?;
-        ctx.log.info("access_token_refreshed", json!({"user": key}));
+        ctx.log
+            .info("access_token_refreshed", fields!("user" => key));
         Ok(access)
     }
 
@@ -433,17 +443,16 @@ impl Inner {
         let previous = self.record.borrow_mut().replace(record.clone());
         self.write_record(&key).await?;
         self.persist().await?;
-        if let (Some(old), Some(dc)) = (
-            previous
-                .as_ref()
-                .and_then(|p| p.open_refresh(&ctx.config.keys)),
-            record.data_center(),
-        ) && record
-            .open_refresh(&ctx.config.keys)
-            .map(|r| r.secret().to_owned())
-            != Some(old.secret().to_owned())
+        let dc = record.location;
+        if let Some(old) = previous
+            .as_ref()
+            .and_then(|p| p.open_refresh(&ctx.config.token_keys))
+            && record
+                .open_refresh(&ctx.config.token_keys)
+                .map(|r| r.secret().to_owned())
+                != Some(old.secret().to_owned())
         {
-            crate::auth::revoke(ctx, dc, &old).await;
+            crate::glue::auth::revoke(ctx, dc, &old).await;
         }
         Ok((Some(user), None))
     }
@@ -461,7 +470,7 @@ impl Inner {
         if !everywhere {
             self.with_grant_mut(|g| g.sign_out(session));
             self.persist().await?;
-            ctx.log.info("signed_out", json!({"user": key}));
+            ctx.log.info("signed_out", fields!("user" => key));
             return Ok((None, None));
         }
         self.load_record(ctx, key, None).await?;
@@ -474,14 +483,13 @@ impl Inner {
         self.write_record(key).await?;
         self.persist().await?;
         if let Some(record) = previous
-            && let (Some(token), Some(dc)) =
-                (record.open_refresh(&ctx.config.keys), record.data_center())
+            && let Some(token) = record.open_refresh(&ctx.config.token_keys)
         {
-            crate::auth::revoke(ctx, dc, &token).await;
+            crate::glue::auth::revoke(ctx, record.location, &token).await;
         }
         ctx.log.info(
             "signed_out_everywhere",
-            json!({"user": key, "sessions": sessions}),
+            fields!("user" => key, "sessions" => sessions),
         );
         Ok((None, None))
     }

@@ -1,8 +1,8 @@
-//! The Worker's entry point: hands every request to [`crate::routes::handle`].
+//! The Worker's entry point: hands every request to [`crate::glue::routes::handle`].
 
 use worker::{Context, Env, Request, Response, Result, event};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(crate::routes::handle(req, env).await)
+    Ok(crate::glue::routes::handle(req, env).await)
 }

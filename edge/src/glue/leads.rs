@@ -6,21 +6,21 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use worker::{Method, Request};
 use zcrm_api::codes;
 use zcrm_api::students::{Student, StudentField, StudentInput, StudentsMeta};
-use zoho::crm::{ApiResponse, ErrorCode, ListResponse, classify_response};
+use zoho::crm::{ApiResponse, ListResponse, RecordResponse, WriteAnswer};
 use zoho::fields::FieldsResponse;
 
-use crate::auth::read_body;
-use crate::crm::Crm;
+use crate::glue::body::{json_problem, read_body};
+use crate::glue::crm::{Crm, crm_failure};
+use crate::glue::ctx::Ctx;
+use crate::glue::limits;
+use crate::glue::log::fields;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::store::Store;
+use crate::glue::upstream::Answer;
 use crate::leads::{self, MODULE, WriteOutcome};
-use crate::limits;
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
-use crate::store::Store;
-use crate::upstream::Answer;
 
 /// How long field metadata is kept in KV past its freshness (`META_TTL_SECS`), to be used when
 /// Zoho fails to give a fresh copy.
@@ -51,7 +51,7 @@ pub async fn meta(req: &Request, ctx: &Ctx) -> Outcome {
 
 pub async fn get(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
     let mut crm = Crm::for_request(req, ctx).await?;
-    let student = fetch_one(ctx, &mut crm, id).await?;
+    let student = fetch_one(&mut crm, id).await?;
     Ok(reply::json(200, &student))
 }
 
@@ -64,33 +64,29 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
     let input = validate(ctx, &store, &mut crm, &input).await?;
     limits::write(ctx, &crm.user.key).await?;
     // A retried submit (same key) answers with the student the first one created.
-    let remembered = idempotency.as_ref().map(|key| {
-        format!(
-            "idem:{}:{}",
-            crm.user.key,
-            crate::session::hex(&zoho::pkce::sha256(key.as_bytes()))
-        )
-    });
+    let remembered = idempotency
+        .as_ref()
+        .map(|key| crate::records::idempotency_key(&crm.user.key, key));
     if let Some(kv_key) = &remembered {
         match store.text(kv_key).await? {
             // An earlier submit whose outcome is unknown (Zoho did not answer in time, or the
             // answer was cut): it may have created the student, so look before creating.
             Some(state) if state == PENDING => {
-                if let Some(found) = find_same(ctx, &mut crm, &input).await? {
+                if let Some(found) = find_same(&mut crm, &input).await? {
                     store
                         .put_text(kv_key, &found.id, IDEMPOTENCY_TTL_SECS)
                         .await?;
                     ctx.log.info(
                         "create_recovered",
-                        json!({"user": crm.user.key, "id": found.id}),
+                        fields!("user" => crm.user.key, "id" => found.id),
                     );
                     return Ok(reply::json(201, &found));
                 }
             }
             Some(id) => {
                 ctx.log
-                    .info("create_replayed", json!({"user": crm.user.key}));
-                return Ok(reply::json(201, &fetch_one(ctx, &mut crm, &id).await?));
+                    .info("create_replayed", fields!("user" => crm.user.key));
+                return Ok(reply::json(201, &fetch_one(&mut crm, &id).await?));
             }
             None => {
                 store
@@ -110,8 +106,10 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Outcome {
     if let Some(kv_key) = &remembered {
         store.put_text(kv_key, &id, IDEMPOTENCY_TTL_SECS).await?;
     }
-    ctx.log
-        .info("student_created", json!({"user": crm.user.key, "id": id}));
+    ctx.log.info(
+        "student_created",
+        fields!("user" => crm.user.key, "id" => id),
+    );
     Ok(reply::json(201, &Student { id, fields: input }))
 }
 
@@ -129,8 +127,10 @@ pub async fn update(mut req: Request, ctx: &Ctx, id: &str) -> Outcome {
         )
         .await?;
     let id = written(ctx, "update", &answer)?;
-    ctx.log
-        .info("student_updated", json!({"user": crm.user.key, "id": id}));
+    ctx.log.info(
+        "student_updated",
+        fields!("user" => crm.user.key, "id" => id),
+    );
     Ok(reply::json(200, &Student { id, fields: input }))
 }
 
@@ -141,48 +141,33 @@ pub async fn delete(req: &Request, ctx: &Ctx, id: &str) -> Outcome {
         .call(Method::Delete, &format!("/{MODULE}/{id}"), None)
         .await?;
     written(ctx, "delete", &answer)?;
-    ctx.log
-        .info("student_deleted", json!({"user": crm.user.key, "id": id}));
+    ctx.log.info(
+        "student_deleted",
+        fields!("user" => crm.user.key, "id" => id),
+    );
     Ok(reply::empty(204))
 }
 
-async fn fetch_one(ctx: &Ctx, crm: &mut Crm<'_>, id: &str) -> Result<Student, Failure> {
-    let answer = crm
-        .call(
-            Method::Get,
-            &format!("/{MODULE}/{id}?fields={}", leads::LEAD_FIELDS),
-            None,
-        )
-        .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Err(not_found()),
-        ApiResponse::Json(200, body) => body
-            .get("data")
-            .and_then(Value::as_array)
-            .and_then(|d| d.first())
-            .and_then(Value::as_object)
-            .and_then(leads::student_from_record)
-            .ok_or_else(|| Failure::upstream("Zoho's answer about the student is malformed.")),
-        other => Err(crm_failure(ctx, "get", other)),
-    }
+async fn fetch_one(crm: &mut Crm<'_>, id: &str) -> Result<Student, Failure> {
+    let path = format!("/{MODULE}/{id}?fields={}", leads::LEAD_FIELDS);
+    let malformed = || Failure::upstream("Zoho's answer about the student is malformed.");
+    let found: RecordResponse = crm
+        .get(&path, "answer about the student")
+        .await?
+        .ok_or_else(not_found)?;
+    found
+        .data
+        .first()
+        .and_then(leads::student_from_record)
+        .ok_or_else(malformed)
 }
 
 /// A student created by an earlier submit with the same key and values, if Zoho has one.
-async fn find_same(
-    ctx: &Ctx,
-    crm: &mut Crm<'_>,
-    input: &StudentInput,
-) -> Result<Option<Student>, Failure> {
-    let answer = crm
-        .call(Method::Get, &leads::same_student_path(input), None)
+async fn find_same(crm: &mut Crm<'_>, input: &StudentInput) -> Result<Option<Student>, Failure> {
+    let list: Option<ListResponse> = crm
+        .get(&leads::same_student_path(input), "search answer")
         .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::NoContent => Ok(None),
-        ApiResponse::Json(200, body) => serde_json::from_value::<ListResponse>(body)
-            .map(|list| leads::find_same(&list, input))
-            .map_err(|_| Failure::upstream("Zoho's search answer is malformed.")),
-        other => Err(crm_failure(ctx, "search", other)),
-    }
+    Ok(list.and_then(|list| leads::find_same(&list, input)))
 }
 
 /// The org's course choices and field limits, cached for `META_TTL_SECS` (memory, then KV).
@@ -193,10 +178,7 @@ pub(crate) async fn org_meta(
     store: &Store,
     crm: &mut Crm<'_>,
 ) -> Result<StudentsMeta, Failure> {
-    let key = format!(
-        "meta:{}:{}:{}",
-        crm.user.location, crm.user.environment, crm.user.org_id
-    );
+    let key = crate::records::meta_key(crm.user.location, crm.user.environment, &crm.user.org_id);
     let ttl_secs = u64::from(ctx.config.meta_ttl_secs);
     let fresh = |c: &CachedMeta| ctx.now_ms.saturating_sub(c.fetched_at) < ttl_secs * 1000;
     let mut last = META.with(|m| m.borrow().get(&key).cloned());
@@ -215,13 +197,13 @@ pub(crate) async fn org_meta(
             last = Some(cached);
         }
     }
-    let fetched = fetch_meta(ctx, crm).await;
+    let fetched = fetch_meta(crm).await;
     let meta = match (fetched, last) {
         (Ok(meta), _) => meta,
         (Err(failure), Some(stale)) if failure.status != 401 => {
             ctx.log.warn(
                 "field_metadata_stale",
-                json!({"org": crm.user.org_id, "age_secs": ctx.now_ms.saturating_sub(stale.fetched_at) / 1000}),
+                fields!("org" => crm.user.org_id, "age_secs" => ctx.now_ms.saturating_sub(stale.fetched_at) / 1000),
             );
             return Ok(stale.meta);
         }
@@ -237,25 +219,16 @@ pub(crate) async fn org_meta(
     META.with(|m| m.borrow_mut().insert(key, cached.clone()));
     ctx.log.info(
         "field_metadata_fetched",
-        json!({"org": crm.user.org_id, "courses": cached.meta.courses.len()}),
+        fields!("org" => crm.user.org_id, "courses" => cached.meta.courses.len()),
     );
     Ok(cached.meta)
 }
 
-async fn fetch_meta(ctx: &Ctx, crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
-    let answer = crm
-        .call(
-            Method::Get,
-            &format!("/settings/fields?module={MODULE}"),
-            None,
-        )
-        .await?;
-    match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(200, body) => serde_json::from_value::<FieldsResponse>(body)
-            .map(|fields| leads::meta_from_fields(&fields))
-            .map_err(|_| Failure::upstream("Zoho's field metadata is malformed.")),
-        other => Err(crm_failure(ctx, "fields", other)),
-    }
+async fn fetch_meta(crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
+    let fields: Option<FieldsResponse> = crm.get(&leads::meta_path(), "field metadata").await?;
+    fields
+        .map(|fields| leads::meta_from_fields(&fields))
+        .ok_or_else(|| Failure::upstream("Zoho sent no field metadata."))
 }
 
 async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {
@@ -266,17 +239,6 @@ async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {
             json_problem(&e)
         ))
     })
-}
-
-/// What serde says, without echoing the input back.
-pub(crate) fn json_problem(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    text.split(" at line")
-        .next()
-        .unwrap_or("invalid JSON")
-        .chars()
-        .take(120)
-        .collect()
 }
 
 async fn validate(
@@ -297,7 +259,12 @@ async fn validate(
 }
 
 fn idempotency_key(req: &Request) -> Result<Option<String>, Failure> {
-    let Some(key) = req.headers().get("idempotency-key").ok().flatten() else {
+    let Some(key) = req
+        .headers()
+        .get(zcrm_api::IDEMPOTENCY_HEADER)
+        .ok()
+        .flatten()
+    else {
         return Ok(None);
     };
     if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -310,17 +277,20 @@ fn idempotency_key(req: &Request) -> Result<Option<String>, Failure> {
 
 /// The id of the record a write touched, or the failure it amounts to.
 fn written(ctx: &Ctx, call: &str, answer: &Answer) -> Result<String, Failure> {
-    let body = match classify_response(answer.status, &answer.body) {
-        ApiResponse::Json(_, body) => body,
-        ApiResponse::Error(status, e) if e.details.get("api_name").is_none() && status != 400 => {
+    let result = match zoho::crm::read_write(answer.status, &answer.body) {
+        WriteAnswer::Records(records) => {
+            records.into_iter().next().ok_or_else(Failure::internal)?
+        }
+        WriteAnswer::Whole(status, e) if e.details.get("api_name").is_none() && status != 400 => {
             return Err(crm_failure(ctx, call, ApiResponse::Error(status, e)));
         }
-        ApiResponse::Error(_, e) => e.to_json(),
-        ApiResponse::NoContent => {
+        WriteAnswer::Whole(_, e) => e,
+        WriteAnswer::NoContent => {
             return Err(Failure::upstream("Zoho answered the change with nothing."));
         }
+        WriteAnswer::Other(other) => return Err(crm_failure(ctx, call, other)),
     };
-    match leads::write_outcome(&body) {
+    match leads::write_outcome(&result) {
         WriteOutcome::Done { id } => Ok(id),
         WriteOutcome::Field { field, message } => Err(Failure {
             field: Some(field.as_str().to_owned()),
@@ -342,7 +312,7 @@ fn written(ctx: &Ctx, call: &str, answer: &Answer) -> Result<String, Failure> {
         WriteOutcome::Other { code } => {
             ctx.log.warn(
                 "crm_write_refused",
-                json!({"call": call, "code": code, "status": answer.status}),
+                fields!("call" => call, "code" => code, "status" => answer.status),
             );
             Err(Failure::upstream(format!(
                 "Zoho refused the change ({code})."
@@ -351,46 +321,10 @@ fn written(ctx: &Ctx, call: &str, answer: &Answer) -> Result<String, Failure> {
     }
 }
 
-fn not_found() -> Failure {
+pub(crate) fn not_found() -> Failure {
     Failure::new(
         404,
         codes::NOT_FOUND,
         "No such student (or it is not yours to see).",
     )
-}
-
-/// A whole-request error from Zoho, in the portal's terms. Decided on the typed code; Zoho's
-/// own string goes to the log only.
-pub fn crm_failure(ctx: &Ctx, call: &str, response: ApiResponse) -> Failure {
-    let (status, code, known) = match &response {
-        ApiResponse::Error(status, e) => (*status, e.code.clone(), e.error_code()),
-        ApiResponse::Json(status, _) => (*status, "UNEXPECTED_STATUS".to_owned(), None),
-        ApiResponse::NoContent => (204, "NO_CONTENT".to_owned(), None),
-    };
-    ctx.log.warn(
-        "crm_error",
-        json!({"call": call, "status": status, "code": code}),
-    );
-    match known {
-        Some(ErrorCode::NoPermission) => {
-            Failure::new(403, codes::NO_PERMISSION, "Zoho says you may not do this.")
-        }
-        Some(ErrorCode::OauthScopeMismatch) => Failure::new(
-            403,
-            codes::NO_PERMISSION,
-            "Your Zoho sign-in does not allow this. Sign out and sign in again.",
-        ),
-        Some(ErrorCode::InvalidToken | ErrorCode::AuthenticationFailure) => Failure::new(
-            401,
-            codes::SESSION_EXPIRED,
-            "Zoho no longer accepts your sign-in. Sign in again.",
-        ),
-        Some(ErrorCode::TooManyRequests) => Failure::new(
-            429,
-            codes::RATE_LIMITED,
-            "Zoho is busy. Try again in a moment.",
-        ),
-        Some(ErrorCode::InvalidUrlPattern | ErrorCode::NotFound) => not_found(),
-        _ => Failure::upstream(format!("Zoho failed ({code}). Try again.")),
-    }
 }

@@ -2,57 +2,28 @@
 //! a request id, the CSRF and origin checks, a log line. Everything else is served by the
 //! static-assets layer (see `wrangler.toml`), so any other path that reaches the Worker is a 404.
 
-use std::cell::OnceCell;
-use std::rc::Rc;
-
-use serde_json::json;
 use worker::{Date, Env, Method, Request, Response};
 use zcrm_api::{CSRF_HEADER, CSRF_VALUE, Health, codes};
 
-use crate::config::Config;
-use crate::log::Log;
-use crate::reply::{self, Failure, Outcome};
-use crate::{auth, bulk_import, proxy, roster, students};
-
-/// What a handler needs besides the request.
-#[derive(Clone)]
-pub struct Ctx {
-    pub config: Rc<Config>,
-    pub env: Env,
-    pub log: Log,
-    pub now_ms: u64,
-}
-
-thread_local! {
-    /// The configuration is parsed once per isolate (its variables cannot change under it).
-    static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
-}
-
-pub(crate) fn config(env: &Env) -> Result<Rc<Config>, crate::config::ConfigError> {
-    if let Some(config) = CONFIG.with(|c| c.get().cloned()) {
-        return Ok(config);
-    }
-    let config = Rc::new(Config::parse(|name| {
-        env.var(name)
-            .map(|v| v.to_string())
-            .or_else(|_| env.secret(name).map(|v| v.to_string()))
-            .ok()
-    })?);
-    CONFIG.with(|c| {
-        let _ = c.set(Rc::clone(&config));
-    });
-    Ok(config)
-}
+use crate::glue::ctx::{Ctx, checked_request_id, config};
+use crate::glue::log::Log;
+use crate::glue::log::fields;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::{auth, bulk, leads, listing, proxy};
 
 pub async fn handle(req: Request, env: Env) -> Response {
     let request_id = request_id(&req);
     let config = match config(&env) {
         Ok(config) => config,
         Err(e) => {
-            worker::console_error!(
-                "{}",
-                json!({"level": "error", "event": "misconfigured", "request_id": request_id, "problem": e.to_string()})
+            // No configuration, so no log level: said whatever it would have been.
+            let line = crate::logline::line(
+                crate::config::Level::Error,
+                "misconfigured",
+                &request_id,
+                fields!("problem" => e.to_string()),
             );
+            worker::console_error!("{line}");
             let failure = Failure::new(
                 500,
                 codes::INTERNAL,
@@ -72,24 +43,31 @@ pub async fn handle(req: Request, env: Env) -> Response {
     };
     let method = req.method();
     let path = req.path();
+    // The body, to let go of it if the route did not read it (see below).
+    let body = req.inner().body();
     let response = match route(req, &ctx).await {
         Ok(response) => response,
         Err(failure) => {
             if let Some(detail) = &failure.internal {
-                ctx.log
-                    .error("internal_error", json!({"path": path, "detail": detail}));
+                ctx.log.error(
+                    "internal_error",
+                    fields!("path" => path, "detail" => detail),
+                );
             }
             failure.response()
         }
     };
+    // A body nobody read (refused before it: no session, a bad header, a route without one) is
+    // cancelled, not drained: otherwise workerd reads it all, however large, before it sends
+    // the answer.
+    if let Some(body) = body
+        && !body.locked()
+    {
+        let _ = worker::wasm_bindgen_futures::JsFuture::from(body.cancel()).await;
+    }
     ctx.log.info(
         "request",
-        json!({
-            "method": method.to_string(),
-            "path": path,
-            "status": response.status_code(),
-            "ms": Date::now().as_millis().saturating_sub(ctx.now_ms),
-        }),
+        fields!("method" => method.to_string(), "path" => path, "status" => response.status_code(), "ms" => Date::now().as_millis().saturating_sub(ctx.now_ms)),
     );
     reply::finish(response, &request_id)
 }
@@ -169,15 +147,15 @@ async fn route(req: Request, ctx: &Ctx) -> Outcome {
         (Route::Start, _) => auth::start(&req, ctx).await,
         (Route::Callback, _) => auth::callback(req, ctx).await,
         (Route::Logout, _) => auth::logout(&req, ctx).await,
-        (Route::StudentsMeta, _) => students::meta(&req, ctx).await,
-        (Route::StudentsCount, _) => roster::count(&req, ctx).await,
-        (Route::StudentsExport, _) => roster::export(&req, ctx).await,
-        (Route::StudentsBulk, _) => bulk_import::bulk(req, ctx).await,
-        (Route::Students, Method::Post) => students::create(req, ctx).await,
-        (Route::Students, _) => roster::list(&req, ctx).await,
-        (Route::Student(id), Method::Put) => students::update(req, ctx, &id).await,
-        (Route::Student(id), Method::Delete) => students::delete(&req, ctx, &id).await,
-        (Route::Student(id), _) => students::get(&req, ctx, &id).await,
+        (Route::StudentsMeta, _) => leads::meta(&req, ctx).await,
+        (Route::StudentsCount, _) => listing::count(&req, ctx).await,
+        (Route::StudentsExport, _) => listing::export(&req, ctx).await,
+        (Route::StudentsBulk, _) => bulk::bulk(req, ctx).await,
+        (Route::Students, Method::Post) => leads::create(req, ctx).await,
+        (Route::Students, _) => listing::list(&req, ctx).await,
+        (Route::Student(id), Method::Put) => leads::update(req, ctx, &id).await,
+        (Route::Student(id), Method::Delete) => leads::delete(&req, ctx, &id).await,
+        (Route::Student(id), _) => leads::get(&req, ctx, &id).await,
         (Route::Crm(module, target), _) => proxy::forward(req, ctx, &module, target).await,
     }
 }
@@ -235,19 +213,4 @@ fn health(ctx: &Ctx) -> Response {
 /// Cloudflare names each request (`cf-ray`); locally there is none, so make one up.
 fn request_id(req: &Request) -> String {
     checked_request_id(req.headers().get("cf-ray").ok().flatten())
-}
-
-/// `id` if it is shaped like a request id, else a new one. (The grant's object takes the id its
-/// caller sends.)
-pub(crate) fn checked_request_id(id: Option<String>) -> String {
-    id.filter(|id| {
-        !id.is_empty()
-            && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })
-    .unwrap_or_else(|| {
-        let mut bytes = [0u8; 8];
-        crate::session::random_bytes(&mut bytes);
-        crate::session::hex(&bytes)
-    })
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use worker::{Headers, Response};
 use zcrm_api::students::FieldError;
-use zcrm_api::{ApiError, REQUEST_ID_HEADER, codes};
+use zcrm_api::{ApiError, REQUEST_ID_HEADER, SignedOutReason, codes};
 
 /// An error answer: status, a stable code from `zcrm_api::codes`, a message for people.
 #[derive(Debug)]
@@ -18,6 +18,8 @@ pub struct Failure {
     pub internal: Option<String>,
     /// Seconds, sent as `Retry-After` (a 429 or 503 that knows when to try again).
     pub retry_after: Option<u64>,
+    /// Why the user is not signed in (every 401, and the refusals that keep one from signing in).
+    pub reason: Option<SignedOutReason>,
 }
 
 impl Failure {
@@ -30,6 +32,15 @@ impl Failure {
             fields: Vec::new(),
             internal: None,
             retry_after: None,
+            reason: None,
+        }
+    }
+
+    /// The same failure, saying why the user is not signed in.
+    pub fn because(self, reason: SignedOutReason) -> Failure {
+        Failure {
+            reason: Some(reason),
+            ..self
         }
     }
 
@@ -37,8 +48,20 @@ impl Failure {
         Failure::new(400, codes::INVALID_REQUEST, message)
     }
 
+    /// No session: none was sent, or it is unknown (signed out, here or everywhere).
     pub fn unauthenticated() -> Failure {
         Failure::new(401, codes::UNAUTHENTICATED, "Sign in to continue.")
+            .because(SignedOutReason::SignedOut)
+    }
+
+    /// Zoho no longer accepts the portal's access to this user's account.
+    pub fn revoked_at_zoho() -> Failure {
+        Failure::new(
+            401,
+            codes::SESSION_EXPIRED,
+            "Zoho no longer accepts your sign-in. Sign in again.",
+        )
+        .because(SignedOutReason::RevokedAtZoho)
     }
 
     pub fn internal() -> Failure {
@@ -58,6 +81,7 @@ impl Failure {
         body.error.field = self.field.clone();
         body.error.fields = self.fields.clone();
         body.error.retry_after_secs = self.retry_after;
+        body.error.reason = self.reason;
         let mut response = json(self.status, &body);
         if let Some(secs) = self.retry_after {
             let _ = response.headers_mut().set("retry-after", &secs.to_string());

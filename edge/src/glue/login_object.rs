@@ -12,8 +12,8 @@ use std::cell::Cell;
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
 
 use crate::cookies::LOGIN_MAX_AGE_SECS;
-use crate::reply::Failure;
-use crate::routes::Ctx;
+use crate::glue::ctx::Ctx;
+use crate::glue::reply::Failure;
 use crate::session::session_hash;
 
 /// The binding of the namespace in `wrangler.toml`.

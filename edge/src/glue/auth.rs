@@ -6,33 +6,37 @@
 //! Object (`grant_object.rs`), which keeps the sessions and writes the record to KV; the browser
 //! gets a random session id (and the name of its grant) in an HttpOnly cookie and nothing else.
 
-use futures_util::StreamExt;
 use futures_util::future::join;
-use serde_json::json;
 use worker::{Method, Request};
-use zcrm_api::{CallbackRequest, SessionInfo, codes};
+use zcrm_api::{CallbackRequest, SessionInfo, SignedOutReason, codes};
 use zoho::crm::{OrgResponse, UsersResponse, authorization_header};
 use zoho::oauth::{
     self, AccessType, AuthorizeRequest, TokenErrorKind, TokenRequest, TokenResponseError,
 };
 use zoho::pkce::{ChallengeMethod, s256_challenge};
-use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken, constant_time_eq};
+use zoho::secret::{AccessToken, AuthorizationCode, CodeVerifier, RefreshToken};
 use zoho::{DataCenter, Environment};
 
 use crate::cookies::{self, LOGIN, LOGIN_MAX_AGE_SECS, SESSION, SESSION_MAX_AGE_SECS};
-use crate::crm::upstream_failure;
+use crate::glue::body::read_body;
+use crate::glue::crm::upstream_failure;
+use crate::glue::ctx::Ctx;
+use crate::glue::grant_object;
+use crate::glue::limits;
+use crate::glue::log::fields;
+use crate::glue::login_object;
+use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::upstream::{self, Answer};
 use crate::grant::{GrantCall, UserView};
-use crate::grant_object;
-use crate::limits;
-use crate::login_object;
-use crate::records::{UserRecord, user_key};
-use crate::reply::{self, Failure, Outcome};
-use crate::routes::Ctx;
 use crate::session::{Login, parse_session_cookie, random_token, session_cookie, session_hash};
-use crate::upstream::{self, Answer};
+use crate::signin::{self, ApiDomainRefusal, CallbackRefusal};
 
 /// The largest `/auth/callback` body accepted.
 const MAX_CALLBACK_BODY: usize = 4 * 1024;
+
+/// Zoho's window for code exchanges per client (10 in 10 minutes): how long a throttled
+/// sign-in waits.
+const CODE_EXCHANGE_WINDOW_SECS: u64 = 600;
 
 /// `GET /auth/start`: a new login (sealed into its cookie) and a redirect to Zoho.
 pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
@@ -55,7 +59,7 @@ pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
         )),
     }
     .url(&config.endpoints.authorization_server());
-    let sealed = config.keys.seal(
+    let sealed = config.login_keys.seal(
         "login",
         &serde_json::to_vec(&login).map_err(|_| Failure::internal())?,
     );
@@ -64,7 +68,7 @@ pub async fn start(req: &Request, ctx: &Ctx) -> Outcome {
         &mut response,
         &cookies::set(LOGIN, &sealed, LOGIN_MAX_AGE_SECS),
     );
-    ctx.log.debug("login_started", json!({}));
+    ctx.log.debug("login_started", fields!());
     Ok(response)
 }
 
@@ -87,54 +91,18 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
             "Expected a JSON object with exactly code, state, location and accounts_server.",
         )
     })?;
-    if !oauth::code_is_well_formed(&callback.code) {
-        return Err(Failure::bad_request("The sign-in code is malformed."));
-    }
-
-    // 1. The state must be the one this browser's login was started with.
+    // 1-2. The code's shape, the login this browser started, its state, and the data centre
+    //      (its accounts server from the table): `signin::check_callback`.
     let login = cookies::get(cookie_header(req).as_deref(), LOGIN)
-        .and_then(|sealed| config.keys.open("login", sealed))
-        .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok())
-        .filter(|login| login.is_fresh(ctx.now_ms));
-    let Some(login) = login else {
-        ctx.log.warn("callback_without_login", json!({}));
-        return Err(Failure::new(
-            400,
-            codes::INVALID_STATE,
-            "This sign-in was not started here or has expired. Sign in again.",
-        ));
-    };
-    if !constant_time_eq(login.state.as_bytes(), callback.state.as_bytes()) {
-        ctx.log.warn("callback_state_mismatch", json!({}));
-        return Err(Failure::new(
-            400,
-            codes::INVALID_STATE,
-            "The sign-in answer does not belong to this sign-in. Sign in again.",
-        ));
-    }
-
-    // 2. The data centre: location and accounts-server must agree with the table.
-    let dc = DataCenter::from_location(&callback.location)
-        .filter(|&dc| {
-            config
-                .endpoints
-                .data_center_of_accounts_server(&callback.accounts_server)
-                == Some(dc)
-        })
-        .ok_or_else(|| {
-            ctx.log.warn(
-                "callback_unknown_data_center",
-                json!({"location_len": callback.location.len()}),
-            );
-            Failure::bad_request(
-                "location and accounts_server do not name a known Zoho data centre.",
-            )
-        })?;
+        .and_then(|sealed| config.login_keys.open("login", sealed))
+        .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok());
+    let (dc, login) = signin::check_callback(&callback, login, ctx.now_ms, &config.endpoints)
+        .map_err(|refusal| callback_refused(ctx, refusal, &callback))?;
 
     // 3. The login is single use across every isolate: the first callback that gets this far
     //    consumes it, whatever comes of it; a replay is refused before any token call.
     if !login_object::consume(ctx, &login.state).await? {
-        ctx.log.warn("callback_login_reused", json!({}));
+        ctx.log.warn("callback_login_reused", fields!());
         return Err(Failure::new(
             400,
             codes::INVALID_STATE,
@@ -164,26 +132,60 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
     result
 }
 
+/// A callback refused before any call to Zoho, logged and in the portal's terms.
+fn callback_refused(ctx: &Ctx, refusal: CallbackRefusal, callback: &CallbackRequest) -> Failure {
+    match refusal {
+        CallbackRefusal::MalformedCode => Failure::bad_request("The sign-in code is malformed."),
+        CallbackRefusal::NoLogin => {
+            ctx.log.warn("callback_without_login", fields!());
+            Failure::new(
+                400,
+                codes::INVALID_STATE,
+                "This sign-in was not started here or has expired. Sign in again.",
+            )
+        }
+        CallbackRefusal::StateMismatch => {
+            ctx.log.warn("callback_state_mismatch", fields!());
+            Failure::new(
+                400,
+                codes::INVALID_STATE,
+                "The sign-in answer does not belong to this sign-in. Sign in again.",
+            )
+        }
+        CallbackRefusal::UnknownDataCenter => {
+            ctx.log.warn(
+                "callback_unknown_data_center",
+                fields!("location_len" => callback.location.len()),
+            );
+            Failure::bad_request(
+                "location and accounts_server do not name a known Zoho data centre.",
+            )
+        }
+    }
+}
+
 /// After the code exchange: checks what Zoho answered, who the user is, and starts the session.
 async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -> Outcome {
     let config = &ctx.config;
     let env = config.environment;
     // 5. The API domain Zoho names must be the table's for this data centre and environment.
-    match config.endpoints.locate_api_domain(&tokens.api_domain) {
-        Some(found) if found == (dc, env) => {}
-        Some((found_dc, found_env)) if found_dc == dc => {
+    match signin::check_api_domain(&config.endpoints, &tokens.api_domain, dc, env) {
+        Ok(()) => {}
+        Err(ApiDomainRefusal::OtherEnvironment(found_env)) => {
             ctx.log.info(
                 "callback_other_environment",
-                json!({"chosen": found_env.as_str()}),
+                fields!("chosen" => found_env.as_str()),
             );
             return Err(Failure::bad_request(format!(
                 "You signed in to Zoho's {found_env} environment, but this portal works with \
                  {env}. Sign in again and choose {env}."
             )));
         }
-        _ => {
-            ctx.log
-                .warn("callback_foreign_api_domain", json!({"dc": dc.location()}));
+        Err(ApiDomainRefusal::Foreign) => {
+            ctx.log.warn(
+                "callback_foreign_api_domain",
+                fields!("dc" => dc.location()),
+            );
             return Err(Failure::upstream(
                 "Zoho answered with an API domain outside its data-centre table; nothing was sent there.",
             ));
@@ -197,44 +199,31 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
 
     // 6. Who is this? The user and org key the tokens.
     let (user, org) = whoami(ctx, dc, env, &tokens.access_token).await?;
-    if !config.org_allowed(dc.location(), &org.id) {
+    if !config.org_allowed(dc, &org.id) {
         ctx.log.warn(
             "org_not_allowed",
-            json!({"dc": dc.location(), "org": org.id}),
+            fields!("dc" => dc.location(), "org" => org.id),
         );
-        return Err(org_not_allowed(&org.company_name));
+        return Err(org_not_allowed(403, &org.company_name));
     }
-    let Some(key) = user_key(dc, env, &org.id, &user.id) else {
+    // 7. One record per user: the grant's object replaces the tokens in place, adds the
+    //    session and revokes the refresh token it replaces.
+    let granted = signin::Granted {
+        dc,
+        env,
+        user: &user,
+        org: &org,
+        refresh: &refresh_token,
+        access: &tokens.access_token,
+        expires_in_secs: tokens.expires_in_secs,
+    };
+    let Some(record) = signin::new_record(&config.token_keys, &granted, ctx.now_ms) else {
         return Err(Failure::upstream(
             "Zoho answered with malformed user or org ids.",
         ));
     };
-
-    // 7. One record per user: the grant's object replaces the tokens in place, adds the
-    //    session and revokes the refresh token it replaces.
+    let key = record.key.clone();
     let session_id = random_token();
-    let mut record = UserRecord {
-        key: key.clone(),
-        email: user.email.clone(),
-        name: user.full_name.clone(),
-        user_id: user.id.clone(),
-        org_id: org.id.clone(),
-        org_name: org.company_name.clone(),
-        zgid: org.zgid.clone(),
-        location: dc.location().to_owned(),
-        environment: env.as_str().to_owned(),
-        refresh_token: String::new(),
-        access_token: String::new(),
-        access_expires_at: 0,
-        updated_at: ctx.now_ms,
-        version: 0,
-    };
-    record.seal_tokens(
-        &config.keys,
-        &refresh_token,
-        &tokens.access_token,
-        ctx.now_ms + tokens.expires_in_secs * 1000,
-    );
     let call = GrantCall::SignIn {
         session: session_hash(&session_id),
         record,
@@ -243,7 +232,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
     let view = view.ok_or_else(Failure::internal)?;
     ctx.log.info(
         "signed_in",
-        json!({"user": key, "dc": dc.location(), "environment": env.as_str()}),
+        fields!("user" => key, "dc" => dc.location(), "environment" => env.as_str()),
     );
     let mut response = reply::json(200, &session_info(&view));
     reply::add_cookie(
@@ -257,15 +246,18 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
     Ok(response)
 }
 
-fn org_not_allowed(org_name: &str) -> Failure {
+/// A sign-in refused (403), or a session ended (401), because the user's organisation is not
+/// one the portal serves.
+fn org_not_allowed(status: u16, org_name: &str) -> Failure {
     Failure::new(
-        403,
+        status,
         codes::ORG_NOT_ALLOWED,
         format!(
             "This portal does not serve the Zoho organisation {org_name}. Sign in with an account \
              of an organisation it serves, or ask its administrator to add yours."
         ),
     )
+    .because(SignedOutReason::OrgNotAllowed)
 }
 
 /// `GET /api/session`: who is signed in, or 401.
@@ -349,8 +341,8 @@ pub async fn again(
     let (user, access) = grant_object::call(ctx, &call).await?;
     let user = user.ok_or_else(Failure::internal)?;
     // An organisation no longer served (ALLOWED_ORGS changed) keeps no session.
-    if !ctx.config.org_allowed(&user.location, &user.org_id) {
-        return Err(org_not_allowed(&user.org_name));
+    if !ctx.config.org_allowed(user.location, &user.org_id) {
+        return Err(org_not_allowed(401, &user.org_name));
     }
     Ok(SignedIn {
         user,
@@ -365,8 +357,8 @@ fn session_info(user: &UserView) -> SessionInfo {
         email: user.email.clone(),
         org_name: user.org_name.clone(),
         org_id: user.org_id.clone(),
-        data_center: user.location.clone(),
-        environment: user.environment.clone(),
+        data_center: user.location.to_string(),
+        environment: user.environment.to_string(),
     }
 }
 
@@ -392,8 +384,10 @@ async fn whoami(
             match answer {
                 Ok(a) if a.status == 200 => Ok(a.body),
                 Ok(a) => {
-                    ctx.log
-                        .warn("whoami_failed", json!({"call": what, "status": a.status}));
+                    ctx.log.warn(
+                        "whoami_failed",
+                        fields!("call" => what, "status" => a.status),
+                    );
                     Err(Failure::upstream(format!(
                         "Zoho refused to say who you are ({what}: HTTP {}).",
                         a.status
@@ -428,14 +422,14 @@ pub(crate) async fn revoke(ctx: &Ctx, dc: DataCenter, token: &RefreshToken) {
     match result {
         Ok(answer) if oauth::parse_revoke_response(answer.status, &answer.body).is_ok() => {
             ctx.log
-                .info("refresh_token_revoked", json!({"dc": dc.location()}));
+                .info("refresh_token_revoked", fields!("dc" => dc.location()));
         }
         Ok(answer) => ctx
             .log
-            .warn("revoke_refused", json!({"status": answer.status})),
+            .warn("revoke_refused", fields!("status" => answer.status)),
         Err(e) => ctx
             .log
-            .warn("revoke_failed", json!({"error": e.describe()})),
+            .warn("revoke_failed", fields!("error" => e.describe())),
     }
 }
 
@@ -444,7 +438,7 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
         TokenResponseError::Token(e) => {
             ctx.log.warn(
                 "token_error",
-                json!({"call": call, "error": e.kind().as_str()}),
+                fields!("call" => call, "error" => e.kind().as_str()),
             );
             match e.kind() {
                 TokenErrorKind::InvalidCode => Failure::new(
@@ -452,18 +446,22 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
                     codes::INVALID_GRANT,
                     "The sign-in code expired or was already used. Sign in again.",
                 ),
-                TokenErrorKind::Throttled => Failure::new(
-                    429,
-                    codes::RATE_LIMITED,
-                    "Zoho is throttling sign-ins. Try again in a few minutes.",
-                ),
+                TokenErrorKind::Throttled => Failure {
+                    retry_after: Some(CODE_EXCHANGE_WINDOW_SECS),
+                    ..Failure::new(
+                        429,
+                        codes::RATE_LIMITED,
+                        "Zoho is limiting sign-ins to the portal for now. Try again in 10 minutes.",
+                    )
+                }
+                .because(SignedOutReason::Throttled),
                 _ => Failure::upstream("Zoho refused the sign-in."),
             }
         }
         other => {
             ctx.log.warn(
                 "token_error",
-                json!({"call": call, "error": other.to_string()}),
+                fields!("call" => call, "error" => other.to_string()),
             );
             Failure::upstream("Zoho's accounts server answered something unexpected.")
         }
@@ -472,38 +470,4 @@ fn token_failure(ctx: &Ctx, call: &str, error: &TokenResponseError) -> Failure {
 
 pub fn cookie_header(req: &Request) -> Option<String> {
     req.headers().get("cookie").ok().flatten()
-}
-
-/// The body, refusing more than `limit` bytes (by header first, then by what arrives).
-pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failure> {
-    let too_large = || {
-        Failure::new(
-            413,
-            codes::PAYLOAD_TOO_LARGE,
-            format!("The body can be at most {limit} bytes."),
-        )
-    };
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    // Read as it comes, counting: a body without a length (chunked) is refused at the cap, not
-    // after it was all buffered.
-    let Ok(mut stream) = req.stream() else {
-        return Ok(Vec::new()); // no body at all
-    };
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| Failure::bad_request("The body could not be read."))?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }
