@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use zcrm_api::codes;
+use zcrm_api::SignedOutReason;
 
 use crate::{Auth, Ctx, api};
 
@@ -59,7 +59,15 @@ pub fn install(ctx: Ctx) {
                 // The Worker says whether the session (one cookie for every tab) really ended.
                 leptos::task::spawn_local(async move {
                     match api::session().await {
-                        Err(f) if f.code() == codes::SESSION_EXPIRED => ctx.session_ended(&f),
+                        // Ended for a reason of its own (expired, revoked at Zoho…): the
+                        // sign-in screen says which.
+                        Err(f)
+                            if f.is_unauthenticated()
+                                && crate::signin::why(&f)
+                                    .is_some_and(|w| w.reason != SignedOutReason::SignedOut) =>
+                        {
+                            ctx.session_ended(&f)
+                        }
                         Err(f) if f.is_unauthenticated() => {
                             ctx.auth.set(Auth::SignedOut);
                             ctx.info("You were signed out in another tab of the portal.");
