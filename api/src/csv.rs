@@ -58,6 +58,10 @@ pub struct Row {
     pub row: usize,
     /// The student, validated and trimmed, or what is wrong with the row.
     pub student: Result<StudentInput, RowError>,
+    /// Who the row names, as read (`Full Name` and email; empty where the row has no such
+    /// cells): what a report shows beside a refused row.
+    pub name: String,
+    pub email: String,
 }
 
 /// Why a row is refused: the field (when one is to blame) and a sentence for people.
@@ -109,9 +113,12 @@ pub fn read_students(text: &str, meta: &StudentsMeta) -> Result<Vec<Row>, FileEr
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        let (read, student) = student_of(&columns, &record, meta);
         rows.push(Row {
             row,
-            student: student_of(&columns, &record, meta),
+            student,
+            name: read.full_name(),
+            email: read.email,
         });
     }
     Ok(rows)
@@ -173,10 +180,22 @@ fn header_columns(header: &[String]) -> Result<Vec<Column>, FileError> {
     Ok(columns)
 }
 
+/// The row's values as read, and the student they make (or why they make none).
 fn student_of(
     columns: &[Column],
     record: &[String],
     meta: &StudentsMeta,
+) -> (StudentInput, Result<StudentInput, RowError>) {
+    let mut input = StudentInput::default();
+    let student = checked_student(columns, record, meta, &mut input);
+    (input, student)
+}
+
+fn checked_student(
+    columns: &[Column],
+    record: &[String],
+    meta: &StudentsMeta,
+    input: &mut StudentInput,
 ) -> Result<StudentInput, RowError> {
     if record.len() != columns.len() {
         return Err(RowError {
@@ -188,7 +207,6 @@ fn student_of(
             ),
         });
     }
-    let mut input = StudentInput::default();
     for (column, cell) in columns.iter().zip(record) {
         let value = unneutralise(cell);
         let too_long = |field: Option<StudentField>| RowError {
@@ -522,6 +540,16 @@ mod tests {
         assert_eq!(errors[1].field, Some(StudentField::Email));
         assert_eq!(errors[2].field, None);
         assert!(errors[2].reason.contains("2 cells"));
+        // Who a refused row names, as read, for the report.
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].email.as_str()),
+            ("Rao", "a@z.example")
+        );
+        assert_eq!(rows[1].email, "not-an-email");
+        assert_eq!(
+            rows[2].email, "",
+            "cells that do not match the header are not read"
+        );
     }
 
     #[test]

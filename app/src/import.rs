@@ -128,24 +128,20 @@ fn preview(file: String, text: &str, meta: &zcrm_api::students::StudentsMeta) ->
     let mut lines = Vec::with_capacity(rows.len());
     let mut valid = Vec::new();
     for r in rows {
-        let (name, email, status) = match r.student {
+        let status = match r.student {
             Ok(input) => {
                 valid.push((r.row, input.clone(), ()));
-                (input.full_name(), input.email.clone(), Status::Ready(input))
+                Status::Ready(input)
             }
-            Err(e) => (
-                String::new(),
-                String::new(),
-                Status::Refused(match e.field {
-                    Some(f) => format!("{}: {}", f.label(), e.reason),
-                    None => e.reason,
-                }),
-            ),
+            Err(e) => Status::Refused(match e.field {
+                Some(f) => format!("{}: {}", f.label(), e.reason),
+                None => e.reason,
+            }),
         };
         lines.push(Line {
             row: r.row,
-            name,
-            email,
+            name: r.name,
+            email: r.email,
             status,
         });
     }

@@ -1,7 +1,8 @@
 //! Tabs that agree: every open tab of the portal hears, through one `BroadcastChannel`, when
 //! another tab signed in or out and when it changed a student, so each shows the same session
 //! and the same list without a reload. Messages are plain strings (nothing secret: no token
-//! ever reaches the browser): `in:<email>`, `out`, `students`.
+//! ever reaches the browser): `in:<email>`, `out`, `students`. A message is a cue, not a fact:
+//! who is signed in is asked of the Worker (`GET /api/session`) before a tab follows one.
 
 use std::cell::OnceCell;
 
@@ -9,6 +10,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
+
+use zcrm_api::SignedOutReason;
 
 use crate::{Auth, Ctx, api};
 
@@ -53,8 +56,25 @@ pub fn install(ctx: Ctx) {
             ctx.students_changed.update(|n| *n = n.wrapping_add(1));
         } else if message == SIGNED_OUT {
             if shown.is_some() {
-                ctx.auth.set(Auth::SignedOut);
-                ctx.info("You were signed out in another tab of the portal.");
+                // The Worker says whether the session (one cookie for every tab) really ended.
+                leptos::task::spawn_local(async move {
+                    match api::session().await {
+                        // Ended for a reason of its own (expired, revoked at Zoho…): the
+                        // sign-in screen says which.
+                        Err(f)
+                            if f.is_unauthenticated()
+                                && crate::signin::why(&f)
+                                    .is_some_and(|w| w.reason != SignedOutReason::SignedOut) =>
+                        {
+                            ctx.session_ended(&f)
+                        }
+                        Err(f) if f.is_unauthenticated() => {
+                            ctx.auth.set(Auth::SignedOut);
+                            ctx.info("You were signed out in another tab of the portal.");
+                        }
+                        _ => {}
+                    }
+                });
             }
         } else if let Some(email) = message.strip_prefix(SIGNED_IN)
             && shown.as_deref() != Some(email)

@@ -81,7 +81,7 @@ pub async fn import(session: &mut Session<'_>, mut args: Args, json: bool) -> Re
 
     let mut reports: Vec<Report> = Vec::with_capacity(rows.len());
     let mut valid = Vec::new();
-    for Row { row, student } in rows {
+    for Row { row, student, .. } in rows {
         match student {
             Err(e) => reports.push(Report {
                 field: e.field.map(|f| f.as_str()),

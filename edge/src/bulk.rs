@@ -19,7 +19,7 @@ pub const MAX_CONDITIONS: usize = 10;
 pub const MAX_SEARCH_PAGES: u32 = 10;
 
 /// A valid row: its number, the student, and what the caller keeps beside it.
-pub type Row<T> = (usize, StudentInput, T);
+pub type Row<T> = zcrm_api::csv::ValidRow<T>;
 
 /// The app's import skips the same repeats before sending: the rule is `zcrm-api`'s.
 pub use zcrm_api::csv::first_of_each_email;

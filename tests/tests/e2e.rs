@@ -657,9 +657,13 @@ async fn screenshots_of_every_main_screen() {
             "{name},Zylker College,Data Science,fair{i}-{}@college.example,+1 555 010{i}\n",
             unique()
         ));
+        // Two bad rows among the good ones, in sight in the preview.
+        match i {
+            0 => csv.push_str("Ivo Petrov,Zylker College,Cooking,ivo@college.example,\n"),
+            1 => csv.push_str("Ana Cruz,Zylker College,Data Science,not-an-email,\n"),
+            _ => {}
+        }
     }
-    csv.push_str("Ivo Petrov,Zylker College,Cooking,ivo@college.example,\n");
-    csv.push_str("Ana Cruz,Zylker College,Data Science,not-an-email,\n");
     std::fs::write(&file, csv).unwrap();
     click(&b, "[data-testid=import-open]").await;
     wait_for(&b, "[data-testid=import-file]")

@@ -400,6 +400,16 @@ async fn changes_are_limited_per_user() {
     let (session, _) = env.sign_in(IN_ADMIN).await;
     let before = creates(&env, "in").await;
     let mut statuses = std::collections::BTreeMap::new();
+    // As for sign-ins: the limiter counts in windows of a wall-clock minute, and a burst that
+    // crosses into the next minute starts counting again.
+    let minute = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 60
+    };
+    let first_minute = minute();
     for i in 0..130 {
         let student = json!({"first_name": "Rate", "last_name": format!("Limit{i}"),
                              "college": "Bharat College", "course": "Data Science",
@@ -412,10 +422,17 @@ async fn changes_are_limited_per_user() {
             assert_eq!(error_of(r).await.1, codes::RATE_LIMITED);
         }
     }
+    let last_minute = minute();
+    let windows = last_minute - first_minute + 1;
     let made = creates(&env, "in").await - before;
-    eprintln!("130 creates of one user in a row: {statuses:?}, {made} reached Zoho");
+    eprintln!(
+        "130 creates of one user in a row over {windows} minute(s): {statuses:?}, {made} reached Zoho"
+    );
     let created = statuses.get(&201).copied().unwrap_or(0);
-    assert!(created <= 120, "{statuses:?}");
+    assert!(
+        created <= 120 * windows as u32 && (windows > 1 || statuses.contains_key(&429)),
+        "{statuses:?} in {windows} minute(s)"
+    );
     assert_eq!(
         created + statuses.get(&429).copied().unwrap_or(0),
         130,
@@ -429,6 +446,10 @@ async fn changes_are_limited_per_user() {
     // Reads are not limited.
     let r = env.get_with_session("/api/students", &session).await;
     assert_eq!(r.status(), 200);
+    // The user's spent budget is not left to the suites after this one (`load` writes as them).
+    while minute() == last_minute {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test]
