@@ -247,6 +247,8 @@ impl GrantCall {
 }
 
 /// Who the user is, without their tokens: what a request needs besides the access token.
+/// Its fields are repeated in [`UserRecord`] on purpose: holding a `UserView` there with
+/// `#[serde(flatten)]` (the same JSON) cost the Worker 3.9 KB gzip of Wasm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
     pub key: String,
