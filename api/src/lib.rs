@@ -115,6 +115,10 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_VALUE: &str = "zcrm-edge";
 
+/// The cookie beside a session that the app's script may read (value `1`, no secret): without
+/// it the app is signed out and makes no session check.
+pub const SESSION_HINT_COOKIE: &str = "__Host-zcrm-hint";
+
 /// The optional header of `POST /api/students`: a retried submit with the same key creates one
 /// student.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";

@@ -41,6 +41,22 @@ impl Failure {
         }
     }
 
+    /// Signed out, for no reason worth telling: what a session check answers where there is no
+    /// session (and what the app assumes without asking when there is no session hint).
+    pub fn signed_out_here() -> Failure {
+        Failure::Api {
+            status: 401,
+            error: ErrorBody {
+                code: codes::UNAUTHENTICATED.to_owned(),
+                message: String::new(),
+                field: None,
+                fields: Vec::new(),
+                retry_after_secs: None,
+                reason: Some(SignedOutReason::SignedOut),
+            },
+        }
+    }
+
     pub fn code(&self) -> &str {
         match self {
             Failure::Network => "network",
@@ -93,22 +109,25 @@ async fn send(
     if (200..300).contains(&status) {
         return Ok(body);
     }
-    let error = match serde_wasm_bindgen::from_value::<ApiError>(body) {
-        Ok(e) => e.error,
-        Err(_) => ErrorBody {
-            code: if status == 401 {
-                codes::UNAUTHENTICATED.to_owned()
-            } else {
-                format!("http_{status}")
-            },
-            message: String::new(),
-            field: None,
-            fields: Vec::new(),
-            retry_after_secs: None,
-            reason: (status == 401).then_some(SignedOutReason::SignedOut),
+    Err(match serde_wasm_bindgen::from_value::<ApiError>(body) {
+        Ok(e) => Failure::Api {
+            status,
+            error: e.error,
         },
-    };
-    Err(Failure::Api { status, error })
+        // A 401 without the Worker's body (a proxy's): signed out all the same.
+        Err(_) if status == 401 => Failure::signed_out_here(),
+        Err(_) => Failure::Api {
+            status,
+            error: ErrorBody {
+                code: format!("http_{status}"),
+                message: String::new(),
+                field: None,
+                fields: Vec::new(),
+                retry_after_secs: None,
+                reason: None,
+            },
+        },
+    })
 }
 
 async fn fetch(

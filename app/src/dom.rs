@@ -13,6 +13,18 @@ fn session() -> Option<Storage> {
     window().session_storage().ok().flatten()
 }
 
+/// Whether the page's cookies (those its script may read) include `name`.
+pub fn has_cookie(name: &str) -> bool {
+    let cookies = window()
+        .document()
+        .and_then(|d| web_sys::js_sys::Reflect::get(&d, &"cookie".into()).ok())
+        .and_then(|c| c.as_string())
+        .unwrap_or_default();
+    cookies
+        .split(';')
+        .any(|pair| pair.trim().split('=').next() == Some(name))
+}
+
 pub fn local_get(key: &str) -> Option<String> {
     local()?.get_item(key).ok().flatten()
 }

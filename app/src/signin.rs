@@ -54,7 +54,14 @@ pub fn install(ctx: Ctx) {
     std::mem::forget(listener);
 
     leptos::task::spawn_local(async move {
-        match api::session().await {
+        // No hint cookie, no session: signed out without asking (a first visit makes no
+        // request that the browser would log as a failed one).
+        let checked = if dom::has_cookie(zcrm_api::SESSION_HINT_COOKIE) {
+            api::session().await
+        } else {
+            Err(api::Failure::signed_out_here())
+        };
+        match checked {
             Ok(user) => {
                 // Signed in already: whatever was handed over is not acted on.
                 if pending_is_mine() {

@@ -1,6 +1,6 @@
-//! The two cookies of the portal and how they are written and read.
+//! The cookies of the portal and how they are written and read.
 //!
-//! Both are `__Host-` prefixed: `Secure`, `Path=/`, no `Domain`, so no other host or path can set
+//! All are `__Host-` prefixed: `Secure`, `Path=/`, no `Domain`, so no other host or path can set
 //! or read them. Chromium treats `http://127.0.0.1` and `http://localhost` as secure contexts and
 //! keeps `Secure` cookies there, so the same attributes work in local runs (Safari does not).
 
@@ -9,6 +9,10 @@
 pub const SESSION: &str = "__Host-zcrm-session";
 /// The sign-in in progress: `state` and the PKCE verifier, sealed. Lives 10 minutes.
 pub const LOGIN: &str = "__Host-zcrm-login";
+/// The one cookie the app's script may read: `1` beside a session, nothing else (no id, no
+/// token). With none, the app knows it is signed out without asking: a first visit makes no
+/// session check, so no 401 in the console (`zcrm_api::SESSION_HINT_COOKIE`).
+pub const HINT: &str = zcrm_api::SESSION_HINT_COOKIE;
 
 pub const SESSION_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
 pub const LOGIN_MAX_AGE_SECS: u64 = 600;
@@ -19,6 +23,16 @@ pub fn set(name: &str, value: &str, max_age_secs: u64) -> String {
 }
 
 /// A `Set-Cookie` value that deletes `name`.
+/// The hint beside a session: readable by the page's script, so not `HttpOnly`; it says only
+/// that a session cookie was set, and is never trusted for anything.
+pub fn set_hint(max_age_secs: u64) -> String {
+    format!("{HINT}=1; Max-Age={max_age_secs}; Path=/; Secure; SameSite=Lax")
+}
+
+pub fn clear_hint() -> String {
+    format!("{HINT}=; Max-Age=0; Path=/; Secure; SameSite=Lax")
+}
+
 pub fn clear(name: &str) -> String {
     format!("{name}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax")
 }
@@ -61,6 +75,12 @@ mod tests {
             assert!(c.contains(attr), "{c} has {attr}");
         }
         assert!(!c.contains("Domain"));
+        let hint = set_hint(60);
+        assert_eq!(
+            hint,
+            "__Host-zcrm-hint=1; Max-Age=60; Path=/; Secure; SameSite=Lax"
+        );
+        assert!(!hint.contains("HttpOnly") && clear_hint().contains("Max-Age=0"));
         assert!(
             clear(LOGIN).starts_with("__Host-zcrm-login=;") && clear(LOGIN).contains("Max-Age=0")
         );

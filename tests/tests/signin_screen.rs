@@ -55,6 +55,70 @@ async fn carry_on(b: &Browser) {
 // Why you are not signed in
 // ---------------------------------------------------------------------------------------------
 
+/// How many session checks (`GET /api/session`) the page has made since it loaded.
+async fn session_checks(b: &Browser) -> u64 {
+    b.client
+        .execute(
+            "return performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname === '/api/session').length",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
+async fn page_cookies(b: &Browser) -> String {
+    b.client
+        .execute("return document.cookie", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_first_visit_asks_nothing_and_the_hint_follows_the_session() {
+    let _turn = SERIAL.lock().await;
+    let _env = Env::new().await;
+    let b = open_app(&Stack::from_env()).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    // Nothing to check, so no request the browser would log as a failed one (Lighthouse's
+    // best practices count a 401 in the console).
+    assert_eq!(session_checks(&b).await, 0, "a first visit asks nothing");
+    sign_in(&b, US_ADMIN, "Amelia Zylker").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    let cookies = page_cookies(&b).await;
+    assert!(cookies.contains("__Host-zcrm-hint=1"), "{cookies}");
+    assert!(
+        !cookies.contains("zcrm-session"),
+        "the session cookie is HttpOnly: {cookies}"
+    );
+    b.client.refresh().await.unwrap();
+    wait_for(&b, "[data-testid=student-row]").await;
+    assert_eq!(
+        session_checks(&b).await,
+        1,
+        "with a session, one check on load"
+    );
+    click(&b, "[data-testid=sign-out]").await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    assert!(
+        !page_cookies(&b).await.contains("zcrm-hint"),
+        "sign-out clears the hint"
+    );
+    b.client.refresh().await.unwrap();
+    wait_for(&b, "[data-testid=sign-in]").await;
+    assert_eq!(
+        session_checks(&b).await,
+        0,
+        "signed out again, nothing asked"
+    );
+    b.close().await;
+}
+
 #[tokio::test]
 #[ignore = "needs the running stack: cargo xtask test"]
 async fn signed_out_in_another_tab_is_said() {

@@ -243,6 +243,7 @@ async fn start_session(ctx: &Ctx, dc: DataCenter, tokens: oauth::TokenSuccess) -
             SESSION_MAX_AGE_SECS,
         ),
     );
+    reply::add_cookie(&mut response, &cookies::set_hint(SESSION_MAX_AGE_SECS));
     Ok(response)
 }
 
@@ -291,6 +292,7 @@ pub async fn logout(req: &Request, ctx: &Ctx) -> Outcome {
     }
     let mut response = reply::empty(204);
     reply::add_cookie(&mut response, &cookies::clear(SESSION));
+    reply::add_cookie(&mut response, &cookies::clear_hint());
     Ok(response)
 }
 
