@@ -169,9 +169,14 @@ impl Tools {
     pub fn axe_js(&self) -> PathBuf {
         self.audit.join("axe-core/axe.min.js")
     }
-    /// Lighthouse's command line (a Node script), for the bench.
+    /// Lighthouse's command line (a Node script): what `tools` checks is installed.
     pub fn lighthouse_js(&self) -> PathBuf {
         self.audit.join("lighthouse/cli/index.js")
+    }
+    /// The audit tools' `node_modules` (Lighthouse, chrome-launcher, puppeteer-core), for the
+    /// bench's `xtask/tools/lighthouse.mjs`.
+    pub fn audit_modules(&self) -> &Path {
+        &self.audit
     }
     /// workerd itself (wrangler's dependency), for running the Worker without wrangler's proxy.
     pub fn workerd(&self) -> PathBuf {

@@ -1,6 +1,6 @@
 //! Lighthouse 12 (pinned in `xtask/tools/audit/`, run by Node with Debian's Chromium) on the
-//! release app as the bench's workerd serves it: signed out and signed in (the session cookie of
-//! a headless sign-in sent as a header), on a phone (Lighthouse's default, mobile emulation
+//! release app as the bench's workerd serves it: signed out and signed in (a headless sign-in's
+//! session and its hint cookie put in the browser's own jar by `xtask/tools/lighthouse.mjs`), on a phone (Lighthouse's default, mobile emulation
 //! and throttling) and on a desktop (`--preset=desktop`). The four category scores and the
 //! cumulative layout shift of each, and the console errors Lighthouse saw.
 
@@ -47,26 +47,16 @@ fn run(bench: &Bench, session: Option<&str>, form_factor: &'static str) -> Resul
     let profile = bench.dir.join("lighthouse-profile");
     let _ = std::fs::remove_dir_all(&profile);
     let mut node = Command::new(bench.tools.node());
-    node.arg(bench.tools.lighthouse_js())
-        .arg(format!("http://127.0.0.1:{APP_PORT}/"))
-        .args(["--output=json", "--quiet"])
-        .arg(format!("--output-path={}", out.display()))
-        .arg(format!("--only-categories={}", CATEGORIES.join(",")))
-        .arg(format!(
-            "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-quic \
-             --no-first-run --disable-background-networking --disable-component-update \
-             --disable-sync --user-data-dir={}",
-            profile.display()
-        ))
-        .env("CHROME_PATH", &bench.tools.chromium);
-    if form_factor == "desktop" {
-        node.arg("--preset=desktop");
-    }
+    node.arg(crate::root().join("xtask/tools/lighthouse.mjs"))
+        .env("MODULES", bench.tools.audit_modules())
+        .env("URL", format!("http://127.0.0.1:{APP_PORT}/"))
+        .env("OUT", &out)
+        .env("CATEGORIES", CATEGORIES.join(","))
+        .env("FORM", form_factor)
+        .env("CHROME_PATH", &bench.tools.chromium)
+        .env("USER_DATA_DIR", &profile);
     if let Some(session) = session {
-        node.arg(format!(
-            "--extra-headers={}",
-            json!({"Cookie": format!("__Host-zcrm-session={session}")})
-        ));
+        node.env("SESSION", session);
     }
     // Its own log: Lighthouse is chatty on stderr even with --quiet.
     let log = bench.stack.log_dir.join("lighthouse.log");
