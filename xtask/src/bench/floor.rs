@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Bench, C1_WINDOW, C32_WINDOW, Summary, WARMUP, load, ms, ratio};
+use super::{Bench, Summary, WARMUP, load, ms, ratio, window};
 use crate::http::{once, request_bytes};
 
 /// The floor's socket in the bench's workerd.
@@ -52,32 +52,10 @@ pub fn measure(
     let pid = bench.stack.pid("workerd");
     let mut rows = Vec::new();
     for concurrency in [1, 32] {
-        let window = if concurrency == 1 {
-            C1_WINDOW
-        } else {
-            C32_WINDOW
-        };
-        let (worker, worker_cpu_us) = with_cpu(pid, || {
-            load(
-                &[super::WORKER_PORT],
-                worker_request,
-                concurrency,
-                WARMUP,
-                window,
-                &bench.stop,
-            )
-        });
+        let (worker, worker_cpu_us) =
+            loaded(bench, pid, super::WORKER_PORT, worker_request, concurrency);
         bench.check_stop()?;
-        let (floor, floor_cpu_us) = with_cpu(pid, || {
-            load(
-                &[PORT],
-                &floor_request,
-                concurrency,
-                WARMUP,
-                window,
-                &bench.stop,
-            )
-        });
+        let (floor, floor_cpu_us) = loaded(bench, pid, PORT, &floor_request, concurrency);
         bench.check_stop()?;
         rows.push(Row {
             concurrency,
@@ -97,24 +75,30 @@ pub fn worker_cpu(bench: &mut Bench, request: &[u8]) -> Vec<(usize, Summary, Opt
     [1, 32]
         .into_iter()
         .map(|concurrency| {
-            let window = if concurrency == 1 {
-                C1_WINDOW
-            } else {
-                C32_WINDOW
-            };
-            let (summary, cpu) = with_cpu(pid, || {
-                load(
-                    &[super::WORKER_PORT],
-                    request,
-                    concurrency,
-                    WARMUP,
-                    window,
-                    &bench.stop,
-                )
-            });
+            let (summary, cpu) = loaded(bench, pid, super::WORKER_PORT, request, concurrency);
             (concurrency, summary, cpu)
         })
         .collect()
+}
+
+/// `request` loaded on `port` at `concurrency`, with the CPU per request of the process `pid`.
+fn loaded(
+    bench: &Bench,
+    pid: Option<u32>,
+    port: u16,
+    request: &[u8],
+    concurrency: usize,
+) -> (Summary, Option<f64>) {
+    with_cpu(pid, || {
+        load(
+            &[port],
+            request,
+            concurrency,
+            WARMUP,
+            window(concurrency),
+            &bench.stop,
+        )
+    })
 }
 
 /// Runs `f` (a load: warm-up then a window), returning its summary and the CPU time the process

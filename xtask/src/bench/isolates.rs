@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{
-    Bench, C1_WINDOW, C32_WINDOW, REDIRECT_URI, SIM_PORT, Summary, WARMUP, burst, count, load, ms,
-    sign_in_at, token_stats, worker_get_at,
+    Bench, REDIRECT_URI, SIM_PORT, Summary, WARMUP, burst, count, load, ms, sign_in_at,
+    token_stats, window, worker_get_at,
 };
 use crate::isolates::Isolates;
 
@@ -75,11 +75,7 @@ pub fn measure(bench: &mut Bench) -> Result<MultiIsolate, String> {
     let after = token_stats(email)?;
     let mut list = Vec::new();
     for concurrency in [1, 32] {
-        let window = if concurrency == 1 {
-            C1_WINDOW
-        } else {
-            C32_WINDOW
-        };
+        let window = window(concurrency);
         list.push((
             concurrency,
             load(&ports, &request, concurrency, WARMUP, window, &bench.stop),

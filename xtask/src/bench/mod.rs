@@ -325,6 +325,15 @@ fn profile(bench: &mut Bench) -> Result<(), String> {
 
 const C1_WINDOW: Duration = Duration::from_secs(3);
 const C32_WINDOW: Duration = Duration::from_secs(4);
+
+/// How long a load at `concurrency` is measured (after its warm-up).
+fn window(concurrency: usize) -> Duration {
+    if concurrency == 1 {
+        C1_WINDOW
+    } else {
+        C32_WINDOW
+    }
+}
 const WARMUP: Duration = Duration::from_millis(500);
 
 /// `--floor`: the Worker's students list beside the floor, nothing else.
@@ -400,11 +409,7 @@ fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
         }
     }
     for concurrency in [1, 32] {
-        let window = if concurrency == 1 {
-            C1_WINDOW
-        } else {
-            C32_WINDOW
-        };
+        let window = window(concurrency);
         let worker = load(
             &[WORKER_PORT],
             &through,
