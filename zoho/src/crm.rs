@@ -434,14 +434,11 @@ impl WriteAnswer {
 }
 
 /// Reads a write's answer: the body is parsed straight into per-record status objects, or into
-/// one for the whole request; only what is neither is classified.
+/// one for the whole request; only what is neither (an empty body included) is classified.
 pub fn read_write(status: u16, body: &str) -> WriteAnswer {
     #[derive(Deserialize)]
     struct Records {
         data: Vec<Status>,
-    }
-    if status == 204 || ((200..300).contains(&status) && body.trim().is_empty()) {
-        return WriteAnswer::NoContent;
     }
     if let Ok(Records { data }) = serde_json::from_str::<Records>(body)
         && !data.is_empty()
@@ -453,7 +450,10 @@ pub fn read_write(status: u16, body: &str) -> WriteAnswer {
     {
         return WriteAnswer::Whole(status, whole);
     }
-    WriteAnswer::Other(classify_response(status, body))
+    match classify_response(status, body) {
+        ApiResponse::NoContent => WriteAnswer::NoContent,
+        other => WriteAnswer::Other(other),
+    }
 }
 
 /// A read's answer in its type.
