@@ -19,22 +19,27 @@ pub const LOGIN_MAX_AGE_SECS: u64 = 600;
 
 /// A `Set-Cookie` value that sets `name` for `max_age_secs`.
 pub fn set(name: &str, value: &str, max_age_secs: u64) -> String {
-    format!("{name}={value}; Max-Age={max_age_secs}; Path=/; Secure; HttpOnly; SameSite=Lax")
+    cookie(name, value, max_age_secs, "; HttpOnly")
+}
+
+/// The attributes every cookie of the portal has, `extra` (`HttpOnly`) where it applies.
+fn cookie(name: &str, value: &str, max_age_secs: u64, extra: &str) -> String {
+    format!("{name}={value}; Max-Age={max_age_secs}; Path=/; Secure{extra}; SameSite=Lax")
 }
 
 /// A `Set-Cookie` value that deletes `name`.
 /// The hint beside a session: readable by the page's script, so not `HttpOnly`; it says only
 /// that a session cookie was set, and is never trusted for anything.
 pub fn set_hint(max_age_secs: u64) -> String {
-    format!("{HINT}=1; Max-Age={max_age_secs}; Path=/; Secure; SameSite=Lax")
+    cookie(HINT, "1", max_age_secs, "")
 }
 
 pub fn clear_hint() -> String {
-    format!("{HINT}=; Max-Age=0; Path=/; Secure; SameSite=Lax")
+    cookie(HINT, "", 0, "")
 }
 
 pub fn clear(name: &str) -> String {
-    format!("{name}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax")
+    set(name, "", 0)
 }
 
 /// The value of cookie `name` in a `Cookie` header, if present and made only of the characters
