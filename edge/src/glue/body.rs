@@ -1,8 +1,10 @@
 //! Request bodies: read as a stream, counted, and refused at their cap (413) before they are
 //! buffered; JSON problems described without echoing the input.
 
-use futures_util::StreamExt;
-use worker::Request;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Request, web_sys};
 use zcrm_api::codes;
 
 use crate::glue::reply::Failure;
@@ -26,19 +28,40 @@ pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failu
         return Err(too_large());
     }
     // Read as it comes, counting: a body without a length (chunked) is refused at the cap, not
-    // after it was all buffered.
-    let Ok(mut stream) = req.stream() else {
+    // after it was all buffered. The stream is read through its own reader so that a refusal can
+    // await the stream's cancellation before the answer goes out; dropping a Rust stream wrapper
+    // would only start it, and a proxy in front (wrangler dev's) could then see the connection
+    // reset before the 413.
+    let Some(raw) = req.inner().body() else {
         return Ok(Vec::new()); // no body at all
     };
+    let unreadable = || Failure::bad_request("The body could not be read.");
+    let reader: web_sys::ReadableStreamDefaultReader = raw.get_reader().unchecked_into();
     let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| Failure::bad_request("The body could not be read."))?;
-        if bytes.len() + chunk.len() > limit {
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| unreadable())?;
+        let done = Reflect::get(&step, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(bytes);
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &JsValue::from_str("value"))
+            .ok()
+            .and_then(|v| v.dyn_into().ok())
+            .ok_or_else(unreadable)?;
+        let len = chunk.length() as usize;
+        if bytes.len() + len > limit {
+            let _ = JsFuture::from(reader.cancel()).await;
             return Err(too_large());
         }
-        bytes.extend_from_slice(&chunk);
+        let start = bytes.len();
+        bytes.resize(start + len, 0);
+        chunk.copy_to(&mut bytes[start..]);
     }
-    Ok(bytes)
 }
 
 /// What serde says, without echoing the input back.
