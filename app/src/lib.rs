@@ -4,12 +4,14 @@
 //! - [`students`]: the students table, paging and search;
 //! - [`form`]: the add/edit form and the delete confirmation;
 //! - [`import`]: the import of a spreadsheet (preview, progress, report);
+//! - [`chunks`]: the import dialog and the form, each loaded as its own Wasm chunk;
 //! - [`tabs`]: the other open tabs of the portal told of sign-ins, sign-outs and changes;
 //! - [`dom`]: the few browser calls Leptos does not wrap (storage, focus, random ids).
 //!
 //! Every element that tests and screenshots look for has a stable `data-testid`.
 
 mod api;
+mod chunks;
 mod dom;
 mod form;
 mod import;

@@ -12,8 +12,8 @@ use zcrm_api::students::{
     DEFAULT_PER_PAGE, MAX_SEARCH_LEN, SortKey, SortOrder, Student, StudentsMeta, StudentsPage,
 };
 
-use crate::form::{FormTarget, StudentForm};
-use crate::import::ImportButton;
+use crate::chunks;
+use crate::form::FormTarget;
 use crate::{Auth, Ctx, api, dom, form, tabs, use_ctx};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(350);
@@ -252,7 +252,7 @@ pub fn Students() -> impl IntoView {
                             .collect_view()
                     }}
                 </select>
-                <ImportButton />
+                <chunks::Import />
                 <button type="button" id="add-student" class="primary" data-testid="add-student" on:click=open_add>
                     "Add student"
                 </button>
@@ -323,7 +323,7 @@ pub fn Students() -> impl IntoView {
                     "Next →"
                 </button>
             </nav>
-            <StudentForm />
+            <chunks::Form />
         </section>
     }
 }

@@ -141,6 +141,77 @@ async fn a_blocked_popup_is_explained_and_the_full_page_sign_in_is_offered() {
 
 #[tokio::test]
 #[ignore = "needs the running stack: cargo xtask test"]
+async fn the_chunks_arrive_after_the_list_and_one_that_does_not_is_said_in_words() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    // The first screen loads no chunk.
+    assert_eq!(chunk_fetches(&b).await, Vec::<String>::new());
+    // What a network that drops the chunks does: their fetches fail (the loader fetches them
+    // with the page's `fetch`, after sign-in).
+    b.client
+        .execute(
+            "const f = window.fetch; window.fetch = (u, o) => String(u).includes('/split_') \
+               ? Promise.reject(new TypeError('Failed to fetch')) : f(u, o);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    sign_in(&b, US_ADMIN, "Amelia Zylker").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    // The import's place keeps its button, disabled, saying why.
+    let button = wait_for(&b, "#import-open[disabled][title*='could not be loaded']").await;
+    assert_eq!(button.text().await.unwrap(), "Import CSV");
+    assert_eq!(count(&b, "[data-testid=import-open]").await, 0);
+    // Asking for the form says it did not come, instead of doing nothing.
+    click(&b, "[data-testid=add-student]").await;
+    wait_text(
+        &b,
+        "[data-testid=notice]",
+        "student form could not be loaded",
+    )
+    .await;
+    assert_eq!(count(&b, "[data-testid=student-form] h2").await, 0);
+    // The rest of the portal works: paging, searching.
+    search(&b, "Liam").await;
+    let names = row_names(&b).await;
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.contains("Liam")),
+        "{names:?}"
+    );
+
+    // With the network back, the page loaded again has both, fetched after the list was drawn.
+    b.client.refresh().await.unwrap();
+    wait_for(&b, "[data-testid=student-row]").await;
+    wait_for(&b, "[data-testid=import-open]").await;
+    let fetched = chunk_fetches(&b).await;
+    for chunk in ["split_import_dialog.wasm", "split_student_form.wasm"] {
+        assert!(
+            fetched.iter().any(|f| f.ends_with(chunk)),
+            "{chunk} in {fetched:?}"
+        );
+    }
+    click(&b, "[data-testid=add-student]").await;
+    wait_for(&b, "[data-testid=student-form] h2").await;
+    b.close().await;
+}
+
+/// The chunk files (`split_*.wasm`) the page has fetched so far.
+async fn chunk_fetches(b: &Browser) -> Vec<String> {
+    let v = b
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').map(r => r.name) \
+               .filter(n => n.includes('/split_'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
 async fn closing_the_popup_before_finishing_says_so() {
     let stack = Stack::from_env();
     let b = open_app(&stack).await;

@@ -14,6 +14,7 @@ mod fidelity;
 mod headers;
 mod http;
 mod isolates;
+mod split;
 mod stack;
 mod testrun;
 mod tidy;
@@ -38,6 +39,8 @@ commands:
                  ARCHITECTURE.md code map naming every module (the first step of `test`)
   tools          install the pinned tools that are missing, then print where they are
   worker-build   build the Worker into edge/build (used by wrangler.toml's [build] command)
+  split-app      split the app's Wasm into its main module and lazy chunks (Trunk.toml's
+                 post-build hook)
   bench          release build, then sizes against xtask/budgets.toml, and the Worker's latency,
                  throughput, token economy, cold start, scale, sign-in time in Chromium and
                  Lighthouse
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         "tidy" => no_options(rest).and_then(|()| tidy::run()),
         // Hidden: the simulator's fidelity suites alone (`cargo xtask test` runs them too).
         "fidelity" => no_options(rest).and_then(|()| fidelity::run(&tools::Tools::ensure()?)),
+        "split-app" => no_options(rest).and_then(|()| split::run()),
         "worker-build" => no_options(rest).and_then(|()| {
             let tools = tools::Tools::ensure()?;
             build::worker(&tools, build::Profile::Release)

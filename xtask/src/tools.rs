@@ -29,6 +29,8 @@ struct CargoTool {
     bin: &'static str,
     /// `--locked`: use the tool's own Cargo.lock (trunk needs it to build with this rustc).
     locked: bool,
+    /// Cargo features of the tool's crate to install with.
+    features: &'static str,
     /// What a cold install costs here, for the progress line.
     cold_minutes: u32,
 }
@@ -41,6 +43,7 @@ const WASM_BINDGEN: CargoTool = CargoTool {
     version: WASM_BINDGEN_VERSION,
     bin: "wasm-bindgen",
     locked: false,
+    features: "",
     cold_minutes: 6,
 };
 const WORKER_BUILD: CargoTool = CargoTool {
@@ -48,6 +51,7 @@ const WORKER_BUILD: CargoTool = CargoTool {
     version: "0.8.7",
     bin: "worker-build",
     locked: false,
+    features: "",
     cold_minutes: 6,
 };
 const TRUNK: CargoTool = CargoTool {
@@ -55,7 +59,18 @@ const TRUNK: CargoTool = CargoTool {
     version: "0.21.14",
     bin: "trunk",
     locked: true,
+    features: "",
     cold_minutes: 16,
+};
+/// Splits the app's Wasm at its `wasm_split` points (`cargo xtask split-app`, Trunk's hook).
+/// It must read what this `wasm_split_helpers` (Cargo.lock) writes: move them together.
+const WASM_SPLIT: CargoTool = CargoTool {
+    krate: "wasm_split_cli_support",
+    version: "0.2.4",
+    bin: "wasm-split-cli",
+    locked: true,
+    features: "build-binary",
+    cold_minutes: 3,
 };
 
 /// Where every pinned tool is, once [`Tools::ensure`] has made sure it is there.
@@ -63,6 +78,7 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     pub worker_build: PathBuf,
     pub trunk: PathBuf,
+    pub wasm_split: PathBuf,
     /// `node_modules` of the npm tools.
     npm_modules: PathBuf,
     pub chromium: PathBuf,
@@ -102,6 +118,7 @@ impl Tools {
         let wasm_bindgen = ensure_cargo_tool(&cache, &WASM_BINDGEN)?;
         let worker_build = ensure_cargo_tool(&cache, &WORKER_BUILD)?;
         let trunk = ensure_cargo_tool(&cache, &TRUNK)?;
+        let wasm_split = ensure_cargo_tool(&cache, &WASM_SPLIT)?;
         let npm_modules = ensure_npm_tools(&cache)?;
         let (chromium, chromedriver) = ensure_chromium()?;
         let audit = ensure_audit(&cache)?;
@@ -124,6 +141,7 @@ impl Tools {
             wasm_bindgen,
             worker_build,
             trunk,
+            wasm_split,
             npm_modules,
             chromium,
             chromedriver,
@@ -137,6 +155,7 @@ impl Tools {
             ("wasm-bindgen", &self.wasm_bindgen),
             ("worker-build", &self.worker_build),
             ("trunk", &self.trunk),
+            ("wasm-split", &self.wasm_split),
             ("node", &self.node()),
             ("wrangler", &self.wrangler_js()),
             ("wasm-opt", &self.wasm_opt()),
@@ -209,6 +228,7 @@ impl Tools {
             .env("PATH", self.path())
             .env("WASM_BINDGEN_BIN", &self.wasm_bindgen)
             .env("WASM_OPT_BIN", self.wasm_opt())
+            .env("WASM_SPLIT_BIN", &self.wasm_split)
             .env("ESBUILD_BIN", self.esbuild())
             .env("CHROMEDRIVER", &self.chromedriver)
             .env("WRANGLER_SEND_METRICS", "false")
@@ -280,6 +300,9 @@ fn ensure_cargo_tool(cache: &Path, tool: &CargoTool) -> Result<PathBuf, String> 
         .env_remove("CARGO_TARGET_DIR");
     if tool.locked {
         command.arg("--locked");
+    }
+    if !tool.features.is_empty() {
+        command.args(["--features", tool.features]);
     }
     cmd::run(&mut command)?;
     if bin.is_file() {

@@ -720,6 +720,14 @@ const wasm = await init({ module_or_path: '/zcrm-app-86e5_bg.wasm' });
     }
 
     #[test]
+    fn a_scripts_static_imports_are_part_of_the_first_load() {
+        let js = r#"import*as M from"./__wasm_split.js";import { x } from './b.js';
+const u = new URL("./chunk.wasm", import.meta.url); import("./lazy.js"); from "../up.js";
+export { y } from "./__wasm_split.js";"#;
+        assert_eq!(static_imports(js), ["__wasm_split.js", "b.js"]);
+    }
+
+    #[test]
     fn urls_and_queries() {
         assert_eq!(
             split_url("http://127.0.0.1:19790/us/accounts/oauth/v2/auth?a=b"),

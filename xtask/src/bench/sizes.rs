@@ -71,6 +71,28 @@ pub(super) fn first_load_files(index_html: &str) -> Vec<String> {
     files
 }
 
+/// The files a module imports statically from its own folder (`from "./x.js"`, minified or not).
+pub(super) fn static_imports(js: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    for (i, _) in js.match_indices("from") {
+        let rest = js[i + "from".len()..].trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let Some(path) = rest[1..].split(quote).next() else {
+            continue;
+        };
+        if let Some(name) = path.strip_prefix("./")
+            && name.ends_with(".js")
+            && !name.contains('/')
+            && !files.iter().any(|f| f == name)
+        {
+            files.push(name.to_owned());
+        }
+    }
+    files
+}
+
 pub(super) struct FileSize {
     pub(super) name: String,
     pub(super) raw: u64,
@@ -129,7 +151,22 @@ pub(super) fn app_sizes(budgets: &Budgets) -> Result<SizeReport, String> {
     let index = std::fs::read_to_string(dist.join("index.html"))
         .map_err(|e| format!("dist/index.html: {e}"))?;
     let mut files = vec![file_size(&dist.join("index.html"), "index.html".into())?];
-    for name in first_load_files(&index) {
+    let mut names = first_load_files(&index);
+    // And what those scripts import before they run (the chunks' loader, `__wasm_split.js`).
+    let mut i = 0;
+    while i < names.len() {
+        if names[i].ends_with(".js") {
+            let js = std::fs::read_to_string(dist.join(&names[i]))
+                .map_err(|e| format!("dist/{}: {e}", names[i]))?;
+            for import in static_imports(&js) {
+                if !names.contains(&import) {
+                    names.push(import);
+                }
+            }
+        }
+        i += 1;
+    }
+    for name in names {
         files.push(file_size(&dist.join(&name), name)?);
     }
     Ok(SizeReport {

@@ -1,0 +1,235 @@
+//! `cargo xtask split-app`: Trunk's post-build hook (Trunk.toml), in `trunk serve` and
+//! `trunk build` alike. It splits the app's Wasm into the main module and the chunks that
+//! `app/src/chunks.rs` marks (`wasm_split`), so the first load carries only what the first
+//! screen needs.
+//!
+//! Trunk cannot split (trunk-rs/trunk#1022): it has already run wasm-bindgen on the whole module
+//! by now. So from cargo's own output (linked with `--emit-relocs`: `app/build.rs`),
+//! `wasm-split-cli` (crates.io `wasm_split_cli_support`, pinned in `tools.rs`) cuts it,
+//! wasm-bindgen makes the main module's JS, and in release builds wasm-opt and esbuild shrink
+//! each part (and the stylesheet, which Trunk's minifier would only do with the JS it gives up
+//! on). The results replace Trunk's files under the same names, with their integrity hashes in
+//! `index.html` redone. Beside them: the chunks, and `__wasm_split.js`, their loader, which the
+//! main JS imports.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+use sha2::{Digest, Sha384};
+
+use crate::cmd;
+
+pub fn run() -> Result<(), String> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .ok_or_else(|| format!("{name} is not set: split-app runs as Trunk's post-build hook"))
+    };
+    let staging = var("TRUNK_STAGING_DIR")?;
+    let release = std::env::var("TRUNK_PROFILE").is_ok_and(|p| p == "release");
+    let profile = if release { "release" } else { "debug" };
+    let input = crate::build::target_dir()
+        .join(crate::tools::WASM_TARGET)
+        .join(profile)
+        .join("zcrm-app.wasm");
+    let stem = trunk_stem(&staging)?;
+
+    let work = crate::build::target_dir().join("wasm-split").join(profile);
+    let _ = std::fs::remove_dir_all(&work);
+    let (split, bindgen) = (work.join("split"), work.join("bindgen"));
+    for dir in [&split, &bindgen] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let tool = |var: &str, name: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .ok_or_else(|| format!("{var} is not set: run Trunk through `cargo xtask` ({name})"))
+    };
+    cmd::run(
+        Command::new(tool("WASM_SPLIT_BIN", "wasm-split-cli")?)
+            .arg(&input)
+            .arg(&split)
+            .args(["--target", "web", "--out-name", &stem]),
+    )?;
+    cmd::run(
+        Command::new(tool("WASM_BINDGEN_BIN", "wasm-bindgen")?)
+            // The chunks import the table and the memory under the linker's names.
+            .args(["--target", "web", "--no-typescript", "--keep-lld-exports"])
+            .args(["--out-name", &stem, "--out-dir"])
+            .arg(&bindgen)
+            .arg(split.join(format!("{stem}.wasm"))),
+    )?;
+
+    // What goes to the staging folder: the main module's JS and Wasm (Trunk's names), the loader,
+    // the chunks.
+    let main_wasm = format!("{stem}_bg.wasm");
+    let mut outputs = vec![
+        (bindgen.join(format!("{stem}.js")), format!("{stem}.js")),
+        (bindgen.join(&main_wasm), main_wasm.clone()),
+    ];
+    for entry in std::fs::read_dir(&split).map_err(|e| format!("{}: {e}", split.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name != format!("{stem}.wasm") && (name.ends_with(".wasm") || name.ends_with(".js")) {
+            outputs.push((path, name));
+        }
+    }
+    if release {
+        let wasm_opt = tool("WASM_OPT_BIN", "wasm-opt")?;
+        let esbuild = tool("ESBUILD_BIN", "esbuild")?;
+        for (path, name) in &outputs {
+            if name.ends_with(".js") {
+                // wasm-bindgen's glue and the loader.
+                cmd::run(
+                    Command::new(&esbuild)
+                        .arg(path)
+                        .args([
+                            "--minify",
+                            "--format=esm",
+                            "--log-level=warning",
+                            "--allow-overwrite",
+                        ])
+                        .arg(format!("--outfile={}", path.display())),
+                )?;
+            } else {
+                cmd::run(
+                    Command::new(&wasm_opt)
+                        .args([
+                            "-Oz",
+                            "--strip-debug",
+                            "--strip-producers",
+                            "--all-features",
+                        ])
+                        .arg(path)
+                        .arg("-o")
+                        .arg(path),
+                )?;
+            }
+        }
+    }
+    for (path, name) in &outputs {
+        copy(path, &staging.join(name))?;
+    }
+    if bindgen.join("snippets").is_dir() {
+        return Err("wasm-bindgen wrote snippets: split-app does not copy them yet".into());
+    }
+
+    // The stylesheet, minified in release builds.
+    let mut changed = vec![format!("{stem}.js"), main_wasm];
+    if release {
+        let esbuild = tool("ESBUILD_BIN", "esbuild")?;
+        for css in files_named(&staging, "style-", ".css")? {
+            let path = staging.join(&css);
+            cmd::run(
+                Command::new(&esbuild)
+                    .arg(&path)
+                    .args(["--minify", "--log-level=warning", "--allow-overwrite"])
+                    .arg(format!("--outfile={}", path.display())),
+            )?;
+            changed.push(css);
+        }
+    }
+    let index = staging.join("index.html");
+    let mut html =
+        std::fs::read_to_string(&index).map_err(|e| format!("{}: {e}", index.display()))?;
+    for name in changed {
+        let bytes = std::fs::read(staging.join(&name)).map_err(|e| format!("{name}: {e}"))?;
+        html = with_integrity(&html, &format!("/{name}"), &sri(&bytes))?;
+    }
+    std::fs::write(&index, html).map_err(|e| format!("{}: {e}", index.display()))?;
+    let chunks = outputs
+        .iter()
+        .filter(|(_, n)| n.starts_with("split_"))
+        .count();
+    eprintln!("xtask split-app: {stem}: main module and {chunks} chunks ({profile})");
+    Ok(())
+}
+
+/// The name Trunk gave the app's files: `zcrm-app-<hash>` of `zcrm-app-<hash>_bg.wasm`.
+fn trunk_stem(staging: &Path) -> Result<String, String> {
+    match files_named(staging, "zcrm-app", "_bg.wasm")?.as_slice() {
+        [one] => Ok(one.trim_end_matches("_bg.wasm").to_owned()),
+        found => Err(format!(
+            "expected one zcrm-app*_bg.wasm in {}, found {found:?}",
+            staging.display()
+        )),
+    }
+}
+
+/// The names of the files in `dir` that start with `prefix` and end with `suffix`.
+fn files_named(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<String>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix) && n.ends_with(suffix))
+        .collect())
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("{} → {}: {e}", from.display(), to.display()))
+}
+
+/// Subresource integrity of a file, as `integrity` attributes carry it.
+fn sri(bytes: &[u8]) -> String {
+    let digest = Sha384::digest(bytes);
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// `html` with the `integrity` of the tag that links `href` set to `integrity` (Trunk writes
+/// one per preloaded file; a tag without one is left so).
+fn with_integrity(html: &str, href: &str, integrity: &str) -> Result<String, String> {
+    let at = html
+        .find(&format!("href=\"{href}\""))
+        .ok_or_else(|| format!("index.html links no {href}"))?;
+    let start = html[..at].rfind('<').ok_or("a tag without its start")?;
+    let end = at + html[at..].find('>').ok_or("a tag without its end")?;
+    let tag = &html[start..end];
+    let Some(attr) = tag.find("integrity=\"") else {
+        return Ok(html.to_owned());
+    };
+    let value_start = start + attr + "integrity=\"".len();
+    let value_end = value_start
+        + html[value_start..]
+            .find('"')
+            .ok_or("an integrity without its end")?;
+    Ok(format!(
+        "{}{integrity}{}",
+        &html[..value_start],
+        &html[value_end..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_integrity_of_the_linked_file_is_replaced_and_nothing_else() {
+        let html = r#"<link rel="stylesheet" href="/style-1.css" integrity="sha384-css"/><link rel="modulepreload" href="/zcrm-app-9.js" crossorigin="anonymous" integrity="sha384-old"><link rel="preload" href="/zcrm-app-9_bg.wasm" as="fetch" integrity="sha384-w">"#;
+        let out = with_integrity(html, "/zcrm-app-9.js", "sha384-new").unwrap();
+        assert_eq!(out, html.replace("sha384-old", "sha384-new"));
+        assert!(with_integrity(html, "/missing.js", "x").is_err());
+        let bare = r#"<link rel="modulepreload" href="/a.js">"#;
+        assert_eq!(with_integrity(bare, "/a.js", "x").unwrap(), bare);
+    }
+
+    #[test]
+    fn integrity_is_sha384_in_base64() {
+        // sha384("abc"), as in FIPS 180-2's example.
+        assert_eq!(
+            sri(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+    }
+}
