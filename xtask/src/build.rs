@@ -35,18 +35,22 @@ impl Profile {
             Profile::Release => ["--strip-debug", "--strip-producers"].as_slice(),
             Profile::Profiling => ["--debuginfo"].as_slice(),
         });
-        args.extend([
-            "--enable-mutable-globals",
-            "--enable-sign-ext",
-            "--enable-nontrapping-float-to-int",
-            "--enable-bulk-memory",
-            "--enable-multivalue",
-            "--enable-reference-types",
-            "--enable-exception-handling",
-        ]);
+        args.extend(WASM_FEATURES);
+        args.push("--enable-exception-handling");
         args
     }
 }
+
+/// The Wasm features wasm-opt may use: rustc's wasm32 defaults, nothing newer (`--all-features`
+/// would let it write encodings browsers and workerd do not read, such as compact imports).
+pub(crate) const WASM_FEATURES: [&str; 6] = [
+    "--enable-mutable-globals",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-bulk-memory",
+    "--enable-multivalue",
+    "--enable-reference-types",
+];
 
 /// Builds `edge/build` (the Worker's JS shim and Wasm) unless it is newer than the compiled crate
 /// and was built for the same profile.

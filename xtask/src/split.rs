@@ -99,12 +99,8 @@ pub fn run() -> Result<(), String> {
             } else {
                 cmd::run(
                     Command::new(&wasm_opt)
-                        .args([
-                            "-Oz",
-                            "--strip-debug",
-                            "--strip-producers",
-                            "--all-features",
-                        ])
+                        .args(["-Oz", "--strip-debug", "--strip-producers"])
+                        .args(crate::build::WASM_FEATURES)
                         .arg(path)
                         .arg("-o")
                         .arg(path),

@@ -76,6 +76,14 @@ fn run(bench: &Bench, session: Option<&str>, form_factor: &'static str) -> Resul
     }
     let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let lhr: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", out.display()))?;
+    // A page that never painted (the app failed to start) has no scores: that is a failure of
+    // the run, not a row of dashes.
+    if let Some(code) = lhr["runtimeError"]["code"].as_str() {
+        return Err(format!(
+            "Lighthouse (signed {signed}, {form_factor}): {code}: {}",
+            lhr["runtimeError"]["message"].as_str().unwrap_or_default()
+        ));
+    }
     Ok(audit_of(&lhr, session.is_some(), form_factor))
 }
 
