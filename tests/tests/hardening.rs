@@ -537,33 +537,10 @@ async fn the_app_and_the_api_are_https_only_and_other_sites_windows_are_kept_out
     }
 }
 
-/// The expiration (ms since the epoch) of `key` in a Worker's local KV, as `wrangler dev`
-/// stores it on disk (SQLite, read with Python's sqlite3); `None` for a key without one.
+/// The expiration (ms since the epoch) of `key` in a Worker's local KV; `None` for a key
+/// without one.
 fn kv_expiration(worker: &str, key: &str) -> Option<u64> {
-    let state = std::env::var("ZCRM_STATE_DIR").expect("run with `cargo xtask test`");
-    let script = r#"
-import glob, sqlite3, sys
-for f in glob.glob(sys.argv[1] + '/v3/kv/**/*.sqlite', recursive=True):
-    if f.endswith('metadata.sqlite'):
-        continue
-    for (e,) in sqlite3.connect(f).execute('select expiration from _mf_entries where key = ?', (sys.argv[2],)):
-        print(e)
-"#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, &format!("{state}/{worker}"), key])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text
-        .lines()
-        .next()
-        .unwrap_or_else(|| panic!("{key} is in KV"));
-    line.trim().parse().ok()
+    zcrm_tests::kv::expiration(&zcrm_tests::kv::worker_dir(worker), key)
 }
 
 #[tokio::test]
