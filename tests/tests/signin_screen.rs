@@ -370,6 +370,52 @@ async fn a_junk_code_from_another_tab_does_not_end_a_sign_in_under_way() {
     b.close().await;
 }
 
+/// `window.name` of the window `handle`, read in that window (what another window would have to
+/// guess to navigate it).
+async fn window_name(b: &Browser, handle: fantoccini::wd::WindowHandle) -> String {
+    b.client.switch_to_window(handle).await.unwrap();
+    let name = b
+        .client
+        .execute("return window.name", vec![])
+        .await
+        .unwrap();
+    name.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn each_sign_in_attempt_names_its_popup_anew() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let b = open_app(&env.stack).await;
+    let mut names = Vec::new();
+    for attempt in 0..2 {
+        let (main, popup) = open_popup(&b).await;
+        wait_for(&b, "[data-testid=sign-in-waiting]").await;
+        names.push(window_name(&b, popup.clone()).await);
+        if attempt == 0 {
+            // The person closes the Zoho window and tries again.
+            b.client.close_window().await.unwrap();
+            b.client.switch_to_window(main).await.unwrap();
+            wait_text(&b, "[data-testid=notice]", "window was closed").await;
+        } else {
+            b.client.switch_to_window(main.clone()).await.unwrap();
+            // The popup of the second attempt still signs in.
+            answer_in_popup(&b, main, popup, US_ADMIN, true).await;
+            wait_text(&b, "[data-testid=user-name]", "Amelia Zylker").await;
+        }
+    }
+    eprintln!("the popups' names: {names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("zcrm-signin-") && n.len() > 30),
+        "a name with a random part: {names:?}"
+    );
+    assert_ne!(names[0], names[1], "a new name each attempt");
+    b.close().await;
+}
+
 /// Leaves what the redirect page writes for an attempt that started `age_ms` ago, as if
 /// this tab had started it, and reloads.
 async fn hand_over_and_reload(b: &Browser, age_ms: u64) {
