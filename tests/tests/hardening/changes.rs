@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{US_ADMIN, error_of, send};
-use crate::support::{Env, SERIAL};
+use crate::support::{Env, SERIAL, SESSION_COOKIE};
 use zcrm_api::codes;
 
 const IN_ADMIN: &str = "admin@bharat-learning.example";
@@ -138,4 +138,82 @@ async fn the_proxy_writes_one_record_at_a_time_and_starts_no_workflow() {
     let r = send(&env, &session, "POST", "/api/crm/Leads", Some(&one)).await;
     assert_eq!(r.status(), 201);
     assert_eq!(writes(&env.sim_get("stats").await), before + 1);
+}
+
+/// The idempotency marks (`idem:` keys) under `client_key` of the US admin, with the Worker
+/// folder each is in: every Worker's KV in the state folder is looked at (a dev stack's and a
+/// test stack's are apart), and a mark found proves the look reaches the Worker's.
+fn marks(org_id: &str, client_key: &str) -> Vec<(String, String)> {
+    let user = format!("user:us:production:{org_id}:5725767000000300001");
+    let key = zcrm_edge::records::idempotency_key(&user, client_key);
+    let state = std::env::var("ZCRM_STATE_DIR").expect("run with `cargo xtask test`");
+    std::fs::read_dir(state)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("worker"))
+        .filter_map(|e| {
+            let value = zcrm_tests::kv::value(&e.path(), &key)?;
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                String::from_utf8_lossy(&value).into_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn an_invalid_create_leaves_no_idempotency_mark() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let (session, info) = env.sign_in(US_ADMIN).await;
+    let create = |key: String, email: &str| {
+        let body = json!({"first_name": "Idem", "last_name": "Potent", "college": "C",
+                          "course": "Data Science", "email": email, "phone": ""});
+        env.http
+            .post(env.worker("/api/students"))
+            .header(zcrm_api::CSRF_HEADER, zcrm_api::CSRF_VALUE)
+            .header("cookie", format!("{SESSION_COOKIE}={session}"))
+            .header(zcrm_api::IDEMPOTENCY_HEADER, key)
+            .json(&body)
+            .send()
+    };
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let (once, reused) = (format!("form-{run}-a"), format!("form-{run}-b"));
+    let before = creates(&env, "us").await;
+    for key in [&once, &reused] {
+        let r = create(key.clone(), "not-an-email").await.unwrap();
+        assert_eq!(
+            error_of(r).await,
+            (400, codes::INVALID_FIELD.to_owned()),
+            "{key}"
+        );
+    }
+    assert_eq!(creates(&env, "us").await, before, "nothing reached Zoho");
+    assert_eq!(
+        marks(&info.org_id, &once),
+        [],
+        "no mark for a refused create"
+    );
+    assert_eq!(
+        marks(&info.org_id, &reused),
+        [],
+        "no mark for a refused create"
+    );
+
+    // The key of a refused create is as good as new: the corrected form creates the student.
+    let r = create(reused.clone(), &format!("idem{run}@zylker.example"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let student: zcrm_api::students::Student = r.json().await.unwrap();
+    assert_eq!(creates(&env, "us").await, before + 1);
+    // Its mark is where the scan looks, and names the student.
+    let found = marks(&info.org_id, &reused);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, student.id);
+    assert_eq!(marks(&info.org_id, &once), []);
 }
