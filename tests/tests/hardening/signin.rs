@@ -474,3 +474,74 @@ async fn every_401_and_every_refused_sign_in_says_why() {
         .await;
     assert_eq!(why_of(r).await.2, None);
 }
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_sign_in_that_fails_after_its_code_exchange_revokes_what_it_got() {
+    let _turn = SERIAL.lock().await;
+    let mut env = Env::new().await;
+    let grants = |stats: &serde_json::Value| {
+        (
+            stats["code_grants"].as_u64().unwrap(),
+            stats["revokes"].as_u64().unwrap(),
+            stats["refresh_tokens"].as_u64().unwrap(),
+        )
+    };
+    // (what fails after the exchange, the fault that makes it fail (every time: reads are
+    // retried), the environment chosen at Zoho's page, the answer)
+    let cases = [
+        (
+            "who the user is",
+            Some(
+                json!({"path": "/us/production/crm/v8/users", "method": "GET", "status": 503,
+                        "body": {"code": "INTERNAL_ERROR"}, "times": 0}),
+            ),
+            "production",
+            (502, codes::UPSTREAM),
+        ),
+        (
+            "the organisation",
+            Some(
+                json!({"path": "/us/production/crm/v8/org", "method": "GET", "drop": true,
+                        "times": 0}),
+            ),
+            "production",
+            (502, codes::UPSTREAM),
+        ),
+        // Zoho's sandbox chosen at its page, for a portal of production: Zoho's API domain is
+        // not this portal's.
+        (
+            "the environment",
+            None,
+            "sandbox",
+            (400, codes::INVALID_REQUEST),
+        ),
+    ];
+    for (n, (what, fault, environment, (status, code))) in cases.into_iter().enumerate() {
+        if let Some(fault) = fault {
+            env.sim_post("faults", fault).await;
+        }
+        env.sim_environment = environment;
+        let started = env.start().await;
+        let callback = env.approve(&started, US_ADMIN).await;
+        let r = env.callback(&started.login_cookie, &callback).await;
+        assert!(
+            set_cookie(&r, SESSION_COOKIE).is_none(),
+            "{what}: no session"
+        );
+        assert_eq!(error_of(r).await, (status, code.to_owned()), "{what}");
+        let stats = env.sim_user_stats(US_ADMIN).await;
+        let n = n as u64 + 1;
+        assert_eq!(
+            grants(&stats),
+            (n, n, 0),
+            "{what}: each exchange's grant revoked, none live: {stats}"
+        );
+        env.clear_faults().await;
+    }
+    // Then a sign-in that nothing fails keeps its grant.
+    env.sim_environment = "production";
+    env.sign_in(US_ADMIN).await;
+    let stats = env.sim_user_stats(US_ADMIN).await;
+    assert_eq!(grants(&stats), (4, 3, 1), "{stats}");
+}
