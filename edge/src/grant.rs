@@ -51,6 +51,10 @@ pub struct GrantState {
     pub throttled_until: u64,
     /// Zoho revoked the grant (or it expired): its sessions are over until a new sign-in.
     pub revoked: bool,
+    /// The grant's tokens were sealed with a key no longer in the key ring: its sessions are
+    /// over (expired, not revoked) until a new sign-in.
+    #[serde(default)]
+    pub keys_retired: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +69,8 @@ pub enum SessionStatus {
     Live,
     /// The grant was revoked at Zoho: the session existed but is over.
     Ended,
-    /// Known, but older than the caller's `max_age_ms`: sign in again.
+    /// Known, but older than the caller's `max_age_ms`, or its grant's tokens were sealed with
+    /// a retired key: sign in again.
     TooOld,
     /// Never existed, signed out, or signed out everywhere.
     Unknown,
@@ -76,7 +81,9 @@ impl GrantState {
         let found = self.sessions.iter().find(|s| s.hash == hash);
         match (found, self.revoked) {
             (None, _) => SessionStatus::Unknown,
-            (Some(s), _) if now_ms.saturating_sub(s.created_at) >= max_age_ms => {
+            (Some(s), _)
+                if self.keys_retired || now_ms.saturating_sub(s.created_at) >= max_age_ms =>
+            {
                 SessionStatus::TooOld
             }
             (Some(_), false) => SessionStatus::Live,
@@ -106,6 +113,7 @@ impl GrantState {
         self.token_lifetime_ms = token_lifetime_ms;
         self.throttled_until = 0;
         self.revoked = false;
+        self.keys_retired = false;
         self.version += 1;
         self.version
     }
@@ -124,12 +132,21 @@ impl GrantState {
         self.mints.clear();
         self.throttled_until = 0;
         self.revoked = false;
+        self.keys_retired = false;
         self.version += 1;
     }
 
     /// Zoho refused the refresh token (revoked or expired): the record is gone.
     pub fn revoked_at_zoho(&mut self) {
         self.revoked = true;
+        self.mints.clear();
+        self.version += 1;
+    }
+
+    /// The record's tokens do not open with the key ring (sealed with a key since retired):
+    /// the record is gone, and its sessions are told they expired.
+    pub fn sealed_with_a_retired_key(&mut self) {
+        self.keys_retired = true;
         self.mints.clear();
         self.version += 1;
     }
@@ -342,6 +359,25 @@ mod tests {
         let v = g.version;
         g.sign_out_everywhere();
         assert!(g.sessions.is_empty() && g.version == v + 1);
+    }
+
+    #[test]
+    fn a_grant_whose_keys_were_retired_expires_until_the_next_sign_in() {
+        let mut g = GrantState::default();
+        g.sign_in("a".into(), 1_000, DAY, 0);
+        g.sign_in("b".into(), 1_000, DAY, 0);
+        let v = g.version;
+        g.sealed_with_a_retired_key();
+        assert_eq!(g.version, v + 1, "the record it had is gone");
+        for s in ["a", "b"] {
+            assert_eq!(g.session_status(s, 2_000, DAY), SessionStatus::TooOld);
+        }
+        g.sign_in("c".into(), 3_000, DAY, 0);
+        assert_eq!(g.session_status("c", 3_000, DAY), SessionStatus::Live);
+        // A state stored before the field existed reads as not retired.
+        let mut json = serde_json::to_value(&g).unwrap();
+        json.as_object_mut().unwrap().remove("keys_retired");
+        assert_eq!(serde_json::from_value::<GrantState>(json).unwrap(), g);
     }
 
     #[test]

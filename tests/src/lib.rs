@@ -7,6 +7,10 @@
 
 use std::time::Duration;
 
+pub mod kv;
+pub mod own_worker;
+pub use own_worker::OwnWorker;
+
 /// The running stack's base URLs.
 pub struct Stack {
     pub sim: String,
@@ -144,7 +148,7 @@ impl Browser {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

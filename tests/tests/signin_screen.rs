@@ -4,12 +4,14 @@
 //!
 //! The tests take turns (they set faults on the simulator's token endpoint and reset it); the
 //! app is Trunk's, in front of the production Worker, except for the organisation that is not
-//! served, which is the developer Worker's (it serves the release app itself).
+//! served, which is the developer Worker's, and a key retired from the ring, which is a Worker
+//! of the test's own (both serve the release app themselves).
 
 use std::time::Duration;
 
 use serde_json::json;
-use zcrm_tests::{Browser, Stack};
+use zcrm_tests::own_worker::random_key;
+use zcrm_tests::{Browser, OwnWorker, Stack};
 
 mod page;
 mod support;
@@ -210,6 +212,56 @@ async fn an_organisation_the_portal_does_not_serve_is_named() {
     b.close().await;
 }
 
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_sign_in_sealed_with_a_retired_key_is_said_to_have_expired() {
+    let _turn = SERIAL.lock().await;
+    // A Worker of this test's own, serving the release app (dist/, built by `cargo xtask
+    // test`), deployed again with its old key retired from the ring (tests/tests/keys.rs).
+    let (old, new) = (random_key("old"), random_key("new"));
+    let mut worker = OwnWorker::start("keys-screen", &old);
+    let mut env = Env::new().await;
+    env.worker_url = worker.url.clone();
+    // Signed in by hand; the browser gets the cookies the sign-in set.
+    let started = env.start().await;
+    let callback = env.approve(&started, US_ADMIN).await;
+    let r = env.callback(&started.login_cookie, &callback).await;
+    assert_eq!(r.status(), 200);
+    let cookies: Vec<(String, String)> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| {
+            let pair = v.to_str().ok()?.split(';').next()?;
+            let (name, value) = pair.split_once('=')?;
+            Some((name.trim().to_owned(), value.to_owned()))
+        })
+        .collect();
+    assert!(cookies.iter().any(|(n, _)| n == support::SESSION_COOKIE));
+    worker.restart(&new);
+
+    let b = Browser::start().await;
+    b.client.goto(&env.worker("/")).await.unwrap();
+    wait_for(&b, "[data-testid=sign-in]").await;
+    // As the page's own (the test's copy of the session cookie is not HttpOnly: the Worker
+    // cannot tell, the browser sends it the same).
+    for (name, value) in cookies {
+        b.client
+            .execute(
+                "document.cookie = `${arguments[0]}=${arguments[1]}; Path=/; Secure`",
+                vec![json!(name), json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+    b.client.refresh().await.unwrap();
+    let text = reason_shown(&b, "expired").await;
+    assert!(text.contains("Your sign-in expired"), "{text}");
+    wait_for(&b, "[data-testid=sign-in]").await;
+    assert_eq!(count(&b, "[data-testid=user]").await, 0, "not signed in");
+    b.close().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The hand-over: only this tab's young sign-in
 // ---------------------------------------------------------------------------------------------
@@ -315,6 +367,52 @@ async fn a_junk_code_from_another_tab_does_not_end_a_sign_in_under_way() {
     answer_in_popup(&b, main, popup, US_ADMIN, true).await;
     wait_text(&b, "[data-testid=user-name]", "Amelia Zylker").await;
     assert_eq!(code_exchanges(&env).await, before + 1);
+    b.close().await;
+}
+
+/// `window.name` of the window `handle`, read in that window (what another window would have to
+/// guess to navigate it).
+async fn window_name(b: &Browser, handle: fantoccini::wd::WindowHandle) -> String {
+    b.client.switch_to_window(handle).await.unwrap();
+    let name = b
+        .client
+        .execute("return window.name", vec![])
+        .await
+        .unwrap();
+    name.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn each_sign_in_attempt_names_its_popup_anew() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new().await;
+    let b = open_app(&env.stack).await;
+    let mut names = Vec::new();
+    for attempt in 0..2 {
+        let (main, popup) = open_popup(&b).await;
+        wait_for(&b, "[data-testid=sign-in-waiting]").await;
+        names.push(window_name(&b, popup.clone()).await);
+        if attempt == 0 {
+            // The person closes the Zoho window and tries again.
+            b.client.close_window().await.unwrap();
+            b.client.switch_to_window(main).await.unwrap();
+            wait_text(&b, "[data-testid=notice]", "window was closed").await;
+        } else {
+            b.client.switch_to_window(main.clone()).await.unwrap();
+            // The popup of the second attempt still signs in.
+            answer_in_popup(&b, main, popup, US_ADMIN, true).await;
+            wait_text(&b, "[data-testid=user-name]", "Amelia Zylker").await;
+        }
+    }
+    eprintln!("the popups' names: {names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("zcrm-signin-") && n.len() > 30),
+        "a name with a random part: {names:?}"
+    );
+    assert_ne!(names[0], names[1], "a new name each attempt");
     b.close().await;
 }
 

@@ -262,12 +262,18 @@ fn stack_tests(tools: &Tools, ports: Ports, stack: &Stack, args: &[&str]) -> Com
         )
         // The development key ring the Workers seal with (hardening checks what it derives).
         .env("ZCRM_TOKEN_KEYS", crate::stack::DEV_TOKEN_KEY)
+        // What a test needs to run a Worker of its own (tests/src/own_worker.rs): wrangler
+        // under the pinned Node (with the pinned tools' environment) and the simulator's client.
+        .env("ZCRM_NODE", tools.node())
+        .env("ZCRM_WRANGLER", tools.wrangler_js())
+        .env("ZCRM_CLIENT_ID", crate::stack::DEV_CLIENT_ID)
         // A failing stack test's message matters, not the test harness's stack frames.
         .env("RUST_BACKTRACE", "0")
         .env("ZCRM_LOG_DIR", &stack.log_dir)
         .env("CHROME", &tools.chromium)
         .env("CHROMEDRIVER", &tools.chromedriver)
         .env("ZCRM_AXE_JS", tools.axe_js());
+    tools.env(&mut tests);
     tests
 }
 

@@ -14,7 +14,7 @@
 //! `RefCell` borrow across an `await`, and every change of state is made synchronously
 //! (read, decide, write) between awaits.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::FutureExt;
@@ -199,6 +199,8 @@ struct Inner {
     grant: RefCell<Option<GrantState>>,
     /// The user record as last read from or written to KV by this object.
     record: RefCell<Option<UserRecord>>,
+    /// The version of the record whose tokens were seen to open with this isolate's key ring.
+    opens: Cell<Option<u64>>,
     /// The refresh in flight, if any.
     refresh: RefCell<Option<RefreshFuture>>,
     /// One KV write of the record at a time.
@@ -213,6 +215,7 @@ impl DurableObject for Grant {
                 env,
                 grant: RefCell::new(None),
                 record: RefCell::new(None),
+                opens: Cell::new(None),
                 refresh: RefCell::new(None),
                 writes: Mutex::new(()),
             }),
@@ -349,12 +352,7 @@ impl Inner {
         }
         let record = self.current_record(ctx, key).await?;
         let Some(refresh_token) = record.open_refresh(&ctx.config.token_keys) else {
-            // Sealed with a key no longer in the ring (rotated out): the grant is of no use
-            // here any more. The user signs in again, as after a revoke.
-            ctx.log
-                .warn("refresh_token_unopenable", fields!("user" => key));
-            self.forget(key, record.version).await?;
-            return Err(GrantFailure::Expired);
+            return Err(self.retired(ctx, key, record.version).await);
         };
         let kept = refresh_token.clone();
         let dc = record.location;
@@ -383,7 +381,8 @@ impl Inner {
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::InvalidCode => {
                 ctx.log
                     .info("refresh_token_revoked_at_zoho", fields!("user" => key));
-                self.forget(key, record.version).await?;
+                self.forget(key, record.version, GrantState::revoked_at_zoho)
+                    .await?;
                 return Err(GrantFailure::Revoked);
             }
             Err(TokenResponseError::Token(e)) if e.kind() == TokenErrorKind::Throttled => {
@@ -530,11 +529,30 @@ impl Inner {
         self.with_grant(|g| g.version)
     }
 
-    /// The grant is over (Zoho revoked it, or its refresh token no longer opens): its sessions
-    /// end and its record goes from KV, unless a sign-in since replaced record `version`.
-    async fn forget(&self, key: &str, version: u64) -> std::result::Result<(), GrantFailure> {
+    /// The record's tokens do not open with the key ring: sealed with a key since rotated out.
+    /// The grant is of no use any more: its record goes and the user signs in again (expired).
+    async fn retired(&self, ctx: &Ctx, key: &str, version: u64) -> GrantFailure {
+        ctx.log.warn("tokens_unopenable", fields!("user" => key));
+        match self
+            .forget(key, version, GrantState::sealed_with_a_retired_key)
+            .await
+        {
+            Ok(()) => GrantFailure::Expired,
+            Err(e) => e,
+        }
+    }
+
+    /// The grant is over (Zoho revoked it, or its tokens no longer open; `end` records which):
+    /// its sessions end and its record goes from KV, unless a sign-in since replaced record
+    /// `version`.
+    async fn forget(
+        &self,
+        key: &str,
+        version: u64,
+        end: fn(&mut GrantState),
+    ) -> std::result::Result<(), GrantFailure> {
         if self.version() == version {
-            self.with_grant_mut(GrantState::revoked_at_zoho);
+            self.with_grant_mut(end);
             self.record.borrow_mut().take();
             self.write_record(key).await?;
             self.persist().await?;
@@ -553,7 +571,8 @@ impl Inner {
             .map_err(|e| GrantFailure::Internal(format!("grant storage: {e}")))
     }
 
-    /// The record of a live session: the object's copy, or KV's once it has caught up.
+    /// The record of a live session: the object's copy, or KV's once it has caught up; its
+    /// tokens open with the key ring, or the grant ends ([`Inner::retired`]).
     async fn current_record(
         &self,
         ctx: &Ctx,
@@ -562,10 +581,23 @@ impl Inner {
         for attempt in 0..5u64 {
             let version = self.version();
             self.load_record(ctx, key, Some(version)).await?;
-            if let Some(record) = self.record.borrow().as_ref()
-                && record.version >= self.version()
-            {
-                return Ok(record.clone());
+            let current = self
+                .record
+                .borrow()
+                .as_ref()
+                .filter(|r| r.version >= self.version())
+                .cloned();
+            if let Some(record) = current {
+                // Checked once per version: a record this object sealed opens by construction,
+                // one read from KV may be sealed with a key the ring no longer has.
+                let keys = &ctx.config.token_keys;
+                if self.opens.get() != Some(record.version) {
+                    if record.open_refresh(keys).is_none() || record.open_access(keys).is_none() {
+                        return Err(self.retired(ctx, key, record.version).await);
+                    }
+                    self.opens.set(Some(record.version));
+                }
+                return Ok(record);
             }
             // KV has not caught up with the object's last write yet.
             worker::Delay::from(std::time::Duration::from_millis(50 * (attempt + 1))).await;
