@@ -26,6 +26,12 @@ pub(crate) const DEV_CLIENT_SECRET: &str = "zcrm-edge-dev-secret";
 /// A fixed key for encrypting tokens in the local KV (32 bytes, base64). Development only.
 pub(crate) const DEV_TOKEN_KEY: &str = "v1:emNybS1lZGdlLWxvY2FsLWRldi1rZXktMzItYnl0ZXM=";
 
+/// Leads of the big org (`admin@bulk-university.example`) in the simulator that `dev` and `test`
+/// start (the simulator's own default, for its own tests and the CLI's, is 2,500): the browser
+/// test of the export reads an org of 20,000 (100 pages by `page_token`). Measured on the debug
+/// build the stack runs: ready in 47 ms instead of 13, 29 MB resident instead of 8.
+pub(crate) const BIG_ORG_LEADS: usize = 20_000;
+
 /// The isolates of test runs, and how long their KV views lag behind each other.
 const ISOLATES: usize = 4;
 pub(crate) const ISOLATES_STALE_KV_SECS: u64 = 60;
@@ -313,6 +319,7 @@ impl Stack {
         )?;
         let mut sim = Command::new(target_dir().join("debug/zoho-sim"));
         sim.args(["--addr", &format!("127.0.0.1:{}", ports.sim)]);
+        sim.args(["--seed-leads", &BIG_ORG_LEADS.to_string()]);
         if mode == Mode::Test {
             // Zoho allows 10 code exchanges per client in 10 minutes; the browser suites sign in
             // more often than that without resetting the simulator. (Dev runs keep the limit.)

@@ -48,6 +48,18 @@ pub async fn count(req: &Request, ctx: &Ctx) -> Outcome {
 /// header and rows, formula characters neutralised), every page. The first page is read before
 /// answering, so that a refusal is a JSON error; the rest is streamed page by page. A failure
 /// after that cuts the body short (the download fails) rather than ending a partial file well.
+///
+/// Subrequests: one call to the grant's Durable Object, then one `fetch` to Zoho per page of
+/// 200 (plus a retry or a token refresh when one is needed): 100 for an org of 20,000, 1,000 at
+/// 200,000 records (`tests/tests/export.rs` counts them). Cloudflare's limit per invocation
+/// (<https://developers.cloudflare.com/workers/platform/limits/#subrequests>) is 50 to the
+/// outside on the Free plan, so there an export stops after 50 pages, 10,000 records; on Paid
+/// it is 10,000 by default (it was 1,000), raised with `[limits] subrequests` in
+/// wrangler.toml. Past the limit `fetch` throws, which reads here as Zoho being unreachable:
+/// retried twice, then the body is cut as above, so the download fails instead of ending like
+/// a whole file. (workerd under `wrangler dev` let the test's 100 through: it enforces no such
+/// limit.) CPU is the other bound: the workerd process spent about 0.5 s of CPU on a sign-in
+/// and one export of 20,000 here, within Paid's default 30 s, far past Free's 10 ms.
 pub async fn export(req: &Request, ctx: &Ctx) -> Outcome {
     let query = ExportQuery::parse(&query_pairs(req)).map_err(Failure::bad_request)?;
     let mut crm = Crm::for_request(req, ctx).await?;
