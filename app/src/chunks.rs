@@ -1,7 +1,8 @@
 //! The parts of the app the first screen does not need, each its own Wasm chunk: the import
 //! dialog and the add/edit form. The build splits them off the main module at these functions
 //! (`wasm_split`, Trunk's post-build hook `cargo xtask split-app`: xtask/src/split.rs) and the
-//! list fetches them as soon as it is drawn, so they are there by the time they are clicked.
+//! list fetches them as soon as its first answer is drawn (not beside it: they would slow the
+//! list's own paint), so they are there by the time they are clicked.
 //!
 //! A chunk that cannot be fetched (offline, a deploy in between) is said in words, and the rest
 //! of the portal keeps working: the loads are `fallible`, never a panic (which would abort the
@@ -46,9 +47,10 @@ pub fn Import() -> impl IntoView {
         }
     };
     let arrived = RwSignal::new(false);
+    let drawn = expect_context::<StudentsCtx>().drawn;
     view! {
         {move || (!arrived.get()).then(|| waiting("Loading…"))}
-        {Suspend::new(async move {
+        {move || drawn.get().then(|| Suspend::new(async move {
             let view = match import_chunk().await {
                 Ok(view) => view,
                 Err(NotLoaded) => waiting(
@@ -58,7 +60,7 @@ pub fn Import() -> impl IntoView {
             };
             arrived.set(true);
             view
-        })}
+        }))}
     }
 }
 
@@ -66,13 +68,14 @@ pub fn Import() -> impl IntoView {
 /// arrive, asking for the form says so instead of doing nothing.
 #[component]
 pub fn Form() -> impl IntoView {
+    let drawn = expect_context::<StudentsCtx>().drawn;
     view! {
-        {Suspend::new(async move {
-                match form_chunk().await {
-                    Ok(view) => view,
-                    Err(NotLoaded) => view! { <FormNotLoaded /> }.into_any(),
-                }
-            })}
+        {move || drawn.get().then(|| Suspend::new(async move {
+            match form_chunk().await {
+                Ok(view) => view,
+                Err(NotLoaded) => view! { <FormNotLoaded /> }.into_any(),
+            }
+        }))}
     }
 }
 

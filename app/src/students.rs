@@ -31,6 +31,9 @@ pub struct StudentsCtx {
     /// empty: last modified first. (A `String`, like the search: another signal type would
     /// cost the first load its own copy of the reactive code.)
     pub sort: RwSignal<String>,
+    /// Set once the list's first answer (rows or an error) is on the screen: the chunks
+    /// (`chunks.rs`) are fetched after it, never beside it.
+    pub drawn: RwSignal<bool>,
 }
 
 /// `sort=…&order=…` of a column and a way.
@@ -102,6 +105,7 @@ pub fn Students() -> impl IntoView {
         reload: RwSignal::new(0),
         page: RwSignal::new(first_page),
         sort: RwSignal::new(first_sort),
+        drawn: RwSignal::new(false),
     };
     provide_context(sctx);
     sctx.load_meta();
@@ -150,6 +154,9 @@ pub fn Students() -> impl IntoView {
             let shown_ok = result.is_ok();
             list.set(Some(result));
             loading.set(false);
+            if !sctx.drawn.get_untracked() {
+                sctx.drawn.set(true);
+            }
             // "N students": Zoho's count of the list with this search and course.
             if shown_ok {
                 let counted = api::students_count(&filter).await;
