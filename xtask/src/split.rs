@@ -84,7 +84,9 @@ pub fn run() -> Result<(), String> {
         let esbuild = tool("ESBUILD_BIN", "esbuild")?;
         for (path, name) in &outputs {
             if name.ends_with(".js") {
-                // wasm-bindgen's glue and the loader.
+                // wasm-bindgen's glue and the loader. The glue names the loader's module twice
+                // in its imports object (one import per split point, the same module): harmless,
+                // and not ours to warn about.
                 cmd::run(
                     Command::new(&esbuild)
                         .arg(path)
@@ -92,6 +94,7 @@ pub fn run() -> Result<(), String> {
                             "--minify",
                             "--format=esm",
                             "--log-level=warning",
+                            "--log-override:duplicate-object-key=silent",
                             "--allow-overwrite",
                         ])
                         .arg(format!("--outfile={}", path.display())),
