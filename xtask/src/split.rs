@@ -21,12 +21,10 @@ use sha2::{Digest, Sha384};
 use crate::cmd;
 
 pub fn run() -> Result<(), String> {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .map(PathBuf::from)
-            .ok_or_else(|| format!("{name} is not set: split-app runs as Trunk's post-build hook"))
-    };
-    let staging = var("TRUNK_STAGING_DIR")?;
+    let staging = env_path(
+        "TRUNK_STAGING_DIR",
+        "split-app runs as Trunk's post-build hook",
+    )?;
     let release = std::env::var("TRUNK_PROFILE").is_ok_and(|p| p == "release");
     let profile = if release { "release" } else { "debug" };
     let input = crate::build::target_dir()
@@ -41,25 +39,24 @@ pub fn run() -> Result<(), String> {
     for dir in [&split, &bindgen] {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let tool = |var: &str, name: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .ok_or_else(|| format!("{var} is not set: run Trunk through `cargo xtask` ({name})"))
-    };
+    let tool = |var: &str| env_path(var, "run Trunk through `cargo xtask`");
     cmd::run(
-        Command::new(tool("WASM_SPLIT_BIN", "wasm-split-cli")?)
+        Command::new(tool("WASM_SPLIT_BIN")?)
             .arg(&input)
             .arg(&split)
             .args(["--target", "web", "--out-name", &stem]),
     )?;
     cmd::run(
-        Command::new(tool("WASM_BINDGEN_BIN", "wasm-bindgen")?)
+        Command::new(tool("WASM_BINDGEN_BIN")?)
             // The chunks import the table and the memory under the linker's names.
             .args(["--target", "web", "--no-typescript", "--keep-lld-exports"])
             .args(["--out-name", &stem, "--out-dir"])
             .arg(&bindgen)
             .arg(split.join(format!("{stem}.wasm"))),
     )?;
+    if bindgen.join("snippets").is_dir() {
+        return Err("wasm-bindgen wrote snippets: split-app does not copy them yet".into());
+    }
 
     // What goes to the staging folder: the main module's JS and Wasm (Trunk's names), the loader,
     // the chunks.
@@ -68,36 +65,27 @@ pub fn run() -> Result<(), String> {
         (bindgen.join(format!("{stem}.js")), format!("{stem}.js")),
         (bindgen.join(&main_wasm), main_wasm.clone()),
     ];
-    for entry in std::fs::read_dir(&split).map_err(|e| format!("{}: {e}", split.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        if name != format!("{stem}.wasm") && (name.ends_with(".wasm") || name.ends_with(".js")) {
-            outputs.push((path, name));
+    for suffix in [".wasm", ".js"] {
+        for name in files_named(&split, "", suffix)? {
+            if name != format!("{stem}.wasm") {
+                outputs.push((split.join(&name), name));
+            }
         }
     }
+    // In release builds each part is shrunk, and the stylesheet Trunk staged is minified too;
+    // the files `index.html` links get their integrity hashes again.
+    let mut changed = vec![format!("{stem}.js"), main_wasm];
     if release {
-        let wasm_opt = tool("WASM_OPT_BIN", "wasm-opt")?;
-        let esbuild = tool("ESBUILD_BIN", "esbuild")?;
+        let (wasm_opt, esbuild) = (tool("WASM_OPT_BIN")?, tool("ESBUILD_BIN")?);
         for (path, name) in &outputs {
             if name.ends_with(".js") {
                 // wasm-bindgen's glue and the loader. The glue names the loader's module twice
                 // in its imports object (one import per split point, the same module): harmless,
                 // and not ours to warn about.
-                cmd::run(
-                    Command::new(&esbuild)
-                        .arg(path)
-                        .args([
-                            "--minify",
-                            "--format=esm",
-                            "--log-level=warning",
-                            "--log-override:duplicate-object-key=silent",
-                            "--allow-overwrite",
-                        ])
-                        .arg(format!("--outfile={}", path.display())),
+                minify(
+                    &esbuild,
+                    path,
+                    &["--format=esm", "--log-override:duplicate-object-key=silent"],
                 )?;
             } else {
                 cmd::run(
@@ -110,28 +98,13 @@ pub fn run() -> Result<(), String> {
                 )?;
             }
         }
+        for css in files_named(&staging, "style-", ".css")? {
+            minify(&esbuild, &staging.join(&css), &[])?;
+            changed.push(css);
+        }
     }
     for (path, name) in &outputs {
         copy(path, &staging.join(name))?;
-    }
-    if bindgen.join("snippets").is_dir() {
-        return Err("wasm-bindgen wrote snippets: split-app does not copy them yet".into());
-    }
-
-    // The stylesheet, minified in release builds.
-    let mut changed = vec![format!("{stem}.js"), main_wasm];
-    if release {
-        let esbuild = tool("ESBUILD_BIN", "esbuild")?;
-        for css in files_named(&staging, "style-", ".css")? {
-            let path = staging.join(&css);
-            cmd::run(
-                Command::new(&esbuild)
-                    .arg(&path)
-                    .args(["--minify", "--log-level=warning", "--allow-overwrite"])
-                    .arg(format!("--outfile={}", path.display())),
-            )?;
-            changed.push(css);
-        }
     }
     let index = staging.join("index.html");
     let mut html =
@@ -147,6 +120,24 @@ pub fn run() -> Result<(), String> {
         .count();
     eprintln!("xtask split-app: {stem}: main module and {chunks} chunks ({profile})");
     Ok(())
+}
+
+/// The path in the environment variable `name`, or why it should have been there.
+fn env_path(name: &str, why: &str) -> Result<PathBuf, String> {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("{name} is not set: {why}"))
+}
+
+/// `path` minified in place by esbuild (JS or CSS, by its extension), with `extra` arguments.
+fn minify(esbuild: &Path, path: &Path, extra: &[&str]) -> Result<(), String> {
+    cmd::run(
+        Command::new(esbuild)
+            .arg(path)
+            .args(["--minify", "--log-level=warning", "--allow-overwrite"])
+            .args(extra)
+            .arg(format!("--outfile={}", path.display())),
+    )
 }
 
 /// The name Trunk gave the app's files: `zcrm-app-<hash>` of `zcrm-app-<hash>_bg.wasm`.

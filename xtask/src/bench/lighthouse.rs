@@ -1,8 +1,9 @@
 //! Lighthouse 12 (pinned in `xtask/tools/audit/`, run by Node with Debian's Chromium) on the
 //! release app as the bench's workerd serves it: signed out and signed in (a headless sign-in's
-//! session and its hint cookie put in the browser's own jar by `xtask/tools/lighthouse.mjs`), on a phone (Lighthouse's default, mobile emulation
-//! and throttling) and on a desktop (`--preset=desktop`). The four category scores and the
-//! cumulative layout shift of each, and the console errors Lighthouse saw.
+//! session and its hint cookie put in the browser's own jar by `xtask/tools/lighthouse.mjs`),
+//! on a phone (Lighthouse's default, mobile emulation and throttling) and on a desktop
+//! (`--preset=desktop`). The four category scores and the cumulative layout shift of each, and
+//! the console errors Lighthouse saw.
 
 #[allow(unused_imports)]
 use super::*;
