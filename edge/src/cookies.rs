@@ -28,18 +28,19 @@ fn cookie(name: &str, value: &str, max_age_secs: u64, extra: &str) -> String {
 }
 
 /// A `Set-Cookie` value that deletes `name`.
+pub fn clear(name: &str) -> String {
+    set(name, "", 0)
+}
+
 /// The hint beside a session: readable by the page's script, so not `HttpOnly`; it says only
 /// that a session cookie was set, and is never trusted for anything.
 pub fn set_hint(max_age_secs: u64) -> String {
     cookie(HINT, "1", max_age_secs, "")
 }
 
+/// A `Set-Cookie` value that deletes the hint.
 pub fn clear_hint() -> String {
     cookie(HINT, "", 0, "")
-}
-
-pub fn clear(name: &str) -> String {
-    set(name, "", 0)
 }
 
 /// The value of cookie `name` in a `Cookie` header, if present and made only of the characters
