@@ -66,9 +66,28 @@ pub fn value(worker_dir: &Path, key: &str) -> Option<Vec<u8>> {
         .find_map(|path| std::fs::read(path).ok())
 }
 
+/// The folder the stack's Workers keep their local KV and objects in, each in a folder of its
+/// own (`$ZCRM_STATE_DIR`).
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("ZCRM_STATE_DIR")
+        .map(PathBuf::from)
+        .expect("run with `cargo xtask test`")
+}
+
 /// The folder a Worker of the test run keeps its local KV and objects in
 /// (`$ZCRM_STATE_DIR/<name>`, such as `worker-test`).
 pub fn worker_dir(name: &str) -> PathBuf {
-    let state = std::env::var("ZCRM_STATE_DIR").expect("run with `cargo xtask test`");
-    Path::new(&state).join(name)
+    state_dir().join(name)
+}
+
+/// The KV key of the user record of the simulator's US admin (`admin@zylker-academy.example`)
+/// in the org `org_id`, as the Worker names it.
+pub fn us_admin_record(org_id: &str) -> String {
+    zcrm_edge::records::user_key(
+        "us".parse().expect("a data centre"),
+        "production".parse().expect("an environment"),
+        org_id,
+        "5725767000000300001",
+    )
+    .expect("ids of digits")
 }

@@ -11,6 +11,10 @@ pub mod kv;
 pub mod own_worker;
 pub use own_worker::OwnWorker;
 
+/// Leads of Bulk University (`admin@bulk-university.example`) in the stack's simulator, as
+/// `cargo xtask dev` and `test` seed it (`BIG_ORG_LEADS` in xtask/src/stack.rs).
+pub const BULK_LEADS: usize = 20_000;
+
 /// The running stack's base URLs.
 pub struct Stack {
     pub sim: String,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use zcrm_tests::{Browser, Stack};
+use zcrm_tests::{BULK_LEADS, Browser, Stack};
 
 mod page;
 use page::*;
@@ -364,9 +364,6 @@ fn first_difference(got: &str, expected: &str) -> String {
         e.get(at)
     )
 }
-
-/// Leads of Bulk University in the stack's simulator (`BIG_ORG_LEADS` in xtask/src/stack.rs).
-const BULK_LEADS: usize = 20_000;
 
 #[tokio::test]
 #[ignore = "needs the running stack: cargo xtask test"]

@@ -7,10 +7,9 @@
 mod support;
 
 use support::{Env, SERIAL};
+use zcrm_tests::BULK_LEADS;
 
 const BULK_ADMIN: &str = "admin@bulk-university.example";
-/// Leads of Bulk University in the stack's simulator (`BIG_ORG_LEADS` in xtask/src/stack.rs).
-const BULK_LEADS: usize = 20_000;
 /// Records per page of Zoho's list (`per_page`'s maximum), as the export reads them.
 const PER_PAGE: usize = 200;
 /// Cloudflare's subrequests per invocation (<https://developers.cloudflare.com/workers/platform/limits/>):

@@ -81,7 +81,7 @@ async fn a_user_record_expires_and_each_sign_in_and_refresh_renews_it() {
     let _turn = SERIAL.lock().await;
     let env = Env::new().await;
     let (session, info) = env.sign_in(US_ADMIN).await;
-    let key = format!("user:us:production:{}:5725767000000300001", info.org_id);
+    let key = zcrm_tests::kv::us_admin_record(&info.org_id);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

@@ -57,8 +57,7 @@ fn the_leak_detector_detects() {
 #[test]
 #[ignore = "needs the running stack: cargo xtask test"]
 fn after_all_no_token_or_secret_in_worker_logs_or_kv() {
-    let state =
-        PathBuf::from(std::env::var("ZCRM_STATE_DIR").expect("run with `cargo xtask test`"));
+    let state = zcrm_tests::kv::state_dir();
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&state).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

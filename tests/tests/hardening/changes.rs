@@ -144,10 +144,9 @@ async fn the_proxy_writes_one_record_at_a_time_and_starts_no_workflow() {
 /// folder each is in: every Worker's KV in the state folder is looked at (a dev stack's and a
 /// test stack's are apart), and a mark found proves the look reaches the Worker's.
 fn marks(org_id: &str, client_key: &str) -> Vec<(String, String)> {
-    let user = format!("user:us:production:{org_id}:5725767000000300001");
+    let user = zcrm_tests::kv::us_admin_record(org_id);
     let key = zcrm_edge::records::idempotency_key(&user, client_key);
-    let state = std::env::var("ZCRM_STATE_DIR").expect("run with `cargo xtask test`");
-    std::fs::read_dir(state)
+    std::fs::read_dir(zcrm_tests::kv::state_dir())
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("worker"))

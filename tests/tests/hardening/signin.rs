@@ -299,9 +299,8 @@ fn persisted(worker: &str) -> Vec<u8> {
             }
         }
     }
-    let state = std::env::var("ZCRM_STATE_DIR").expect("run with `cargo xtask test`");
     let mut out = Vec::new();
-    walk(&std::path::Path::new(&state).join(worker), &mut out);
+    walk(&zcrm_tests::kv::worker_dir(worker), &mut out);
     out
 }
 
