@@ -61,6 +61,12 @@ pub fn parse(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The decoded query of a URL's text: what follows the first `?`, up to a `#`.
+pub fn query_of_url(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    parse(query.split_once('#').map_or(query, |(q, _)| q))
+}
+
 /// Builds `a=1&b=2` from pairs, encoding each component.
 pub fn build<'a, I, K, V>(pairs: I) -> String
 where
@@ -93,6 +99,34 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_query_of_a_url() {
+        let pairs = |url| query_of_url(url);
+        assert_eq!(pairs("https://x.example/api/students"), vec![]);
+        assert_eq!(pairs("https://x.example/a?"), vec![]);
+        assert_eq!(
+            pairs("https://x.example/a?q=Ana+Mar%C3%ADa&page=2&flag#frag"),
+            vec![
+                ("q".to_owned(), "Ana María".to_owned()),
+                ("page".to_owned(), "2".to_owned()),
+                ("flag".to_owned(), String::new()),
+            ]
+        );
+        // Only the first `?` starts the query; a second one is part of a value.
+        assert_eq!(
+            pairs("https://x.example/a?next=/b?c"),
+            vec![("next".to_owned(), "/b?c".to_owned())]
+        );
+        // Malformed escapes are kept, invalid UTF-8 replaced: nothing is refused or panics.
+        assert_eq!(
+            pairs("https://x.example/a?k=%zz%&v=%FF"),
+            vec![
+                ("k".to_owned(), "%zz%".to_owned()),
+                ("v".to_owned(), "\u{FFFD}".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn round_trip() {

@@ -271,13 +271,9 @@ pub async fn session(req: &Request, ctx: &Ctx) -> Outcome {
 /// refresh token at Zoho and ends every session of the user. Always clears the cookie. Once
 /// this has answered, no isolate anywhere serves the session again: the grant's object ended it.
 pub async fn logout(req: &Request, ctx: &Ctx) -> Outcome {
-    let everywhere = req
-        .url()
-        .map(|u| {
-            u.query_pairs()
-                .any(|(k, v)| k == "everywhere" && (v == "1" || v == "true"))
-        })
-        .unwrap_or(false);
+    let everywhere = crate::glue::routes::query_pairs(req)
+        .iter()
+        .any(|(k, v)| k == "everywhere" && (v == "1" || v == "true"));
     if let Some((id, key)) = session_of(req) {
         let call = GrantCall::SignOut {
             key,

@@ -106,8 +106,7 @@ async fn post(stub: &worker::Stub, ctx: &Ctx, call: &GrantCall) -> Result<Respon
 /// anything else as JSON in a POST body), and the caller's request id.
 async fn call_of(req: Request) -> (std::result::Result<GrantCall, String>, Option<String>) {
     if req.method() == Method::Get {
-        let url = req.inner().url();
-        let pairs = zoho::form::parse(url.split_once('?').map_or("", |(_, q)| q));
+        let pairs = crate::glue::routes::query_pairs(&req);
         let get = |name: &str| {
             pairs
                 .iter()

@@ -13,6 +13,7 @@ use crate::glue::ctx::Ctx;
 use crate::glue::leads::org_meta;
 use crate::glue::log::fields;
 use crate::glue::reply::{self, Failure, Outcome};
+use crate::glue::routes::query_pairs;
 use crate::glue::store::Store;
 use crate::leads::{self, MAX_PAGED_RECORDS};
 use crate::listing::{AllPages, CountQuery, ExportQuery, ListQuery};
@@ -166,12 +167,6 @@ where
         "attachment; filename=\"students.csv\"",
     )?;
     Ok(Response::from_stream(body)?.with_headers(headers))
-}
-
-fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    req.url()
-        .map(|u| u.query_pairs().into_owned().collect())
-        .unwrap_or_default()
 }
 
 /// A course filter names one of the org's courses (Zoho's picklist, cached), or is refused.

@@ -76,18 +76,15 @@ pub fn methods(target: &Target) -> &'static [Method] {
 
 pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) -> Outcome {
     let method = req.method();
-    let url = req
-        .url()
-        .map_err(|_| Failure::bad_request("Malformed URL."))?;
-    let mut query = Vec::new();
-    for (key, value) in url.query_pairs() {
-        if !ALLOWED_PARAMS.contains(&key.as_ref()) {
-            return Err(Failure::bad_request(format!(
-                "The parameter `{key}` is not passed to Zoho (allowed: {}).",
-                ALLOWED_PARAMS.join(", ")
-            )));
-        }
-        query.push((key.into_owned(), value.into_owned()));
+    let query = crate::glue::routes::query_pairs(&req);
+    if let Some((key, _)) = query
+        .iter()
+        .find(|(key, _)| !ALLOWED_PARAMS.contains(&key.as_str()))
+    {
+        return Err(Failure::bad_request(format!(
+            "The parameter `{key}` is not passed to Zoho (allowed: {}).",
+            ALLOWED_PARAMS.join(", ")
+        )));
     }
     // The session first: nobody without one makes the Worker read a body.
     let mut crm = Crm::for_request(&req, ctx).await?;

@@ -30,7 +30,7 @@ impl Store {
 
     /// The user's record as KV has it now (in this location).
     pub async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>> {
-        Ok(self.kv.get(key).json().await?)
+        self.json(key).await
     }
 
     pub async fn put_user(&self, record: &UserRecord) -> StoreResult<()> {
@@ -56,8 +56,13 @@ impl Store {
         Ok(())
     }
 
+    /// A JSON value, read by `serde_json` from KV's text: workers-rs's own `.json()` would carry
+    /// a second decoder of every stored type (serde-wasm-bindgen) in the Wasm.
     pub async fn json<T: serde::de::DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
-        Ok(self.kv.get(key).json().await?)
+        match self.text(key).await? {
+            Some(text) => Ok(Some(serde_json::from_str(&text)?)),
+            None => Ok(None),
+        }
     }
 
     pub async fn put_json<T: serde::Serialize>(
