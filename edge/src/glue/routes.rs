@@ -211,7 +211,7 @@ fn health(ctx: &Ctx) -> Response {
 }
 
 /// The request's query, decoded as forms are, from the URL's text: without parsing the whole
-/// URL again (the `url` crate's parser and IDNA code were a twelfth of the Worker's bundle).
+/// URL again (the `url` crate's parser and IDNA code were 24.8 KB of the Worker's gzip bundle).
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     zoho::form::query_of_url(&req.inner().url())
 }
