@@ -92,18 +92,18 @@ pub fn student_from_record(record: &Record) -> Option<Student> {
 /// The Lead fields of a (validated) student: empty optional fields are sent as `null`, which
 /// clears them on update.
 pub fn record_from_input(input: &StudentInput) -> Map<String, Value> {
-    StudentField::ALL
-        .into_iter()
-        .map(|field| {
-            let value = input.get(field);
-            let value = if value.is_empty() {
-                Value::Null
-            } else {
-                json!(value)
-            };
-            (lead_field(field).to_owned(), value)
-        })
-        .collect()
+    // Inserted one by one: `collect` into a map sorts first, a sort's code for this one use.
+    let mut record = Map::new();
+    for field in StudentField::ALL {
+        let value = input.get(field);
+        let value = if value.is_empty() {
+            Value::Null
+        } else {
+            json!(value)
+        };
+        record.insert(lead_field(field).to_owned(), value);
+    }
+    record
 }
 
 /// The body of a create or update of one record.

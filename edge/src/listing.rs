@@ -160,7 +160,9 @@ impl ListQuery {
                 .and_then(|i| i.parse::<u64>().ok())
                 .unwrap_or(0)
         };
-        matches.sort_by(|a, b| text(a).cmp(&text(b)).then(id(a).cmp(&id(b))));
+        // Ties on the text are broken by the id, which is unique: the order is total, so an
+        // unstable sort (the smaller code) gives the same page.
+        matches.sort_unstable_by(|a, b| text(a).cmp(&text(b)).then(id(a).cmp(&id(b))));
         if order == SortOrder::Desc {
             matches.reverse();
         }

@@ -66,13 +66,7 @@ impl Keyring {
         Keyring::of(
             self.material
                 .iter()
-                .map(|(id, key)| {
-                    let mut out = [0u8; 32];
-                    hkdf::Hkdf::<sha2::Sha256>::new(None, key)
-                        .expand(info.as_bytes(), &mut out)
-                        .expect("32 bytes is a valid HKDF-SHA256 length");
-                    (id.clone(), out)
-                })
+                .map(|(id, key)| (id.clone(), hkdf_sha256(&[], key, info.as_bytes())))
                 .collect(),
         )
     }
@@ -140,6 +134,32 @@ impl Keyring {
                     .ok()
             })
     }
+}
+
+/// HKDF-SHA256 (RFC 5869), one block of output: `T(1) = HMAC(PRK, info | 0x01)` with
+/// `PRK = HMAC(salt, ikm)`; an empty salt is HashLen zeros, as the RFC says. Built on the one
+/// SHA-256 of the project (`zoho::pkce::sha256`), not a second one from crates.
+fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8; 32] {
+    let prk = hmac_sha256(salt, &[ikm]);
+    hmac_sha256(&prk, &[info, &[1]])
+}
+
+/// HMAC-SHA256 (RFC 2104) of the concatenated `parts`, for keys up to the block size (64 bytes;
+/// every key here is 32 bytes or empty).
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    debug_assert!(key.len() <= 64);
+    let mut inner = Vec::with_capacity(64 + parts.iter().map(|p| p.len()).sum::<usize>());
+    let mut outer = Vec::with_capacity(64 + 32);
+    for i in 0..64 {
+        let k = key.get(i).copied().unwrap_or(0);
+        inner.push(k ^ 0x36);
+        outer.push(k ^ 0x5c);
+    }
+    for part in parts {
+        inner.extend_from_slice(part);
+    }
+    outer.extend_from_slice(&zoho::pkce::sha256(&inner));
+    zoho::pkce::sha256(&outer)
 }
 
 #[cfg(test)]
@@ -225,6 +245,34 @@ mod tests {
             "sealed with the derived key"
         );
         assert_eq!(tokens.open("refresh:u1", &resealed).unwrap(), b"old");
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn hkdf_matches_rfc_5869() {
+        // Test cases 1 and 3 of RFC 5869, appendix A: the first 32 bytes of their OKM.
+        let ikm = [0x0b; 22];
+        let salt: Vec<u8> = (0x00..=0x0c).collect();
+        let info: Vec<u8> = (0xf0..=0xf9).collect();
+        assert_eq!(
+            hex(&hkdf_sha256(&salt, &ikm, &info)),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+        );
+        assert_eq!(
+            hex(&hkdf_sha256(&[], &ikm, &[])),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+        );
+    }
+
+    #[test]
+    fn a_derived_ring_seals_as_it_always_has() {
+        // Pinned with the `hkdf` crate's derivation: values sealed before must keep opening.
+        let ring = Keyring::parse(K1).unwrap().derive("tokens");
+        let sealed = ring.seal_with_nonce("refresh:u1", b"1000.secret", [7; NONCE_LEN]);
+        assert_eq!(sealed, "AnYxBwcHBwcHBwcHBwcHfGSrucB7XfeuaBEiMBRdTTcEtXUBZPw8EoGh");
     }
 
     #[test]

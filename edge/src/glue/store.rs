@@ -2,7 +2,10 @@
 //! [`crate::grant`]), field metadata and idempotency marks. Sessions are not in KV: the grant's
 //! object keeps them, so that signing out takes effect at once everywhere.
 
-use worker::{Env, kv::KvStore};
+use wasm_bindgen::prelude::*;
+use worker::js_sys::{Object, Promise, Reflect};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Env, kv::KvError};
 
 use crate::cookies::SESSION_MAX_AGE_SECS;
 use crate::records::UserRecord;
@@ -12,8 +15,32 @@ use crate::records::UserRecord;
 /// never expires, and the refresh token of a user who stopped coming does not stay for ever.
 pub const USER_RECORD_TTL_SECS: u64 = SESSION_MAX_AGE_SECS + 24 * 3600;
 
+/// The namespace as the runtime hands it over, called directly: workers-rs's `KvStore` looks
+/// up five methods per use and passes every value and option through serde-wasm-bindgen, which
+/// brought `f64` formatting (16 KB of code) into the Wasm for one `to_string`.
 pub struct Store {
-    kv: KvStore,
+    kv: KvNamespace,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    type KvNamespace;
+
+    #[wasm_bindgen(method, catch, js_name = get)]
+    fn get_as(this: &KvNamespace, key: &str, kind: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn put(this: &KvNamespace, key: &str, value: &str, options: &Object)
+    -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+}
+
+async fn settle(promise: Result<Promise, JsValue>) -> StoreResult<JsValue> {
+    Ok(JsFuture::from(promise.map_err(KvError::from)?)
+        .await
+        .map_err(KvError::from)?)
 }
 
 /// KV errors are the Worker's problem: logged by the caller, answered as 500.
@@ -21,11 +48,17 @@ pub type StoreResult<T> = Result<T, worker::Error>;
 
 impl Store {
     pub fn new(env: &Env) -> StoreResult<Store> {
-        Ok(Store { kv: env.kv("KV")? })
+        let kv = Reflect::get(env, &JsValue::from_str("KV"))?;
+        if kv.is_undefined() {
+            return Err(KvError::InvalidKvStore("KV".to_owned()).into());
+        }
+        Ok(Store {
+            kv: kv.unchecked_into(),
+        })
     }
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {
-        Ok(self.kv.delete(key).await?)
+        settle(self.kv.delete(key)).await.map(drop)
     }
 
     /// The user's record as KV has it now (in this location).
@@ -34,26 +67,23 @@ impl Store {
     }
 
     pub async fn put_user(&self, record: &UserRecord) -> StoreResult<()> {
-        self.kv
-            .put(&record.key, serde_json::to_string(record)?)?
-            .expiration_ttl(USER_RECORD_TTL_SECS)
-            .execute()
-            .await?;
-        Ok(())
+        self.put_text(&record.key, &serde_json::to_string(record)?, USER_RECORD_TTL_SECS)
+            .await
     }
 
     pub async fn text(&self, key: &str) -> StoreResult<Option<String>> {
-        Ok(self.kv.get(key).text().await?)
+        Ok(settle(self.kv.get_as(key, "text")).await?.as_string())
     }
 
     /// KV's shortest TTL is 60 s.
     pub async fn put_text(&self, key: &str, value: &str, ttl_secs: u64) -> StoreResult<()> {
-        self.kv
-            .put(key, value)?
-            .expiration_ttl(ttl_secs.max(60))
-            .execute()
-            .await?;
-        Ok(())
+        let options = Object::new();
+        Reflect::set(
+            &options,
+            &JsValue::from_str("expirationTtl"),
+            &JsValue::from_f64(ttl_secs.max(60) as f64),
+        )?;
+        settle(self.kv.put(key, value, &options)).await.map(drop)
     }
 
     /// A JSON value, read by `serde_json` from KV's text: workers-rs's own `.json()` would carry
