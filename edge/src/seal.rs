@@ -272,7 +272,10 @@ mod tests {
         // Pinned with the `hkdf` crate's derivation: values sealed before must keep opening.
         let ring = Keyring::parse(K1).unwrap().derive("tokens");
         let sealed = ring.seal_with_nonce("refresh:u1", b"1000.secret", [7; NONCE_LEN]);
-        assert_eq!(sealed, "AnYxBwcHBwcHBwcHBwcHfGSrucB7XfeuaBEiMBRdTTcEtXUBZPw8EoGh");
+        assert_eq!(
+            sealed,
+            "AnYxBwcHBwcHBwcHBwcHfGSrucB7XfeuaBEiMBRdTTcEtXUBZPw8EoGh"
+        );
     }
 
     #[test]

@@ -20,9 +20,10 @@ use std::rc::Rc;
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::lock::Mutex;
+use wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    DurableObject, Env, Headers, Method, Request, RequestInit, Response, Result, State,
-    durable_object,
+    DurableObject, Env, Headers, Method, Request, Response, Result, State, durable_object, web_sys,
 };
 use zcrm_api::{REQUEST_ID_HEADER, SignedOutReason, codes};
 use zoho::oauth::{self, TokenErrorKind, TokenRequest, TokenResponseError};
@@ -58,8 +59,12 @@ pub async fn call(
     ctx: &Ctx,
     call: &GrantCall,
 ) -> std::result::Result<(Option<UserView>, Option<Access>), Failure> {
-    let stub = ctx.env.durable_object(BINDING)?.get_by_name(call.key())?;
-    let response = match call {
+    let stub: JsValue = ctx
+        .env
+        .durable_object(BINDING)?
+        .get_by_name(call.key())?
+        .into_rpc();
+    let (url, init) = match call {
         // Every request's session check: a plain GET, no headers or body to build and read.
         GrantCall::Session {
             key,
@@ -72,11 +77,17 @@ pub async fn call(
                 u8::from(*token),
                 ctx.log.request_id
             );
-            stub.fetch_with_str(&url).await?
+            (url, None)
         }
-        _ => post(&stub, ctx, call).await?,
+        _ => ("https://grant/".to_owned(), Some(post(ctx, call)?)),
     };
-    let text = crate::glue::upstream::body_text(response).await?;
+    // The stub's `fetch` and the answer's text in one promise (`transport.js`): workers-rs's
+    // `Stub::fetch_*` would rebuild the `Response` around its body's stream first.
+    let text = JsFuture::from(upstream::stub_text(&stub, &url, init.as_ref()))
+        .await
+        .map_err(worker::Error::from)?
+        .as_string()
+        .ok_or_else(|| worker::Error::RustError("the grant's answer is not text".into()))?;
     let answer = serde_json::from_str::<GrantAnswer>(&text)
         .map_err(|e| worker::Error::RustError(format!("grant answer: {e}")))?;
     match answer {
@@ -86,20 +97,16 @@ pub async fn call(
 }
 
 /// A call as JSON in a POST body.
-async fn post(stub: &worker::Stub, ctx: &Ctx, call: &GrantCall) -> Result<Response> {
+fn post(ctx: &Ctx, call: &GrantCall) -> Result<web_sys::RequestInit> {
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
     headers.set(REQUEST_ID_HEADER, &ctx.log.request_id)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(
-            serde_json::to_string(call)
-                .map_err(|e| worker::Error::RustError(e.to_string()))?
-                .into(),
-        ));
-    let request = Request::new_with_init("https://grant/", &init)?;
-    stub.fetch_with_request(request).await
+    let body = serde_json::to_string(call).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers.0);
+    init.set_body(&JsValue::from(body));
+    Ok(init)
 }
 
 /// The call a request to the object carries (a session check in a GET's query, see [`call`];
@@ -646,8 +653,8 @@ impl Inner {
     }
 }
 
-/// The whole body of a request as text, read by the runtime in one call (as
-/// `upstream::body_text` does for answers).
+/// The whole body of a request as text, read by the runtime in one call (as `transport.js`
+/// does for answers).
 async fn request_text(req: Request) -> std::result::Result<String, String> {
     let promise = req.inner().text().map_err(|e| format!("{e:?}"))?;
     let text = worker::wasm_bindgen_futures::JsFuture::from(promise)

@@ -30,8 +30,12 @@ extern "C" {
     fn get_as(this: &KvNamespace, key: &str, kind: &str) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn put(this: &KvNamespace, key: &str, value: &str, options: &Object)
-    -> Result<Promise, JsValue>;
+    fn put(
+        this: &KvNamespace,
+        key: &str,
+        value: &str,
+        options: &Object,
+    ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch)]
     fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
@@ -67,8 +71,12 @@ impl Store {
     }
 
     pub async fn put_user(&self, record: &UserRecord) -> StoreResult<()> {
-        self.put_text(&record.key, &serde_json::to_string(record)?, USER_RECORD_TTL_SECS)
-            .await
+        self.put_text(
+            &record.key,
+            &serde_json::to_string(record)?,
+            USER_RECORD_TTL_SECS,
+        )
+        .await
     }
 
     pub async fn text(&self, key: &str) -> StoreResult<Option<String>> {

@@ -2,14 +2,12 @@
 //! (until its body), and nothing else. Callers choose the URL from the data-centre table only.
 //! Redirects are never followed (`redirect: manual`): a 3xx would re-send the client secret, a
 //! code or a token to wherever its `Location` points, so it is an upstream failure instead.
+//! The call and its timeouts run in one promise of `transport.js`.
 
-use std::time::Duration;
-
-use futures_util::future::{Either, select};
-use futures_util::pin_mut;
-use worker::{
-    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
-};
+use wasm_bindgen::prelude::*;
+use worker::js_sys::{self, Promise};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Method, web_sys};
 
 use crate::config::Config;
 
@@ -64,61 +62,57 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: Option<String>,
 ) -> Result<Answer, UpstreamError> {
-    let request_headers = Headers::new();
+    // web-sys's own `RequestInit` and one promise (`transport.js`): workers-rs's `Fetch` would
+    // construct the request twice (`new Request`, then `fetch` with a second init for the
+    // signal), rebuild the answer around its body's stream before reading it, and each of its
+    // awaits and timers crosses between Wasm and JS with closures of its own.
+    let request_headers =
+        web_sys::Headers::new().map_err(|e| UpstreamError::Network(format!("headers: {e:?}")))?;
     for (name, value) in headers {
         request_headers
             .set(name, value)
-            .map_err(|e| UpstreamError::Network(format!("header {name}: {e}")))?;
+            .map_err(|_| UpstreamError::Network(format!("header {name}")))?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(method)
-        .with_headers(request_headers)
-        .with_redirect(RequestRedirect::Manual);
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
+    init.set_headers(&request_headers);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
     if let Some(body) = body {
-        init.with_body(Some(body.into()));
+        init.set_body(&JsValue::from(body));
     }
-    let request = Request::new_with_init(url, &init)
-        .map_err(|e| UpstreamError::Network(format!("request: {e}")))?;
-
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let sending = fetch.send_with_signal(&signal);
-    let connect_timeout = Delay::from(Duration::from_millis(config.connect_timeout_ms.into()));
-    pin_mut!(sending, connect_timeout);
-    let response = match select(sending, connect_timeout).await {
-        Either::Left((Ok(response), _)) => response,
-        Either::Left((Err(e), _)) => return Err(UpstreamError::Network(e.to_string())),
-        Either::Right(_) => {
-            controller.abort();
-            return Err(UpstreamError::Timeout);
-        }
-    };
-    let status = response.status_code();
-    if (300..400).contains(&status) {
-        // Its body is not read: nothing in a redirect is used.
-        controller.abort();
-        return Err(UpstreamError::Redirect(status));
-    }
-    let reading = body_text(response);
-    let read_timeout = Delay::from(Duration::from_millis(config.read_timeout_ms.into()));
-    pin_mut!(reading, read_timeout);
-    match select(reading, read_timeout).await {
-        Either::Left((Ok(body), _)) => Ok(Answer { status, body }),
-        Either::Left((Err(e), _)) => Err(UpstreamError::Network(e.to_string())),
-        Either::Right(_) => {
-            controller.abort();
-            Err(UpstreamError::Timeout)
-        }
+    let outcome = JsFuture::from(fetch_text(
+        url,
+        &init,
+        config.connect_timeout_ms,
+        config.read_timeout_ms,
+    ))
+    .await
+    .map_err(|e| UpstreamError::Network(worker::Error::from(e).to_string()))?;
+    let outcome: js_sys::Array = outcome.unchecked_into();
+    let status = outcome.get(1).as_f64().unwrap_or(0.0) as u16;
+    match outcome.get(0).as_f64() {
+        Some(0.0) => Ok(Answer {
+            status,
+            body: outcome.get(2).as_string().unwrap_or_default(),
+        }),
+        Some(1.0) => Err(UpstreamError::Timeout),
+        _ => Err(UpstreamError::Redirect(status)),
     }
 }
 
-/// The whole body as text, read by the runtime in one call. (`worker::Response::text` reads a
-/// fetched body chunk by chunk through a stream reader: in a profile of the list route that was
-/// a tenth of the Worker's time.)
-pub(crate) async fn body_text(response: worker::Response) -> Result<String, worker::Error> {
-    let response = worker::web_sys::Response::from(response);
-    let text = worker::wasm_bindgen_futures::JsFuture::from(response.text()?).await?;
-    text.as_string()
-        .ok_or_else(|| worker::Error::RustError("the body is not text".into()))
+#[wasm_bindgen(module = "/src/glue/transport.js")]
+extern "C" {
+    /// `[0, status, text]`, `[1]` for a timeout, `[2, status]` for a redirect; rejects when the
+    /// connection fails.
+    #[wasm_bindgen(js_name = fetchText)]
+    fn fetch_text(url: &str, init: &web_sys::RequestInit, connect_ms: u32, read_ms: u32)
+    -> Promise;
+
+    /// The text of a Durable Object's answer, from its stub's `fetch(url, init)`.
+    #[wasm_bindgen(js_name = stubText)]
+    pub(crate) fn stub_text(
+        stub: &JsValue,
+        url: &str,
+        init: Option<&web_sys::RequestInit>,
+    ) -> Promise;
 }

@@ -1,0 +1,45 @@
+// The Worker's transport: one promise per call, for `glue/upstream.rs` and
+// `glue/grant_object.rs`. Written here, not in Rust, because each `await` in Rust on a promise
+// costs two closures crossing between Wasm and JS, and each timer a third: a call to Zoho was
+// five such awaits (the answer, its text, two timers and the abort), now it is one.
+
+// `fetch(url, init)` without following redirects (`init.redirect` is "manual"), with a connect
+// timeout (until the answer's headers) and a read timeout (until the end of its body). Resolves
+// to `[0, status, text]` for an answer, `[1]` for a timeout, `[2, status]` for a redirect (its
+// body not read); rejects with the runtime's error when the connection fails.
+export async function fetchText(url, init, connectMs, readMs) {
+  const controller = new AbortController();
+  init.signal = controller.signal;
+  let timedOut = false;
+  const timeout = (ms) =>
+    setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, ms);
+  let timer = timeout(connectMs);
+  try {
+    const response = await fetch(url, init);
+    clearTimeout(timer);
+    const status = response.status;
+    if (status >= 300 && status < 400) {
+      controller.abort();
+      return [2, status];
+    }
+    timer = timeout(readMs);
+    const text = await response.text();
+    return [0, status, text];
+  } catch (error) {
+    if (timedOut) {
+      return [1];
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// The text of a Durable Object's answer to `fetch(url, init)` on its stub.
+export async function stubText(stub, url, init) {
+  const response = await stub.fetch(url, init);
+  return response.text();
+}
