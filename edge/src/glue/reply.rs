@@ -2,7 +2,8 @@
 //! every answer carries.
 
 use serde::Serialize;
-use worker::{Headers, Response};
+use wasm_bindgen::prelude::*;
+use worker::{Headers, Response, ResponseBody, js_sys, web_sys};
 use zcrm_api::students::FieldError;
 use zcrm_api::{ApiError, REQUEST_ID_HEADER, SignedOutReason, codes};
 
@@ -137,25 +138,68 @@ fn plain_500() -> Response {
     Response::error("internal error", 500).unwrap_or_else(|_| Response::empty().unwrap())
 }
 
-/// Headers on every answer of `/api/*` and `/auth/*`.
-pub fn finish(mut response: Response, request_id: &str) -> Response {
-    let headers = response.headers_mut();
-    let _ = headers.set(REQUEST_ID_HEADER, request_id);
-    let _ = headers.set("cache-control", "no-store");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    let _ = headers.set("referrer-policy", "no-referrer");
-    let _ = headers.set("x-frame-options", "DENY");
+/// The headers on every answer of `/api/*` and `/auth/*`, besides its request id.
+const EVERY_ANSWER: [(&str, &str); 6] = [
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
     // HTTPS only, as the app's `_headers` say (browsers ignore it on plain-HTTP loopback).
-    let _ = headers.set(
+    (
         "strict-transport-security",
         "max-age=31536000; includeSubDomains",
-    );
+    ),
     // API answers are data, never documents: nothing may run, load or frame them.
-    let _ = headers.set(
+    (
         "content-security-policy",
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    );
-    response
+    ),
+];
+
+thread_local! {
+    /// [`EVERY_ANSWER`] as the JS array of pairs `transport.js` sets, made once per isolate.
+    static EVERY_ANSWER_JS: JsValue = EVERY_ANSWER
+        .iter()
+        .map(|(name, value)| {
+            js_sys::Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))
+        })
+        .collect::<js_sys::Array>()
+        .into();
+}
+
+/// The answer as the runtime takes it, with the headers every answer carries and its request
+/// id: set and made in one call to `transport.js` (the answers of this Worker carry no web
+/// socket and no `cf`, the only parts of a `worker::Response` this leaves out).
+pub fn finish(response: Response, request_id: &str) -> web_sys::Response {
+    let status = response.status_code();
+    let body: JsValue = match response.body() {
+        ResponseBody::Body(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
+        ResponseBody::Stream(stream) => stream.clone().into(),
+        ResponseBody::Empty => JsValue::NULL,
+    };
+    EVERY_ANSWER_JS.with(|common| {
+        transport_finish(
+            status,
+            &response.headers().0,
+            &body,
+            common,
+            REQUEST_ID_HEADER,
+            request_id,
+        )
+    })
+}
+
+#[wasm_bindgen(module = "/src/glue/transport.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = finish)]
+    fn transport_finish(
+        status: u16,
+        headers: &web_sys::Headers,
+        body: &JsValue,
+        common: &JsValue,
+        id_name: &str,
+        id: &str,
+    ) -> web_sys::Response;
 }
 
 pub fn add_cookie(response: &mut Response, set_cookie: &str) {

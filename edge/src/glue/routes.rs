@@ -11,7 +11,7 @@ use crate::glue::log::fields;
 use crate::glue::reply::{self, Failure, Outcome};
 use crate::glue::{auth, bulk, leads, listing, proxy};
 
-pub async fn handle(req: Request, env: Env) -> Response {
+pub async fn handle(req: Request, env: Env) -> worker::web_sys::Response {
     let request_id = request_id(&req);
     let config = match config(&env) {
         Ok(config) => config,

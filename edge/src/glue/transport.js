@@ -43,3 +43,14 @@ export async function stubText(stub, url, init) {
   const response = await stub.fetch(url, init);
   return response.text();
 }
+
+// Every answer of `/api/*` and `/auth/*` leaves through here (`reply::finish`): the headers it
+// carries (`common`, pairs built once per isolate by Rust) and its request id are set and the
+// `Response` made in one call, not one crossing between Wasm and JS per header.
+export function finish(status, headers, body, common, idName, id) {
+  for (const [name, value] of common) {
+    headers.set(name, value);
+  }
+  headers.set(idName, id);
+  return new Response(body, { status, headers });
+}
