@@ -1,7 +1,8 @@
 // The Worker's transport: one promise per call, for `glue/upstream.rs` and
-// `glue/grant_object.rs`. Written here, not in Rust, because each `await` in Rust on a promise
-// costs two closures crossing between Wasm and JS, and each timer a third: a call to Zoho was
-// five such awaits (the answer, its text, two timers and the abort), now it is one.
+// `glue/grant_object.rs`, and the answer's last step for `glue/reply.rs`. Written here, not in
+// Rust, because each `await` in Rust on a promise costs two closures crossing between Wasm and
+// JS, and each timer a third: a call to Zoho was four such awaits (the answer, its text and two
+// timers), now it is one.
 
 // `fetch(url, init)` without following redirects (`init.redirect` is "manual"), with a connect
 // timeout (until the answer's headers) and a read timeout (until the end of its body). Resolves
@@ -10,22 +11,34 @@
 export async function fetchText(url, init, connectMs, readMs) {
   const controller = new AbortController();
   init.signal = controller.signal;
+  const started = Date.now();
+  let answered = 0; // when the headers came, 0 until then
   let timedOut = false;
-  const timeout = (ms) =>
-    setTimeout(() => {
+  // One timer for both deadlines, armed for the first: most calls end before it fires, and a
+  // timer costs more than the clock. When it fires with the headers in, it waits for the rest
+  // of the read deadline; a read deadline before the connect one is armed when the headers come.
+  const expire = () => {
+    const left = answered === 0 ? 0 : answered + readMs - Date.now();
+    if (left > 0) {
+      timer = setTimeout(expire, left);
+    } else {
       timedOut = true;
       controller.abort();
-    }, ms);
-  let timer = timeout(connectMs);
+    }
+  };
+  let timer = setTimeout(expire, connectMs);
   try {
     const response = await fetch(url, init);
-    clearTimeout(timer);
+    answered = Date.now();
     const status = response.status;
     if (status >= 300 && status < 400) {
       controller.abort();
       return [2, status];
     }
-    timer = timeout(readMs);
+    if (answered + readMs < started + connectMs) {
+      clearTimeout(timer);
+      timer = setTimeout(expire, readMs);
+    }
     const text = await response.text();
     return [0, status, text];
   } catch (error) {
