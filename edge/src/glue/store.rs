@@ -16,8 +16,8 @@ use crate::records::UserRecord;
 pub const USER_RECORD_TTL_SECS: u64 = SESSION_MAX_AGE_SECS + 24 * 3600;
 
 /// The namespace as the runtime hands it over, called directly: workers-rs's `KvStore` looks
-/// up five methods per use and passes every value and option through serde-wasm-bindgen, which
-/// brought `f64` formatting (16 KB of code) into the Wasm for one `to_string`.
+/// up five methods per use and passes every value and option through serde-wasm-bindgen (its
+/// code for that was 3.7 KB of the Worker's gzip Wasm).
 pub struct Store {
     kv: KvNamespace,
 }
