@@ -694,9 +694,9 @@ mod tests {
             Budgets::parse(&file).unwrap(),
             Budgets {
                 app_first_load_gzip_kb: 150,
-                worker_bundle_gzip_kb: 350
+                worker_bundle_gzip_kb: 280
             },
-            "the issue's budgets (change them here and in budgets.toml together)"
+            "the budgets (change them here and in budgets.toml together)"
         );
     }
 
