@@ -20,7 +20,8 @@ use std::rc::Rc;
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::lock::Mutex;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use worker::js_sys::Promise;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
     DurableObject, Env, Headers, Method, Request, Response, Result, State, durable_object, web_sys,
@@ -83,7 +84,7 @@ pub async fn call(
     };
     // The stub's `fetch` and the answer's text in one promise (`transport.js`): workers-rs's
     // `Stub::fetch_*` would rebuild the `Response` around its body's stream first.
-    let text = JsFuture::from(upstream::stub_text(&stub, &url, init.as_ref()))
+    let text = JsFuture::from(stub_text(&stub, &url, init.as_ref()))
         .await
         .map_err(worker::Error::from)?
         .as_string()
@@ -94,6 +95,13 @@ pub async fn call(
         GrantAnswer::Ok { user, access } => Ok((user, access)),
         GrantAnswer::Failed(failure) => Err(failure_of(&ctx.log, failure)),
     }
+}
+
+#[wasm_bindgen(module = "/src/glue/transport.js")]
+extern "C" {
+    /// The text of a Durable Object's answer, from its stub's `fetch(url, init)`.
+    #[wasm_bindgen(js_name = stubText)]
+    fn stub_text(stub: &JsValue, url: &str, init: Option<&web_sys::RequestInit>) -> Promise;
 }
 
 /// A call as JSON in a POST body.

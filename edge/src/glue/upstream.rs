@@ -107,12 +107,4 @@ extern "C" {
     #[wasm_bindgen(js_name = fetchText)]
     fn fetch_text(url: &str, init: &web_sys::RequestInit, connect_ms: u32, read_ms: u32)
     -> Promise;
-
-    /// The text of a Durable Object's answer, from its stub's `fetch(url, init)`.
-    #[wasm_bindgen(js_name = stubText)]
-    pub(crate) fn stub_text(
-        stub: &JsValue,
-        url: &str,
-        init: Option<&web_sys::RequestInit>,
-    ) -> Promise;
 }
