@@ -86,7 +86,7 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
     limits::sign_in(req, ctx, "callback").await?;
     let config = &ctx.config;
     let body = read_body(req, MAX_CALLBACK_BODY).await?;
-    let callback: CallbackRequest = serde_json::from_slice(&body).map_err(|_| {
+    let callback: CallbackRequest = serde_json::from_str(&body).map_err(|_| {
         Failure::bad_request(
             "Expected a JSON object with exactly code, state, location and accounts_server.",
         )
@@ -95,7 +95,8 @@ async fn callback_inner(req: &mut Request, ctx: &Ctx) -> Outcome {
     //      (its accounts server from the table): `signin::check_callback`.
     let login = cookies::get(cookie_header(req).as_deref(), LOGIN)
         .and_then(|sealed| config.login_keys.open("login", sealed))
-        .and_then(|bytes| serde_json::from_slice::<Login>(&bytes).ok());
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| serde_json::from_str::<Login>(&text).ok());
     let (dc, login) = signin::check_callback(&callback, login, ctx.now_ms, &config.endpoints)
         .map_err(|refusal| callback_refused(ctx, refusal, &callback))?;
 

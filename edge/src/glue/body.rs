@@ -1,5 +1,10 @@
 //! Request bodies: read as a stream, counted, and refused at their cap (413) before they are
-//! buffered; JSON problems described without echoing the input.
+//! buffered, then checked to be UTF-8 text (as JSON is, RFC 8259 §8.1); JSON problems described
+//! without echoing the input.
+//!
+//! Every JSON the Worker decodes is decoded from text (`serde_json::from_str`), never from bytes:
+//! serde_json's parser is generic over its reader, and a second reader would put a second copy
+//! of the parser and of every type's decoder in the Wasm.
 
 use worker::js_sys::{Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -9,8 +14,14 @@ use zcrm_api::codes;
 
 use crate::glue::reply::Failure;
 
-/// The body, refusing more than `limit` bytes (by header first, then by what arrives).
-pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failure> {
+/// The body as text, refusing more than `limit` bytes (by header first, then by what arrives)
+/// and bytes that are not UTF-8.
+pub async fn read_body(req: &mut Request, limit: usize) -> Result<String, Failure> {
+    let bytes = read_bytes(req, limit).await?;
+    String::from_utf8(bytes).map_err(|_| Failure::bad_request("The body must be UTF-8 text (JSON)."))
+}
+
+async fn read_bytes(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failure> {
     let too_large = || {
         Failure::new(
             413,

@@ -36,7 +36,7 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
     // The session first: nobody without one makes the Worker read a body.
     let mut crm = Crm::for_request(&req, ctx).await?;
     let body = read_body(&mut req, MAX_BULK_BODY).await?;
-    let request: BulkRequest = serde_json::from_slice(&body).map_err(|e| {
+    let request: BulkRequest = serde_json::from_str(&body).map_err(|e| {
         Failure::bad_request(format!(
             "Expected {{\"students\":[…]}}, each with first_name, last_name, college, course, email, phone ({}).",
             json_problem(&e)

@@ -82,13 +82,7 @@ pub async fn call(
         }
         _ => ("https://grant/".to_owned(), Some(post(ctx, call)?)),
     };
-    // The stub's `fetch` and the answer's text in one promise (`transport.js`): workers-rs's
-    // `Stub::fetch_*` would rebuild the `Response` around its body's stream first.
-    let text = JsFuture::from(stub_text(&stub, &url, init.as_ref()))
-        .await
-        .map_err(worker::Error::from)?
-        .as_string()
-        .ok_or_else(|| worker::Error::RustError("the grant's answer is not text".into()))?;
+    let text = object_text(&stub, &url, init.as_ref()).await?;
     let answer = serde_json::from_str::<GrantAnswer>(&text)
         .map_err(|e| worker::Error::RustError(format!("grant answer: {e}")))?;
     match answer {
@@ -102,6 +96,22 @@ extern "C" {
     /// The text of a Durable Object's answer, from its stub's `fetch(url, init)`.
     #[wasm_bindgen(js_name = stubText)]
     fn stub_text(stub: &JsValue, url: &str, init: Option<&web_sys::RequestInit>) -> Promise;
+}
+
+/// The text of a Durable Object's answer to `url` (this object's and the login's): the stub's
+/// `fetch` and the answer's text in one promise (`transport.js`). workers-rs's `Stub::fetch_*`
+/// would rebuild the `Response` around its body's stream first, and its `Request::new_with_init`
+/// brings serde-wasm-bindgen's encoder of its image-resizing options into the Wasm.
+pub(crate) async fn object_text(
+    stub: &JsValue,
+    url: &str,
+    init: Option<&web_sys::RequestInit>,
+) -> Result<String> {
+    JsFuture::from(stub_text(stub, url, init))
+        .await
+        .map_err(worker::Error::from)?
+        .as_string()
+        .ok_or_else(|| worker::Error::RustError("a Durable Object's answer is not text".into()))
 }
 
 /// A call as JSON in a POST body.

@@ -233,7 +233,7 @@ async fn fetch_meta(crm: &mut Crm<'_>) -> Result<StudentsMeta, Failure> {
 
 async fn read_input(req: &mut Request) -> Result<StudentInput, Failure> {
     let body = read_body(req, MAX_STUDENT_BODY).await?;
-    serde_json::from_slice(&body).map_err(|e| {
+    serde_json::from_str(&body).map_err(|e| {
         Failure::bad_request(format!(
             "Expected a student: first_name, last_name, college, course, email, phone ({}).",
             json_problem(&e)

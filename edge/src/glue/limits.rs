@@ -1,4 +1,6 @@
-//! Rate limits with the Workers Rate Limiting binding (`worker::RateLimiter`): per client
+//! Rate limits with the Workers Rate Limiting binding (called on the binding itself, as KV is in
+//! `glue/store.rs`: workers-rs's `RateLimiter` decoded each outcome with serde-wasm-bindgen,
+//! whose decoder was then in the Wasm for this one use): per client
 //! address on sign-in (`/auth/start` and `/auth/callback` each), so that nobody can make the
 //! Worker spend the portal's client secret on Zoho's token endpoint at will (a login is single
 //! use, so starts bound the token calls); and per user
@@ -11,7 +13,10 @@
 //! bench) runs unlimited; a limiter that fails lets the request through and logs it: the limit is
 //! a guard against abuse, never a reason to refuse a person.
 
+use wasm_bindgen::prelude::*;
 use worker::Request;
+use worker::js_sys::{Object, Promise, Reflect};
+use worker::wasm_bindgen_futures::JsFuture;
 use zcrm_api::{SignedOutReason, codes};
 
 use crate::glue::ctx::Ctx;
@@ -42,14 +47,42 @@ pub fn client_address(req: &Request) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+#[wasm_bindgen]
+extern "C" {
+    type RateLimit;
+
+    /// `limit({key})`: a promise of `{success}`.
+    #[wasm_bindgen(method, catch)]
+    fn limit(this: &RateLimit, options: &Object) -> Result<Promise, JsValue>;
+}
+
+/// `Some(true)` if one more request of `key` is within the binding's limit; `None` without the
+/// binding.
+async fn within_limit(ctx: &Ctx, binding: &str, key: &str) -> Option<worker::Result<bool>> {
+    let limiter = Reflect::get(&ctx.env, &JsValue::from_str(binding)).ok()?;
+    if limiter.is_undefined() {
+        return None;
+    }
+    let limiter: RateLimit = limiter.unchecked_into();
+    let outcome = async {
+        let options = Object::new();
+        Reflect::set(&options, &JsValue::from_str("key"), &JsValue::from_str(key))?;
+        let outcome = JsFuture::from(limiter.limit(&options)?).await?;
+        Reflect::get(&outcome, &JsValue::from_str("success"))?
+            .as_bool()
+            .ok_or_else(|| JsValue::from_str("the rate limiter's outcome has no success"))
+    };
+    Some(outcome.await.map_err(worker::Error::from))
+}
+
 /// One more request of `key` under `binding`: `Err(429)` past the limit.
 pub async fn check(ctx: &Ctx, binding: &str, key: String, what: &str) -> Result<(), Failure> {
-    let Ok(limiter) = ctx.env.rate_limiter(binding) else {
+    let Some(outcome) = within_limit(ctx, binding, &key).await else {
         return Ok(());
     };
-    match limiter.limit(key).await {
-        Ok(outcome) if outcome.success => Ok(()),
-        Ok(_) => {
+    match outcome {
+        Ok(true) => Ok(()),
+        Ok(false) => {
             ctx.log.warn("rate_limited", fields!("limit" => binding));
             let failure = Failure {
                 retry_after: Some(PERIOD_SECS),

@@ -9,10 +9,11 @@
 
 use std::cell::Cell;
 
-use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+use worker::{DurableObject, Env, Request, Response, Result, State, web_sys};
 
 use crate::cookies::LOGIN_MAX_AGE_SECS;
 use crate::glue::ctx::Ctx;
+use crate::glue::grant_object::object_text;
 use crate::glue::reply::Failure;
 use crate::session::session_hash;
 
@@ -28,20 +29,26 @@ pub async fn consume(ctx: &Ctx, state: &str) -> std::result::Result<bool, Failur
     let stub = ctx
         .env
         .durable_object(BINDING)?
-        .get_by_name(&session_hash(state))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    let request = Request::new_with_init("https://login/consume", &init)?;
-    let response = stub.fetch_with_request(request).await?;
-    match response.status_code() {
-        200 => Ok(true),
-        409 => Ok(false),
+        .get_by_name(&session_hash(state))?
+        .into_rpc();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    match object_text(&stub, "https://login/consume", Some(&init))
+        .await?
+        .as_str()
+    {
+        FIRST => Ok(true),
+        USED => Ok(false),
         other => Err(Failure {
-            internal: Some(format!("the login object answered {other}")),
+            internal: Some(format!("the login object answered {other:?}")),
             ..Failure::internal()
         }),
     }
 }
+
+/// The object's answers: the login was consumed by this call, or before it.
+const FIRST: &str = "first";
+const USED: &str = "used";
 
 #[worker::durable_object]
 pub struct Login {
@@ -60,17 +67,17 @@ impl DurableObject for Login {
 
     async fn fetch(&self, _req: Request) -> Result<Response> {
         if self.used.replace(true) {
-            return Response::empty().map(|r| r.with_status(409));
+            return Response::ok(USED);
         }
         let storage = self.state.storage();
         if storage.get::<u64>(USED_KEY).await?.is_some() {
-            return Response::empty().map(|r| r.with_status(409));
+            return Response::ok(USED);
         }
         storage
             .put(USED_KEY, worker::Date::now().as_millis())
             .await?;
         storage.set_alarm(REMEMBER_MS).await?;
-        Response::empty()
+        Response::ok(FIRST)
     }
 
     async fn alarm(&self) -> Result<Response> {

@@ -89,8 +89,8 @@ pub async fn forward(mut req: Request, ctx: &Ctx, module: &str, target: Target) 
     // The session first: nobody without one makes the Worker read a body.
     let mut crm = Crm::for_request(&req, ctx).await?;
     let body = if matches!(method, Method::Post | Method::Put) {
-        let bytes = read_body(&mut req, MAX_BODY).await?;
-        let mut value: Value = serde_json::from_slice(&bytes)
+        let text = read_body(&mut req, MAX_BODY).await?;
+        let mut value: Value = serde_json::from_str(&text)
             .map_err(|_| Failure::bad_request("The body must be a JSON object."))?;
         let Some(object) = value.as_object_mut() else {
             return Err(Failure::bad_request("The body must be a JSON object."));
