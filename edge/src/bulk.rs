@@ -4,7 +4,7 @@
 //! up to 100 records (<https://www.zoho.com/crm/developer/docs/api/v8/insert-records.html>) and
 //! what Zoho said of each. Pure: the callers do the I/O.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use zcrm_api::students::{StudentField, StudentInput};
@@ -52,10 +52,13 @@ pub fn search_path(criteria: &Criteria, page: u32) -> String {
     )
 }
 
-/// Adds a search page's students to `found` (lower-case email → id, the first one kept).
-pub fn note_found(list: &ListResponse, found: &mut HashMap<String, String>) {
+/// Adds a search page's students to `found` (email in ASCII lower case → id, the first one
+/// kept): emails compare as the import compares them (`zcrm_api::csv::first_of_each_email`).
+pub fn note_found(list: &ListResponse, found: &mut BTreeMap<String, String>) {
     for s in list.data.iter().filter_map(leads::student_from_record) {
-        found.entry(s.fields.email.to_lowercase()).or_insert(s.id);
+        found
+            .entry(s.fields.email.to_ascii_lowercase())
+            .or_insert(s.id);
     }
 }
 
@@ -157,7 +160,7 @@ mod tests {
             "info": {"per_page": 200, "count": 2, "page": 1, "more_records": false}
         }))
         .unwrap();
-        let mut found = HashMap::new();
+        let mut found = BTreeMap::new();
         note_found(&list, &mut found);
         assert_eq!(found["a@x.example"], "5725767000000000001");
     }

@@ -204,7 +204,7 @@ fn field_message(field: StudentField, e: &ZohoStatus) -> String {
     if let Some(expected) = e.details.get("expected_data_type").and_then(Value::as_str) {
         return format!("{label} must be a valid {expected}.");
     }
-    format!("Zoho did not accept this {}.", label.to_lowercase())
+    format!("Zoho did not accept this {}.", label.to_ascii_lowercase())
 }
 
 /// Where the Leads' field metadata is read (<https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html>).

@@ -18,7 +18,8 @@ use crate::glue::reply::Failure;
 /// and bytes that are not UTF-8.
 pub async fn read_body(req: &mut Request, limit: usize) -> Result<String, Failure> {
     let bytes = read_bytes(req, limit).await?;
-    String::from_utf8(bytes).map_err(|_| Failure::bad_request("The body must be UTF-8 text (JSON)."))
+    String::from_utf8(bytes)
+        .map_err(|_| Failure::bad_request("The body must be UTF-8 text (JSON)."))
 }
 
 async fn read_bytes(req: &mut Request, limit: usize) -> Result<Vec<u8>, Failure> {

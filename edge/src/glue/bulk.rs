@@ -6,7 +6,7 @@
 //! email an earlier row has is a duplicate, students already in Zoho (found by email first) are
 //! duplicates and are not sent, so sending the same rows again creates nothing twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use worker::{Method, Request};
 use zcrm_api::students::{
@@ -82,13 +82,13 @@ pub async fn bulk(mut req: Request, ctx: &Ctx) -> Outcome {
         .map(|(_, s, _)| s.email.as_str())
         .collect();
     let found = if emails.is_empty() {
-        HashMap::new()
+        BTreeMap::new()
     } else {
         existing(ctx, &mut crm, &emails).await?
     };
     let mut send: Vec<(usize, StudentInput)> = Vec::new();
     for (row, input, ()) in candidates {
-        if found.contains_key(&input.email.to_lowercase()) {
+        if found.contains_key(&input.email.to_ascii_lowercase()) {
             results.push(BulkResult::Duplicate {
                 row,
                 field: StudentField::Email,
@@ -152,8 +152,8 @@ async fn existing(
     ctx: &Ctx,
     crm: &mut Crm<'_>,
     emails: &[&str],
-) -> Result<HashMap<String, String>, Failure> {
-    let mut found = HashMap::new();
+) -> Result<BTreeMap<String, String>, Failure> {
+    let mut found = BTreeMap::new();
     if search_into(ctx, crm, &bulk::emails_in(emails), &mut found).await? {
         return Ok(found);
     }
@@ -172,7 +172,7 @@ async fn search_into(
     ctx: &Ctx,
     crm: &mut Crm<'_>,
     criteria: &Criteria,
-    found: &mut HashMap<String, String>,
+    found: &mut BTreeMap<String, String>,
 ) -> Result<bool, Failure> {
     for page in 1..=bulk::MAX_SEARCH_PAGES {
         let answer = crm

@@ -3,7 +3,7 @@
 //! metadata before anything reaches Zoho.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use worker::{Method, Request};
@@ -34,7 +34,7 @@ const PENDING: &str = "pending";
 
 thread_local! {
     /// Field metadata per org: memory first, then KV, then Zoho.
-    static META: RefCell<HashMap<String, CachedMeta>> = RefCell::new(HashMap::new());
+    static META: RefCell<BTreeMap<String, CachedMeta>> = RefCell::new(BTreeMap::new());
 }
 
 #[derive(Clone, Serialize, Deserialize)]
