@@ -13,7 +13,7 @@
 //!    file therefore creates nothing twice.
 //! 4. A per-row report; exit status 0 only if every row was created or skipped as a duplicate.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use zcrm_api::csv::{self, Row};
@@ -244,8 +244,8 @@ fn read_file(path: &str) -> Result<String> {
 /// The ids of the Leads that have any of `emails`, by lower-case email: one search with `in`;
 /// where Zoho does not take `in` for Email (`INVALID_QUERY`), searches of `equals` conditions,
 /// ten at a time (Zoho's most conditions in one criteria).
-async fn existing(session: &mut Session<'_>, emails: &[&str]) -> Result<HashMap<String, String>> {
-    let mut found = HashMap::new();
+async fn existing(session: &mut Session<'_>, emails: &[&str]) -> Result<BTreeMap<String, String>> {
+    let mut found = BTreeMap::new();
     match search_into(session, &bulk::emails_in(emails), &mut found).await? {
         Searched::Done => return Ok(found),
         Searched::QueryRefused => {}
@@ -269,7 +269,7 @@ enum Searched {
 async fn search_into(
     session: &mut Session<'_>,
     criteria: &Criteria,
-    found: &mut HashMap<String, String>,
+    found: &mut BTreeMap<String, String>,
 ) -> Result<Searched> {
     for page in 1..=bulk::MAX_SEARCH_PAGES {
         let path = bulk::search_path(criteria, page);
@@ -303,7 +303,7 @@ async fn import_batch(
     let mut reports = Vec::with_capacity(batch.len());
     let mut send = Vec::new();
     for (row, input) in batch {
-        match found.get(&input.email.to_lowercase()) {
+        match found.get(&input.email.to_ascii_lowercase()) {
             Some(id) => reports.push(Report {
                 id: Some(id.clone()),
                 field: Some("email"),

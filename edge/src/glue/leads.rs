@@ -34,7 +34,7 @@ const PENDING: &str = "pending";
 
 thread_local! {
     /// Field metadata per org: memory first, then KV, then Zoho.
-    static META: RefCell<BTreeMap<String, CachedMeta>> = RefCell::new(BTreeMap::new());
+    static META: RefCell<BTreeMap<String, CachedMeta>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 #[derive(Clone, Serialize, Deserialize)]
