@@ -297,7 +297,12 @@ fn ensure_cargo_tool(cache: &Path, tool: &CargoTool) -> Result<PathBuf, String> 
         .args(["install", tool.krate, "--version", tool.version, "--root"])
         .arg(&root)
         // A tool's build must not land in, or be disturbed by, the workspace's target dir.
-        .env_remove("CARGO_TARGET_DIR");
+        .env_remove("CARGO_TARGET_DIR")
+        // A tool is built once per machine and run on small inputs: its own release profile's
+        // fat LTO in one codegen unit (trunk's) costs more minutes of a cold machine than it
+        // could ever save in a run.
+        .env("CARGO_PROFILE_RELEASE_LTO", "off")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
     if tool.locked {
         command.arg("--locked");
     }
