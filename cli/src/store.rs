@@ -319,13 +319,9 @@ impl Store {
     /// Writes a new random key beside the store; if another command made one first, that one
     /// stays (a hard link fails when the name exists, so the key is never half written).
     fn make_key_file(&self, path: &Path) -> Result<()> {
-        use base64::Engine;
         let mut key = [0u8; 32];
         zcrm_edge::session::random_bytes(&mut key);
-        let spec = format!(
-            "k1:{}\n",
-            base64::engine::general_purpose::STANDARD.encode(key)
-        );
+        let spec = format!("k1:{}\n", zoho::base64::encode_standard(&key));
         let tmp = self.sibling(&format!(".key.tmp{}", std::process::id()));
         let result = (|| {
             let mut file = create_private(&tmp)?;

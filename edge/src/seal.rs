@@ -11,8 +11,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use zoho::base64::{decode_standard, decode_url, encode_url};
 
 const NONCE_LEN: usize = 12;
 
@@ -37,9 +36,7 @@ impl Keyring {
             if material.iter().any(|(k, _)| k == id) {
                 return Err("has a key id twice");
             }
-            let bytes = STANDARD
-                .decode(key.trim())
-                .map_err(|_| "has a key that is not base64")?;
+            let bytes = decode_standard(key.trim()).ok_or("has a key that is not base64")?;
             let bytes: [u8; 32] = bytes
                 .try_into()
                 .map_err(|_| "has a key that is not 32 bytes")?;
@@ -101,7 +98,7 @@ impl Keyring {
         out.extend_from_slice(id.as_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
-        URL_SAFE_NO_PAD.encode(out)
+        encode_url(&out)
     }
 
     /// Opens a value sealed for `purpose` by any key of the ring; `None` if it was tampered
@@ -110,7 +107,7 @@ impl Keyring {
         if sealed.len() > 16 * 1024 {
             return None;
         }
-        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        let bytes = decode_url(sealed)?;
         let (&id_len, rest) = bytes.split_first()?;
         let id_len = usize::from(id_len);
         if rest.len() < id_len + NONCE_LEN + 16 {
@@ -191,10 +188,10 @@ mod tests {
     fn tampering_is_detected() {
         let ring = Keyring::parse(K1).unwrap();
         let sealed = ring.seal("login", b"payload");
-        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        let mut bytes = decode_url(&sealed).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        assert_eq!(ring.open("login", &URL_SAFE_NO_PAD.encode(&bytes)), None);
+        assert_eq!(ring.open("login", &encode_url(&bytes)), None);
         assert_eq!(ring.open("login", "not base64!"), None);
         assert_eq!(ring.open("login", ""), None);
         assert_eq!(ring.open("login", "AA"), None);

@@ -2,8 +2,6 @@
 //! hashes under which sessions are kept (no store ever sees a session id itself), and the
 //! session cookie's value.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 /// Fills `buf` from the platform's CSPRNG (WebCrypto in the Worker).
@@ -15,7 +13,7 @@ pub fn random_bytes(buf: &mut [u8]) {
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     random_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    zoho::base64::encode_url(&bytes)
 }
 
 /// A session id as found in a cookie: exactly the shape [`random_token`] makes.

@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use proptest::prelude::*;
 use proptest::test_runner::Config as PropConfig;
 use serde_json::{Map, Value, json};
@@ -19,6 +17,7 @@ use zcrm_edge::leads::{self, ListQuery, WriteOutcome};
 use zcrm_edge::records::user_key;
 use zcrm_edge::seal::Keyring;
 use zcrm_edge::{cookies, session};
+use zoho::base64::{decode_url, encode_standard, encode_url};
 use zoho::criteria::Criteria;
 use zoho::fields::{Field, FieldsResponse, PickListValue, is_record_id};
 use zoho::{DataCenter, Endpoints, Environment};
@@ -248,8 +247,8 @@ fn keyring_spec() -> impl Strategy<Value = String> {
     let entry = (
         prop_oneof![4 => "[A-Za-z0-9]{1,16}", 1 => "[ -~]{0,20}"],
         prop_oneof![
-            4 => prop::collection::vec(any::<u8>(), 32).prop_map(|k| STANDARD.encode(k)),
-            1 => prop::collection::vec(any::<u8>(), 0..40).prop_map(|k| STANDARD.encode(k)),
+            4 => prop::collection::vec(any::<u8>(), 32).prop_map(|k| encode_standard(&k)),
+            1 => prop::collection::vec(any::<u8>(), 0..40).prop_map(|k| encode_standard(&k)),
             1 => "[ -~]{0,50}",
         ],
     )
@@ -382,7 +381,7 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 fn ring(id: &str, key: &[u8; 32]) -> Keyring {
-    Keyring::parse(&format!("{id}:{}", STANDARD.encode(key))).expect("a valid ring")
+    Keyring::parse(&format!("{id}:{}", encode_standard(&key))).expect("a valid ring")
 }
 
 proptest! {
@@ -425,8 +424,8 @@ proptest! {
             prop_assert_eq!(ring(&other_id, &key).open(&purpose, &sealed), None, "unknown key id");
             let rotated = Keyring::parse(&format!(
                 "{other_id}:{},{id}:{}",
-                STANDARD.encode(other_key),
-                STANDARD.encode(key)
+                encode_standard(&other_key),
+                encode_standard(&key)
             ))
             .unwrap();
             prop_assert_eq!(rotated.open(&purpose, &sealed), Some(plaintext.clone()));
@@ -453,10 +452,10 @@ proptest! {
         let r = ring("v1", &key);
         let sealed = r.seal("refresh:user:eu:production:1:2", &plaintext);
         let purpose = "refresh:user:eu:production:1:2";
-        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        let mut bytes = decode_url(&sealed).unwrap();
         let i = at.index(bytes.len());
         bytes[i] ^= 1 << bit;
-        prop_assert_eq!(r.open(purpose, &URL_SAFE_NO_PAD.encode(&bytes)), None, "bit {} of byte {}", bit, i);
+        prop_assert_eq!(r.open(purpose, &encode_url(&bytes)), None, "bit {} of byte {}", bit, i);
         let j = at.index(sealed.len());
         let mut changed = sealed.clone().into_bytes();
         if changed[j] != ch {
@@ -475,9 +474,9 @@ proptest! {
     fn open_never_panics(
         s in prop_oneof![
             text(),
-            prop::collection::vec(any::<u8>(), 0..120).prop_map(|b| URL_SAFE_NO_PAD.encode(b)),
+            prop::collection::vec(any::<u8>(), 0..120).prop_map(|b| encode_url(&b)),
             (0u8..20, prop::collection::vec(any::<u8>(), 0..80))
-                .prop_map(|(n, rest)| URL_SAFE_NO_PAD.encode([&[n][..], b"v1", &rest].concat())),
+                .prop_map(|(n, rest)| encode_url(&[&[n][..], b"v1", &rest].concat())),
         ],
         purpose in text(),
     ) {

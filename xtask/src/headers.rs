@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use base64::Engine;
 use sha2::{Digest, Sha256};
+use zoho::base64::encode_standard;
 
 /// The `sha256-...` source of every inline `<script>` of `html`.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
@@ -26,10 +26,7 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
         };
         if !tag.contains(" src=") {
             let digest = Sha256::digest(&body_and_more.as_bytes()[..close]);
-            hashes.push(format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            ));
+            hashes.push(format!("'sha256-{}'", encode_standard(&digest)));
         }
         rest = &body_and_more[close + "</script>".len()..];
     }

@@ -15,8 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine;
 use sha2::{Digest, Sha384};
+use zoho::base64::encode_standard;
 
 use crate::cmd;
 
@@ -170,10 +170,7 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
 /// Subresource integrity of a file, as `integrity` attributes carry it.
 fn sri(bytes: &[u8]) -> String {
     let digest = Sha384::digest(bytes);
-    format!(
-        "sha384-{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
+    format!("sha384-{}", encode_standard(&digest))
 }
 
 /// `html` with the `integrity` of the tag that links `href` set to `integrity` (Trunk writes

@@ -7,6 +7,7 @@
 //! centres exist and where they live, how to build requests and how to read answers. It never opens a socket, reads a clock or touches a file,
 //! so the Worker (Wasm), the simulator and the tests (native) all share it.
 
+pub mod base64;
 pub mod criteria;
 pub mod crm;
 pub mod dc;

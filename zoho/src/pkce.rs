@@ -1,8 +1,9 @@
 //! PKCE (RFC 7636): the S256 challenge of a verifier, and the check the accounts server makes.
 //!
-//! SHA-256 and unpadded base64url are implemented here (a few dozen lines) so that the crate needs
-//! no crypto dependency and stays sans-IO; the verifier's randomness is the caller's business.
+//! SHA-256 is implemented here (a few dozen lines), and base64url in `crate::base64`, so that the
+//! crate needs no crypto dependency and stays sans-IO; the verifier's randomness is the caller's business.
 
+use crate::base64::encode_url;
 use crate::secret::{CodeVerifier, constant_time_eq};
 
 /// `code_challenge_method`.
@@ -40,34 +41,16 @@ pub fn verifier_is_valid(verifier: &str) -> bool {
 
 /// The S256 challenge of `verifier`: `BASE64URL(SHA256(verifier))` without padding.
 pub fn s256_challenge(verifier: &CodeVerifier) -> String {
-    base64url(&sha256(verifier.secret().as_bytes()))
+    encode_url(&sha256(verifier.secret().as_bytes()))
 }
 
 /// Whether `verifier` answers `challenge` under `method`.
 pub fn verify(method: ChallengeMethod, challenge: &str, verifier: &str) -> bool {
     let expected = match method {
         ChallengeMethod::Plain => verifier.to_owned(),
-        ChallengeMethod::S256 => base64url(&sha256(verifier.as_bytes())),
+        ChallengeMethod::S256 => encode_url(&sha256(verifier.as_bytes())),
     };
     constant_time_eq(expected.as_bytes(), challenge.as_bytes())
-}
-
-/// Unpadded base64url.
-pub fn base64url(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = match chunk.len() {
-            3 => (chunk[0] as u32) << 16 | (chunk[1] as u32) << 8 | chunk[2] as u32,
-            2 => (chunk[0] as u32) << 16 | (chunk[1] as u32) << 8,
-            _ => (chunk[0] as u32) << 16,
-        };
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
 }
 
 /// SHA-256 (FIPS 180-4).
@@ -164,15 +147,6 @@ mod tests {
             )),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
         );
-    }
-
-    #[test]
-    fn base64url_unpadded() {
-        assert_eq!(base64url(b""), "");
-        assert_eq!(base64url(b"f"), "Zg");
-        assert_eq!(base64url(b"fo"), "Zm8");
-        assert_eq!(base64url(b"foo"), "Zm9v");
-        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
     }
 
     #[test]

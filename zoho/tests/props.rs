@@ -749,7 +749,7 @@ proptest! {
 
     #[test]
     fn base64url_has_the_right_shape(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
-        let e = pkce::base64url(&bytes);
+        let e = zoho::base64::encode_url(&bytes);
         prop_assert_eq!(e.len(), (bytes.len() * 4).div_ceil(3));
         prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
