@@ -381,7 +381,7 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 fn ring(id: &str, key: &[u8; 32]) -> Keyring {
-    Keyring::parse(&format!("{id}:{}", encode_standard(&key))).expect("a valid ring")
+    Keyring::parse(&format!("{id}:{}", encode_standard(key))).expect("a valid ring")
 }
 
 proptest! {

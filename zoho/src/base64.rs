@@ -67,7 +67,7 @@ fn encode(bytes: &[u8], alphabet: &[u8; 64], padded: bool) -> String {
 
 fn decode(text: &[u8], values: &[u8; 256], padded: bool) -> Option<Vec<u8>> {
     let data = if padded {
-        if text.len() % 4 != 0 {
+        if !text.len().is_multiple_of(4) {
             return None;
         }
         let pads = text
