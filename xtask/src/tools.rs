@@ -60,7 +60,7 @@ const TRUNK: CargoTool = CargoTool {
     bin: "trunk",
     locked: true,
     features: "",
-    cold_minutes: 16,
+    cold_minutes: 13,
 };
 /// Splits the app's Wasm at its `wasm_split` points (`cargo xtask split-app`, Trunk's hook).
 /// It must read what this `wasm_split_helpers` (Cargo.lock) writes: move them together.

@@ -694,7 +694,7 @@ mod tests {
             Budgets::parse(&file).unwrap(),
             Budgets {
                 app_first_load_gzip_kb: 150,
-                worker_bundle_gzip_kb: 280
+                worker_bundle_gzip_kb: 250
             },
             "the budgets (change them here and in budgets.toml together)"
         );
