@@ -1,7 +1,8 @@
 //! PKCE (RFC 7636): the S256 challenge of a verifier, and the check the accounts server makes.
 //!
 //! SHA-256 is implemented here (a few dozen lines), and base64url in `crate::base64`, so that the
-//! crate needs no crypto dependency and stays sans-IO; the verifier's randomness is the caller's business.
+//! crate needs no crypto dependency and stays sans-IO; the verifier's randomness is the caller's
+//! business.
 
 use crate::base64::encode_url;
 use crate::secret::{CodeVerifier, constant_time_eq};
