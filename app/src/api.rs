@@ -3,12 +3,15 @@
 //! Every call returns [`Failure`] on error: either the request never got an answer (network), or
 //! the edge answered with an [`ApiError`] body (or something that is not one).
 
+use std::cell::RefCell;
+
 use gloo_net::http::{Method, RequestBuilder, Response};
+use leptos::prelude::window;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::js_sys::encode_uri_component;
+use web_sys::js_sys::{Date, Promise, encode_uri_component};
 use zcrm_api::students::{
     BulkOutcomes, BulkRequest, Student, StudentInput, StudentsCount, StudentsMeta, StudentsPage,
 };
@@ -96,11 +99,18 @@ async fn send(
     body: Option<JsValue>,
     idempotency_key: Option<&str>,
 ) -> Result<JsValue, Failure> {
-    let response = fetch(method, url, body, idempotency_key)
-        .await
-        .map_err(|_| Failure::Network)?;
+    let early = (method == Method::GET).then(|| take_early(url)).flatten();
+    let response: web_sys::Response = match early {
+        Some(promise) => JsFuture::from(promise)
+            .await
+            .map_err(|_| Failure::Network)?
+            .into(),
+        None => fetch(method, url, body, idempotency_key)
+            .await
+            .map_err(|_| Failure::Network)?
+            .into(),
+    };
     let status = response.status();
-    let response: web_sys::Response = response.into();
     // An empty body (204) or one that is not JSON reads as `undefined`.
     let body = match response.json() {
         Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
@@ -127,6 +137,39 @@ async fn send(
                 reason: None,
             },
         },
+    })
+}
+
+/// How long an early answer waits to be taken: it is asked for beside the session check and
+/// taken a moment later, or not at all (and then not trusted later).
+const EARLY_FOR_MS: f64 = 10_000.0;
+
+thread_local! {
+    /// GETs started before anything asks for them ([`early`]): the URL, when, the `fetch`.
+    static EARLY: RefCell<Vec<(String, f64, Promise)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts `GET url` now: the first call for the same URL within [`EARLY_FOR_MS`] takes its
+/// answer instead of asking again. For the calls a signed-in first screen makes anyway, asked
+/// beside the session check rather than after it and after the screen's chunk.
+pub fn early(url: String) {
+    let promise = window().fetch_with_str(&url);
+    EARLY.with(|e| e.borrow_mut().push((url, Date::now(), promise)));
+}
+
+/// Forgets the early answers nobody took (the session check said signed out).
+pub fn forget_early() {
+    EARLY.with(|e| e.borrow_mut().clear());
+}
+
+/// The early `fetch` of `url`, if one is young enough (older ones are dropped).
+fn take_early(url: &str) -> Option<Promise> {
+    let now = Date::now();
+    EARLY.with(|e| {
+        let mut early = e.borrow_mut();
+        early.retain(|(_, at, _)| now - at <= EARLY_FOR_MS);
+        let i = early.iter().position(|(u, _, _)| u == url)?;
+        Some(early.swap_remove(i).2)
     })
 }
 
@@ -206,21 +249,23 @@ pub async fn logout(everywhere: bool) -> Result<(), Failure> {
     send(Method::POST, url, None, None).await.map(drop)
 }
 
-/// A page of the list `query` names (`page`, `q`, `course`, `sort`, `order`, encoded).
-pub async fn students(per_page: u32, query: &str) -> Result<StudentsPage, Failure> {
-    let url = format!("/api/students?per_page={per_page}&{query}");
-    json(Method::GET, &url, None, None).await
+/// The URL of a page of the list `query` names (`page`, `q`, `course`, `sort`, `order`, encoded).
+pub fn students_url(per_page: u32, query: &str) -> String {
+    format!("/api/students?per_page={per_page}&{query}")
 }
 
-/// How many students the list has with `query`'s search and course (`q`, `course`, encoded).
+pub async fn students(per_page: u32, query: &str) -> Result<StudentsPage, Failure> {
+    json(Method::GET, &students_url(per_page, query), None, None).await
+}
+
+/// The URL of how many students the list has with `query`'s search and course (`q`, `course`,
+/// encoded).
+pub fn students_count_url(query: &str) -> String {
+    format!("/api/students/count?{query}")
+}
+
 pub async fn students_count(query: &str) -> Result<StudentsCount, Failure> {
-    json(
-        Method::GET,
-        &format!("/api/students/count?{query}"),
-        None,
-        None,
-    )
-    .await
+    json(Method::GET, &students_count_url(query), None, None).await
 }
 
 /// A query parameter's value, percent-encoded.
@@ -228,8 +273,10 @@ pub fn encode(value: &str) -> String {
     encode_uri_component(value).into()
 }
 
+pub const STUDENTS_META_URL: &str = "/api/students/meta";
+
 pub async fn students_meta() -> Result<StudentsMeta, Failure> {
-    json(Method::GET, "/api/students/meta", None, None).await
+    json(Method::GET, STUDENTS_META_URL, None, None).await
 }
 
 pub async fn create_student(

@@ -4,7 +4,7 @@
 //! - [`students`]: the students table, paging and search;
 //! - [`form`]: the add/edit form and the delete confirmation;
 //! - [`import`]: the import of a spreadsheet (preview, progress, report);
-//! - [`chunks`]: the import dialog and the form, each loaded as its own Wasm chunk;
+//! - [`chunks`]: the students screen, the import dialog and the form, each its own Wasm chunk;
 //! - [`tabs`]: the other open tabs of the portal told of sign-ins, sign-outs and changes;
 //! - [`dom`]: the few browser calls Leptos does not wrap (storage, focus, random ids).
 //!
@@ -122,7 +122,7 @@ pub fn App() -> impl IntoView {
                     <p class="muted" data-testid="checking-session" role="status">"Checking whether you are signed in…"</p>
                 }),
                 Auth::SignedOut => Either3::B(view! { <signin::SignIn /> }),
-                Auth::SignedIn(_) => Either3::C(view! { <students::Students /> }),
+                Auth::SignedIn(_) => Either3::C(view! { <chunks::Students /> }),
             }}
         </main>
         <footer class="footer">

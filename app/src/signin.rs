@@ -13,7 +13,7 @@ use leptos::ev;
 use leptos::prelude::*;
 use zcrm_api::{AUTH_START_PATH, CallbackRequest, SignedOutReason, codes, redirect_keys as keys};
 
-use crate::{Auth, Ctx, SignedOutWhy, api, dom, use_ctx};
+use crate::{Auth, Ctx, SignedOutWhy, api, chunks, dom, use_ctx};
 
 /// What the sign-in screen is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,9 @@ pub fn install(ctx: Ctx) {
         // No hint cookie, no session: signed out without asking (a first visit makes no
         // request that the browser would log as a failed one).
         let checked = if dom::has_cookie(zcrm_api::SESSION_HINT_COOKIE) {
+            // Likely signed in: the students screen comes beside the session check.
+            chunks::fetch_students();
+            crate::students::ask_early();
             api::session().await
         } else {
             Err(api::Failure::signed_out_here())
@@ -71,6 +74,7 @@ pub fn install(ctx: Ctx) {
                 ctx.auth.set(Auth::SignedIn(user));
             }
             Err(f) => {
+                api::forget_early();
                 if take_pending(ctx, state) {
                     return;
                 }
@@ -204,6 +208,9 @@ fn take_pending(ctx: Ctx, state: SignInState) -> bool {
         return true;
     }
     state.phase.set(Phase::Completing);
+    // The students screen comes while the edge completes the sign-in (if the popup's opening
+    // did not already fetch it).
+    chunks::fetch_students();
     ctx.notice.set(None);
     leptos::task::spawn_local(async move {
         let result = api::callback(&request).await;
@@ -264,6 +271,8 @@ fn open_popup(ctx: Ctx, state: SignInState) {
     };
     let _ = popup.focus();
     state.phase.set(Phase::Waiting);
+    // While the user is at Zoho, the screen that follows a sign-in is fetched.
+    chunks::fetch_students();
     // Fallback for a missed `storage` event, and the only way to notice a popup closed early.
     let handle: Rc<Cell<Option<IntervalHandle>>> = Rc::new(Cell::new(None));
     let inner = Rc::clone(&handle);

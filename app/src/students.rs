@@ -50,19 +50,25 @@ fn sort_of(param: &str) -> Option<(SortKey, SortOrder)> {
 /// What the list shows, as the query of the page's URL and of `GET /api/students`: `page`,
 /// `q`, `course`, `sort` and `order`, defaults left out.
 fn list_query(page: u32, q: &str, course: &str, sort: &str) -> String {
-    let mut parts = Vec::new();
+    let mut query = String::new();
+    let mut add = |part: &str| {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(part);
+    };
     if page > 1 {
-        parts.push(format!("page={page}"));
+        add(&format!("page={page}"));
     }
     for (name, value) in [("q", q), ("course", course)] {
         if !value.is_empty() {
-            parts.push(format!("{name}={}", api::encode(value)));
+            add(&format!("{name}={}", api::encode(value)));
         }
     }
     if !sort.is_empty() {
-        parts.push(sort.to_owned());
+        add(sort);
     }
-    parts.join("&")
+    query
 }
 
 /// The list the page's URL names (a reload, a shared link); what it does not name is the default.
@@ -75,6 +81,19 @@ fn list_from_url() -> (u32, String, String, String) {
         .map(|k| sort_param(k, order))
         .unwrap_or_default();
     (page, q, param("course"), sort)
+}
+
+/// On load with a session's hint: the list's first page as the URL names it, its count and the
+/// courses, asked beside the session check (the screen, from its chunk, takes the answers:
+/// [`api::early`]), not after it and its chunk.
+pub fn ask_early() {
+    let (page, q, course, sort) = list_from_url();
+    api::early(api::students_url(
+        DEFAULT_PER_PAGE,
+        &list_query(page, &q, &course, &sort),
+    ));
+    api::early(api::students_count_url(&list_query(1, &q, &course, "")));
+    api::early(api::STUDENTS_META_URL.to_owned());
 }
 
 impl StudentsCtx {

@@ -147,18 +147,19 @@ async fn the_chunks_arrive_after_the_list_and_one_that_does_not_is_said_in_words
     wait_for(&b, "[data-testid=sign-in]").await;
     // The first screen loads no chunk.
     assert_eq!(chunk_fetches(&b).await, Vec::<String>::new());
-    // What a network that drops the chunks does: their fetches fail (the loader fetches them
-    // with the page's `fetch`, after sign-in).
-    b.client
-        .execute(
-            "const f = window.fetch; window.fetch = (u, o) => String(u).includes('/split_') \
-               ? Promise.reject(new TypeError('Failed to fetch')) : f(u, o);",
-            vec![],
-        )
-        .await
-        .unwrap();
+    // What a network that drops the form's and the import's chunks does: their fetches fail
+    // (the loader fetches them with the page's `fetch`, after sign-in).
+    drop_fetches(&b, &["/split_student_form", "/split_import_dialog"]).await;
     sign_in(&b, US_ADMIN, "Amelia Zylker").await;
     wait_for(&b, "[data-testid=student-row]").await;
+    // The students screen came in a chunk of its own.
+    let fetched = chunk_fetches(&b).await;
+    assert!(
+        fetched
+            .iter()
+            .any(|f| f.ends_with("split_students_screen.wasm")),
+        "{fetched:?}"
+    );
     // The import's place keeps its button, disabled, saying why.
     let button = wait_for(&b, "#import-open[disabled][title*='could not be loaded']").await;
     assert_eq!(button.text().await.unwrap(), "Import CSV");
@@ -194,6 +195,49 @@ async fn the_chunks_arrive_after_the_list_and_one_that_does_not_is_said_in_words
     click(&b, "[data-testid=add-student]").await;
     wait_for(&b, "[data-testid=student-form] h2").await;
     b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the running stack: cargo xtask test"]
+async fn a_students_screen_that_does_not_arrive_is_said_and_tried_again() {
+    let stack = Stack::from_env();
+    let b = open_app(&stack).await;
+    wait_for(&b, "[data-testid=sign-in]").await;
+    drop_fetches(&b, &["/split_students_screen"]).await;
+    sign_in(&b, US_ADMIN, "Amelia Zylker").await;
+    // Signed in (the header says who), and the screen says its part did not come.
+    wait_text(&b, "[data-testid=user-name]", "Amelia Zylker").await;
+    wait_text(
+        &b,
+        "[data-testid=students-not-loaded]",
+        "students could not be loaded",
+    )
+    .await;
+    assert_eq!(count(&b, "[data-testid=students-loading]").await, 0);
+    // The network is back: trying again brings the list.
+    b.client
+        .execute("window.fetch = window.__fetch;", vec![])
+        .await
+        .unwrap();
+    click(&b, "[data-testid=students-not-loaded] button").await;
+    wait_for(&b, "[data-testid=student-row]").await;
+    assert_eq!(count(&b, "[data-testid=students-not-loaded]").await, 0);
+    assert_eq!(count(&b, "[data-testid=students-loading]").await, 0);
+    b.close().await;
+}
+
+/// Makes the page's `fetch` of any URL containing one of `parts` fail as a dropped network
+/// does (the chunks' loader fetches with the page's `fetch`); `window.__fetch` keeps the real one.
+async fn drop_fetches(b: &Browser, parts: &[&str]) {
+    b.client
+        .execute(
+            "const parts = arguments[0]; window.__fetch = window.__fetch || window.fetch; \
+             window.fetch = (u, o) => parts.some(p => String(u).includes(p)) \
+               ? Promise.reject(new TypeError('Failed to fetch')) : window.__fetch(u, o);",
+            vec![json!(parts)],
+        )
+        .await
+        .unwrap();
 }
 
 /// The chunk files (`split_*.wasm`) the page has fetched so far.

@@ -10,7 +10,8 @@
 //! each part (and the stylesheet, which Trunk's minifier would only do with the JS it gives up
 //! on). The results replace Trunk's files under the same names, with their integrity hashes in
 //! `index.html` redone. Beside them: the chunks, and `__wasm_split.js`, their loader, which the
-//! main JS imports.
+//! main JS imports. In the work folder, `loads.txt`: the files each split point loads (the
+//! bench counts a signed-in visit's first screen with it).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,6 +58,15 @@ pub fn run() -> Result<(), String> {
     if bindgen.join("snippets").is_dir() {
         return Err("wasm-bindgen wrote snippets: split-app does not copy them yet".into());
     }
+
+    let loader = split.join("__wasm_split.js");
+    let loader =
+        std::fs::read_to_string(&loader).map_err(|e| format!("{}: {e}", loader.display()))?;
+    let loads_txt = loads(&loader)
+        .into_iter()
+        .map(|(split, files)| format!("{split} {}\n", files.join(" ")))
+        .collect::<String>();
+    std::fs::write(work.join(LOADS), loads_txt).map_err(|e| format!("{LOADS}: {e}"))?;
 
     // What goes to the staging folder: the main module's JS and Wasm (Trunk's names), the loader,
     // the chunks.
@@ -120,6 +130,43 @@ pub fn run() -> Result<(), String> {
         .count();
     eprintln!("xtask split-app: {stem}: main module and {chunks} chunks ({profile})");
     Ok(())
+}
+
+/// The file, in `target/wasm-split/<profile>/`, of what each split point loads: one line per
+/// split point, its name and then its files (`students_screen split_students_screen.wasm
+/// chunk_5.wasm …`).
+pub const LOADS: &str = "loads.txt";
+
+/// The files each split point loads, read from wasm-split-cli's loader before it is minified:
+/// its own `split_<name>.wasm` and every shared `chunk_<n>.wasm`, which the loader writes under
+/// a comment naming the split points it serves (`/* import_dialog, students_screen */`).
+/// Sorted by split point.
+fn loads(loader: &str) -> Vec<(String, Vec<String>)> {
+    let mut loads: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut served: Vec<String> = Vec::new();
+    for line in loader.lines().map(str::trim) {
+        if let Some(list) = line.strip_prefix("/* ").and_then(|l| l.strip_suffix(" */")) {
+            served = list.split(", ").map(str::to_owned).collect();
+        }
+        let Some(file) = line
+            .split_once("new URL(\"./")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(file, _)| file.to_owned())
+        else {
+            continue;
+        };
+        if let Some(split) = file
+            .strip_prefix("split_")
+            .and_then(|f| f.strip_suffix(".wasm"))
+        {
+            loads.entry(split.to_owned()).or_default().insert(0, file);
+        } else {
+            for split in served.drain(..) {
+                loads.entry(split).or_default().push(file.clone());
+            }
+        }
+    }
+    loads.into_iter().collect()
 }
 
 /// The path in the environment variable `name`, or why it should have been there.
@@ -209,6 +256,53 @@ mod tests {
         assert!(with_integrity(html, "/missing.js", "x").is_err());
         let bare = r#"<link rel="modulepreload" href="/a.js">"#;
         assert_eq!(with_integrity(bare, "/a.js", "x").unwrap(), bare);
+    }
+
+    #[test]
+    fn each_split_point_loads_its_file_and_the_chunks_that_serve_it() {
+        // As wasm-split-cli 0.2.4 writes it (abridged).
+        let loader = r#"function makeLoad(fetcher, deps) {}
+/* import_dialog, student_form */
+const __chunk_4 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_4.wasm", import.meta.url));
+}
+, []);
+/* import_dialog, students_screen */
+const __chunk_6 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_6.wasm", import.meta.url));
+}
+, []);
+export const __wasm_split_load_students_screen = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_students_screen.wasm", import.meta.url));
+}
+, [__chunk_6]));
+export const __wasm_split_load_student_form = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_student_form.wasm", import.meta.url));
+}
+, [__chunk_4]));
+export const __wasm_split_load_import_dialog = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_import_dialog.wasm", import.meta.url));
+}
+, [__chunk_4, __chunk_6]));"#;
+        let files = |v: &[&str]| v.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            loads(loader),
+            vec![
+                (
+                    "import_dialog".to_owned(),
+                    files(&["split_import_dialog.wasm", "chunk_4.wasm", "chunk_6.wasm"])
+                ),
+                (
+                    "student_form".to_owned(),
+                    files(&["split_student_form.wasm", "chunk_4.wasm"])
+                ),
+                (
+                    "students_screen".to_owned(),
+                    files(&["split_students_screen.wasm", "chunk_6.wasm"])
+                ),
+            ]
+        );
+        assert_eq!(loads("no loader here"), vec![]);
     }
 
     #[test]

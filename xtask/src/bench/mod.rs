@@ -693,7 +693,7 @@ mod tests {
         assert_eq!(
             Budgets::parse(&file).unwrap(),
             Budgets {
-                app_first_load_gzip_kb: 150,
+                app_first_load_gzip_kb: 120,
                 worker_bundle_gzip_kb: 250
             },
             "the budgets (change them here and in budgets.toml together)"

@@ -112,6 +112,18 @@ impl Report {
                     "  OVER BUDGET"
                 }
             );
+            if !size.signed_in.is_empty() {
+                println!("   then, signed in: the students screen, beside the session check");
+                for f in &size.signed_in {
+                    println!("   {:52} {:>10} {:>10}", f.name, f.raw, f.gzip);
+                }
+                println!(
+                    "   {:52} {:>10} {:>10}",
+                    "signed-in first screen, with the first load",
+                    size.raw() + size.signed_in.iter().map(|f| f.raw).sum::<u64>(),
+                    size.signed_in_gzip()
+                );
+            }
         }
         if let Some(cold) = &self.cold {
             println!();

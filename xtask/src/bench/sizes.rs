@@ -1,4 +1,5 @@
-//! Sizes: the app's first load and the Worker's bundle, gzip -9, against `xtask/budgets.toml`.
+//! Sizes: the app's first load and the Worker's bundle, gzip -9, against `xtask/budgets.toml`;
+//! beside the first load, what a signed-in visit's first screen loads after it.
 
 #[allow(unused_imports)]
 use super::*;
@@ -123,6 +124,9 @@ pub(super) struct SizeReport {
     pub(super) what: &'static str,
     pub(super) files: Vec<FileSize>,
     pub(super) budget_kb: u64,
+    /// The app only: the files a signed-in visit's first screen loads besides the first load
+    /// (the students screen's split point and its chunks), in no budget of their own.
+    pub(super) signed_in: Vec<FileSize>,
 }
 
 impl SizeReport {
@@ -131,6 +135,10 @@ impl SizeReport {
     }
     pub(super) fn gzip(&self) -> u64 {
         self.files.iter().map(|f| f.gzip).sum()
+    }
+    /// The first load and the signed-in screen's own files.
+    pub(super) fn signed_in_gzip(&self) -> u64 {
+        self.gzip() + self.signed_in.iter().map(|f| f.gzip).sum::<u64>()
     }
     pub(super) fn within_budget(&self) -> bool {
         self.gzip() <= self.budget_kb * 1000
@@ -142,6 +150,10 @@ impl SizeReport {
             "gzip": self.gzip(),
             "budget_gzip": self.budget_kb * 1000,
             "within_budget": self.within_budget(),
+            "signed_in_screen": (!self.signed_in.is_empty()).then(|| json!({
+                "files": self.signed_in.iter().map(|f| json!({"name": f.name, "raw": f.raw, "gzip": f.gzip})).collect::<Vec<_>>(),
+                "gzip_with_first_load": self.signed_in_gzip(),
+            })),
         })
     }
 }
@@ -169,11 +181,34 @@ pub(super) fn app_sizes(budgets: &Budgets) -> Result<SizeReport, String> {
     for name in names {
         files.push(file_size(&dist.join(&name), name)?);
     }
+    let mut signed_in = Vec::new();
+    for name in split_loads(STUDENTS_SCREEN)? {
+        signed_in.push(file_size(&dist.join(&name), name)?);
+    }
     Ok(SizeReport {
         what: "app first load (dist/)",
         files,
         budget_kb: budgets.app_first_load_gzip_kb,
+        signed_in,
     })
+}
+
+/// The split point of the students screen (`app/src/chunks.rs`), which a signed-in visit loads
+/// beside its session check.
+const STUDENTS_SCREEN: &str = "students_screen";
+
+/// The files the release build's split point `split` loads (`xtask/src/split.rs`, `LOADS`).
+fn split_loads(split: &str) -> Result<Vec<String>, String> {
+    let path = target_dir()
+        .join("wasm-split/release")
+        .join(crate::split::LOADS);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some(split)).then(|| words.map(str::to_owned).collect())
+        })
+        .ok_or_else(|| format!("{}: no split point {split}", path.display()))
 }
 
 pub(super) fn worker_sizes(bundle: &Path, budgets: &Budgets) -> Result<SizeReport, String> {
@@ -193,5 +228,6 @@ pub(super) fn worker_sizes(bundle: &Path, budgets: &Budgets) -> Result<SizeRepor
         what: "Worker bundle (wrangler deploy --dry-run)",
         files,
         budget_kb: budgets.worker_bundle_gzip_kb,
+        signed_in: Vec::new(),
     })
 }
