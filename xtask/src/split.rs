@@ -34,7 +34,7 @@ pub fn run() -> Result<(), String> {
         .join("zcrm-app.wasm");
     let stem = trunk_stem(&staging)?;
 
-    let work = crate::build::target_dir().join("wasm-split").join(profile);
+    let work = work_dir(profile);
     let _ = std::fs::remove_dir_all(&work);
     let (split, bindgen) = (work.join("split"), work.join("bindgen"));
     for dir in [&split, &bindgen] {
@@ -132,7 +132,12 @@ pub fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// The file, in `target/wasm-split/<profile>/`, of what each split point loads: one line per
+/// Where split-app works for `profile` (`release` or `debug`): `target/wasm-split/<profile>/`.
+pub fn work_dir(profile: &str) -> PathBuf {
+    crate::build::target_dir().join("wasm-split").join(profile)
+}
+
+/// The file, in [`work_dir`], of what each split point loads: one line per
 /// split point, its name and then its files (`students_screen split_students_screen.wasm
 /// chunk_5.wasm …`).
 pub const LOADS: &str = "loads.txt";

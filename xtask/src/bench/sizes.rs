@@ -120,6 +120,12 @@ pub(super) fn file_size(path: &Path, name: String) -> Result<FileSize, String> {
     })
 }
 
+impl FileSize {
+    fn json(&self) -> Value {
+        json!({"name": self.name, "raw": self.raw, "gzip": self.gzip})
+    }
+}
+
 pub(super) struct SizeReport {
     pub(super) what: &'static str,
     pub(super) files: Vec<FileSize>,
@@ -145,13 +151,13 @@ impl SizeReport {
     }
     pub(super) fn json(&self) -> Value {
         json!({
-            "files": self.files.iter().map(|f| json!({"name": f.name, "raw": f.raw, "gzip": f.gzip})).collect::<Vec<_>>(),
+            "files": self.files.iter().map(FileSize::json).collect::<Vec<_>>(),
             "raw": self.raw(),
             "gzip": self.gzip(),
             "budget_gzip": self.budget_kb * 1000,
             "within_budget": self.within_budget(),
             "signed_in_screen": (!self.signed_in.is_empty()).then(|| json!({
-                "files": self.signed_in.iter().map(|f| json!({"name": f.name, "raw": f.raw, "gzip": f.gzip})).collect::<Vec<_>>(),
+                "files": self.signed_in.iter().map(FileSize::json).collect::<Vec<_>>(),
                 "gzip_with_first_load": self.signed_in_gzip(),
             })),
         })
@@ -199,9 +205,7 @@ const STUDENTS_SCREEN: &str = "students_screen";
 
 /// The files the release build's split point `split` loads (`xtask/src/split.rs`, `LOADS`).
 fn split_loads(split: &str) -> Result<Vec<String>, String> {
-    let path = target_dir()
-        .join("wasm-split/release")
-        .join(crate::split::LOADS);
+    let path = crate::split::work_dir("release").join(crate::split::LOADS);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     text.lines()
         .find_map(|line| {
