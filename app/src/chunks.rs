@@ -47,25 +47,25 @@ pub fn fetch_students() {
 /// come, a line says so, with a button to try again.
 #[component]
 pub fn Students() -> impl IntoView {
-    // Bumped by "Try again"; `None` while loading, then whether the chunk came.
+    // Bumped by "Try again"; `loading` until this attempt has its answer, chunk or not.
     let attempt = RwSignal::new(0u32);
-    let arrived = RwSignal::new(None::<bool>);
+    let loading = RwSignal::new(true);
     view! {
-        {move || arrived.get().is_none().then(|| view! {
+        {move || loading.get().then(|| view! {
             <p class="muted" role="status" data-testid="students-loading">"Loading the students…"</p>
         })}
         {move || {
             attempt.track();
             Suspend::new(async move {
                 let loaded = students_chunk().await;
-                arrived.set(Some(loaded.is_ok()));
+                loading.set(false);
                 loaded.unwrap_or_else(|NotLoaded| view! {
                     <div class="error-box" role="alert" data-testid="students-not-loaded">
                         <p>"The students could not be loaded: check your connection and try again."</p>
                         <button
                             type="button"
                             on:click=move |_| {
-                                arrived.set(None);
+                                loading.set(true);
                                 attempt.update(|n| *n += 1);
                             }
                         >
