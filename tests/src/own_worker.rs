@@ -190,13 +190,13 @@ fn config_without_build() -> String {
         }
     }
     let absolute = |relative: &str| edge.join(relative).display().to_string();
-    let main = "main = \"build/index.js\"";
+    let main = "main = \"worker.js\"";
     let assets = "directory = \"../dist\"";
     assert!(
         out.contains(main) && out.contains(assets) && !out.contains("[build]"),
         "edge/wrangler.toml changed its main, assets or build: update tests/src/own_worker.rs"
     );
-    out.replace(main, &format!("main = {:?}", absolute("build/index.js")))
+    out.replace(main, &format!("main = {:?}", absolute("worker.js")))
         .replace(assets, &format!("directory = {:?}", absolute("../dist")))
 }
 
@@ -239,7 +239,7 @@ mod tests {
         ] {
             assert!(c.contains(kept), "{kept}");
         }
-        assert!(c.contains("/edge/build/index.js\""), "{c}");
+        assert!(c.contains("/edge/worker.js\""), "{c}");
     }
 
     #[test]

@@ -13,7 +13,15 @@ use std::path::Path;
 use crate::stack::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TOKEN_KEY};
 
 /// The Worker module's Wasm, as worker-build's `index.js` imports it.
-pub const WASM_MODULE: &str = "index_bg.wasm";
+const WASM_MODULE: &str = "index_bg.wasm";
+
+/// The Worker's modules in a workerd config, named as [`copy_worker`] lays them out in its
+/// folder: the main module (`edge/worker.js`, as in `wrangler.toml`) first, then worker-build's
+/// `build/index.js` and the Wasm it imports.
+pub const WORKER_MODULES: &str = r#"    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "build/index.js", esModule = embed "build/index.js"),
+    (name = "build/index_bg.wasm", wasm = embed "build/index_bg.wasm"),
+"#;
 
 /// Several isolates of the Worker and what they share.
 pub struct Isolates {
@@ -98,9 +106,7 @@ impl Isolates {
                 r#"
 const w{i} :Workerd.Worker = (
   modules = [
-    (name = "index.js", esModule = embed "index.js"),
-    (name = "{WASM_MODULE}", wasm = embed "{WASM_MODULE}"),
-  ],
+{WORKER_MODULES}  ],
   compatibilityDate = "{compatibility_date}",
 {objects}  bindings = [
     (name = "KV", kvNamespace = "kv{i}"),
@@ -144,21 +150,21 @@ const kvstore :Workerd.Worker = (
     }
 }
 
-/// Copies the Worker's build (`edge/build/index.js` and the Wasm it imports) into `dir`, for a
-/// workerd config to embed.
+/// Copies the Worker (`edge/worker.js`, worker-build's `edge/build/index.js` and the Wasm it
+/// imports) into `dir`, laid out as [`WORKER_MODULES`] names them, for a workerd config to embed.
 pub fn copy_worker(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let build = crate::root().join("edge/build");
-    let index = std::fs::read_to_string(build.join("index.js"))
+    let edge = crate::root().join("edge");
+    let index = std::fs::read_to_string(edge.join("build/index.js"))
         .map_err(|e| format!("edge/build/index.js: {e}"))?;
     if !index.contains(&format!("\"./{WASM_MODULE}\"")) {
         return Err(format!(
             "edge/build/index.js no longer imports ./{WASM_MODULE}: update xtask/src/isolates.rs"
         ));
     }
-    for name in ["index.js", WASM_MODULE] {
-        std::fs::copy(build.join(name), dir.join(name))
-            .map_err(|e| format!("edge/build/{name}: {e}"))?;
+    let build = dir.join("build");
+    std::fs::create_dir_all(&build).map_err(|e| format!("{}: {e}", build.display()))?;
+    for name in ["worker.js", "build/index.js", "build/index_bg.wasm"] {
+        std::fs::copy(edge.join(name), dir.join(name)).map_err(|e| format!("edge/{name}: {e}"))?;
     }
     Ok(())
 }

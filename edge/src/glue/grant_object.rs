@@ -1,5 +1,6 @@
 //! The grant's Durable Object (class `Grant`, binding `GRANTS`, one object per user key), and
-//! the Worker's calls to it ([`call`]). The state and the rules are in [`crate::grant`].
+//! the Worker's calls to it ([`call`], over RPC: `edge/worker.js`). The state and the rules are
+//! in [`crate::grant`].
 //!
 //! One object per Zoho grant is the one place that decides, for every isolate and location at
 //! once, whether a session is live and when the access token is refreshed:
@@ -23,10 +24,8 @@ use futures_util::lock::Mutex;
 use wasm_bindgen::prelude::*;
 use worker::js_sys::Promise;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{
-    DurableObject, Env, Headers, Method, Request, Response, Result, State, durable_object, web_sys,
-};
-use zcrm_api::{REQUEST_ID_HEADER, SignedOutReason, codes};
+use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
+use zcrm_api::{SignedOutReason, codes};
 use zoho::oauth::{self, TokenErrorKind, TokenRequest, TokenResponseError};
 
 use crate::cookies::SESSION_MAX_AGE_SECS;
@@ -56,33 +55,25 @@ type RefreshFuture = Shared<LocalBoxFuture<'static, std::result::Result<Access, 
 // The Worker's side
 
 /// Sends `call` to its grant's object; its answer, or the failure to give the browser.
+///
+/// One RPC call, `answer(call, request id)` on the object's stub, the call and its answer as
+/// JSON text: no `Request` or `Response` is built on either side (`edge/worker.js` declares the
+/// class so that it can be called so).
 pub async fn call(
     ctx: &Ctx,
     call: &GrantCall,
 ) -> std::result::Result<(Option<UserView>, Option<Access>), Failure> {
-    let stub: JsValue = ctx
+    let stub: GrantStub = ctx
         .env
         .durable_object(BINDING)?
         .get_by_name(call.key())?
         .into_rpc();
-    let (url, init) = match call {
-        // Every request's session check: a plain GET, no headers or body to build and read.
-        GrantCall::Session {
-            key,
-            session,
-            token,
-            refused: None,
-        } => {
-            let url = format!(
-                "https://grant/session?key={key}&session={session}&token={}&request_id={}",
-                u8::from(*token),
-                ctx.log.request_id
-            );
-            (url, None)
-        }
-        _ => ("https://grant/".to_owned(), Some(post(ctx, call)?)),
-    };
-    let text = object_text(&stub, &url, init.as_ref()).await?;
+    let call = serde_json::to_string(call).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let text = JsFuture::from(stub.answer(&call, &ctx.log.request_id))
+        .await
+        .map_err(worker::Error::from)?
+        .as_string()
+        .ok_or_else(|| worker::Error::RustError("the grant's answer is not text".into()))?;
     let answer = serde_json::from_str::<GrantAnswer>(&text)
         .map_err(|e| worker::Error::RustError(format!("grant answer: {e}")))?;
     match answer {
@@ -91,69 +82,14 @@ pub async fn call(
     }
 }
 
-#[wasm_bindgen(module = "/src/glue/transport.js")]
+#[wasm_bindgen]
 extern "C" {
-    /// The text of a Durable Object's answer, from its stub's `fetch(url, init)`.
-    #[wasm_bindgen(js_name = stubText)]
-    fn stub_text(stub: &JsValue, url: &str, init: Option<&web_sys::RequestInit>) -> Promise;
-}
+    /// A stub of a grant's object, as the runtime gives it.
+    type GrantStub;
 
-/// The text of a Durable Object's answer to `url` (this object's and the login's): the stub's
-/// `fetch` and the answer's text in one promise (`transport.js`). workers-rs's `Stub::fetch_*`
-/// would rebuild the `Response` around its body's stream first, and its `Request::new_with_init`
-/// brings serde-wasm-bindgen's encoder of its image-resizing options into the Wasm.
-pub(crate) async fn object_text(
-    stub: &JsValue,
-    url: &str,
-    init: Option<&web_sys::RequestInit>,
-) -> Result<String> {
-    JsFuture::from(stub_text(stub, url, init))
-        .await
-        .map_err(worker::Error::from)?
-        .as_string()
-        .ok_or_else(|| worker::Error::RustError("a Durable Object's answer is not text".into()))
-}
-
-/// A call as JSON in a POST body.
-fn post(ctx: &Ctx, call: &GrantCall) -> Result<web_sys::RequestInit> {
-    let headers = Headers::new();
-    headers.set("content-type", "application/json")?;
-    headers.set(REQUEST_ID_HEADER, &ctx.log.request_id)?;
-    let body = serde_json::to_string(call).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers.0);
-    init.set_body(&JsValue::from(body));
-    Ok(init)
-}
-
-/// The call a request to the object carries (a session check in a GET's query, see [`call`];
-/// anything else as JSON in a POST body), and the caller's request id.
-async fn call_of(req: Request) -> (std::result::Result<GrantCall, String>, Option<String>) {
-    if req.method() == Method::Get {
-        let pairs = crate::glue::routes::query_pairs(&req);
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let call = match (get("key"), get("session"), get("token").as_deref()) {
-            (Some(key), Some(session), Some(token @ ("0" | "1"))) => Ok(GrantCall::Session {
-                key,
-                session,
-                token: token == "1",
-                refused: None,
-            }),
-            _ => Err("a session check without its parameters".to_owned()),
-        };
-        return (call, get("request_id"));
-    }
-    let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten();
-    let call = request_text(req)
-        .await
-        .and_then(|text| serde_json::from_str::<GrantCall>(&text).map_err(|e| e.to_string()));
-    (call, request_id)
+    /// The object's one RPC method (`Grant::answer`): the answer to a call, as JSON text.
+    #[wasm_bindgen(method)]
+    fn answer(this: &GrantStub, call: &str, request_id: &str) -> Promise;
 }
 
 /// What the browser is told when the grant's object says no.
@@ -246,35 +182,59 @@ impl DurableObject for Grant {
         }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        let config = match crate::glue::ctx::config(&self.inner.env) {
-            Ok(config) => config,
-            Err(e) => return Response::error(format!("misconfigured: {e}"), 500),
-        };
-        let (call, request_id) = call_of(req).await;
-        let ctx = Ctx {
-            log: Log {
-                level: config.log_level,
-                request_id: crate::glue::ctx::checked_request_id(request_id),
-            },
-            config,
-            env: self.inner.env.clone(),
-            now_ms: worker::Date::now().as_millis(),
-        };
-        let answer = match call {
-            Ok(call) => match Rc::clone(&self.inner).serve(call, &ctx).await {
-                Ok((user, access)) => GrantAnswer::Ok { user, access },
-                Err(failure) => GrantAnswer::Failed(failure),
-            },
-            Err(e) => GrantAnswer::Failed(GrantFailure::Internal(format!("bad grant call: {e}"))),
-        };
-        Response::from_json(&answer)
+    /// The object is called over RPC ([`Grant::answer`]), not `fetch`.
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        Response::error(
+            "the grant's object answers RPC calls (answer), not fetch",
+            405,
+        )
+    }
+}
+
+#[wasm_bindgen]
+impl Grant {
+    /// The object's one RPC method: the answer to `call` (a [`GrantCall`] as JSON), as JSON
+    /// text (a [`GrantAnswer`]); `request_id` is the caller's, for the object's log lines.
+    /// A failure is an answer; the promise rejects only if the answer cannot be encoded.
+    pub fn answer(&self, call: String, request_id: String) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        worker::wasm_bindgen_futures::future_to_promise(async move {
+            let answer = inner.answer(&call, request_id).await;
+            serde_json::to_string(&answer)
+                .map(JsValue::from)
+                .map_err(|e| JsValue::from(format!("grant answer not encoded: {e}")))
+        })
     }
 }
 
 type Served = std::result::Result<(Option<UserView>, Option<Access>), GrantFailure>;
 
 impl Inner {
+    async fn answer(self: Rc<Self>, call: &str, request_id: String) -> GrantAnswer {
+        let config = match crate::glue::ctx::config(&self.env) {
+            Ok(config) => config,
+            Err(e) => {
+                return GrantAnswer::Failed(GrantFailure::Internal(format!("misconfigured: {e}")));
+            }
+        };
+        let ctx = Ctx {
+            log: Log {
+                level: config.log_level,
+                request_id: crate::glue::ctx::checked_request_id(Some(request_id)),
+            },
+            config,
+            env: self.env.clone(),
+            now_ms: worker::Date::now().as_millis(),
+        };
+        match serde_json::from_str::<GrantCall>(call) {
+            Ok(call) => match self.serve(call, &ctx).await {
+                Ok((user, access)) => GrantAnswer::Ok { user, access },
+                Err(failure) => GrantAnswer::Failed(failure),
+            },
+            Err(e) => GrantAnswer::Failed(GrantFailure::Internal(format!("bad grant call: {e}"))),
+        }
+    }
+
     async fn serve(self: Rc<Self>, call: GrantCall, ctx: &Ctx) -> Served {
         self.load().await?;
         match call {
@@ -669,17 +629,6 @@ impl Inner {
             None => store.delete(key).await.map_err(internal),
         }
     }
-}
-
-/// The whole body of a request as text, read by the runtime in one call (as `transport.js`
-/// does for answers).
-async fn request_text(req: Request) -> std::result::Result<String, String> {
-    let promise = req.inner().text().map_err(|e| format!("{e:?}"))?;
-    let text = worker::wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    text.as_string()
-        .ok_or_else(|| "the body is not text".into())
 }
 
 fn internal(e: worker::Error) -> GrantFailure {

@@ -9,11 +9,13 @@
 
 use std::cell::Cell;
 
+use wasm_bindgen::prelude::*;
+use worker::js_sys::Promise;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{DurableObject, Env, Request, Response, Result, State, web_sys};
 
 use crate::cookies::LOGIN_MAX_AGE_SECS;
 use crate::glue::ctx::Ctx;
-use crate::glue::grant_object::object_text;
 use crate::glue::reply::Failure;
 use crate::session::session_hash;
 
@@ -84,4 +86,27 @@ impl DurableObject for Login {
         self.state.storage().delete_all().await?;
         Response::empty()
     }
+}
+
+#[wasm_bindgen(module = "/src/glue/transport.js")]
+extern "C" {
+    /// The text of a Durable Object's answer, from its stub's `fetch(url, init)`.
+    #[wasm_bindgen(js_name = stubText)]
+    fn stub_text(stub: &JsValue, url: &str, init: Option<&web_sys::RequestInit>) -> Promise;
+}
+
+/// The text of the login object's answer to `url`: the stub's `fetch` and the answer's text in
+/// one promise (`transport.js`). workers-rs's `Stub::fetch_*`
+/// would rebuild the `Response` around its body's stream first, and its `Request::new_with_init`
+/// brings serde-wasm-bindgen's encoder of its image-resizing options into the Wasm.
+async fn object_text(
+    stub: &JsValue,
+    url: &str,
+    init: Option<&web_sys::RequestInit>,
+) -> Result<String> {
+    JsFuture::from(stub_text(stub, url, init))
+        .await
+        .map_err(worker::Error::from)?
+        .as_string()
+        .ok_or_else(|| worker::Error::RustError("a Durable Object's answer is not text".into()))
 }

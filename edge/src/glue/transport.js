@@ -1,5 +1,5 @@
 // The Worker's transport: one promise per call, for `glue/upstream.rs` and
-// `glue/grant_object.rs`, and the answer's last step for `glue/reply.rs`. Written here, not in
+// `glue/login_object.rs`, and the answer's last step for `glue/reply.rs`. Written here, not in
 // Rust, because each `await` in Rust on a promise costs two closures crossing between Wasm and
 // JS, and each timer a third: a call to Zoho was four such awaits (the answer, its text and two
 // timers), now it is one.

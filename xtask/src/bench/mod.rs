@@ -45,7 +45,7 @@ use sizes::*;
 
 use crate::build::{self, target_dir};
 use crate::http::{Conn, once, request_bytes};
-use crate::isolates::{WASM_MODULE, compatibility_date};
+use crate::isolates::{WORKER_MODULES, compatibility_date};
 use crate::stack::{self, DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TOKEN_KEY, Stack};
 use crate::tools::Tools;
 
@@ -762,7 +762,8 @@ export { y } from "./__wasm_split.js";"#;
         assert!(c.contains(r#"disk = (path = "/w/dist", writable = false)"#));
         assert!(c.contains(r#"address = "127.0.0.1:19787""#));
         assert!(c.contains(r#"(name = "KV", kvNamespace = "kv")"#));
-        assert!(c.contains(r#"wasm = embed "index_bg.wasm""#));
+        assert!(c.contains(r#"(name = "worker.js", esModule = embed "worker.js")"#));
+        assert!(c.contains(r#"wasm = embed "build/index_bg.wasm""#));
         assert!(c.contains(r#"compatibilityDate = "2026-11-01""#));
         for var in [
             "ZOHO_ENVIRONMENT",

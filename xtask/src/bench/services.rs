@@ -7,7 +7,7 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 // The services
 
-/// The workerd configuration: the Worker (`index.js` + its Wasm) with its KV binding and
+/// The workerd configuration: the Worker (its modules, `WORKER_MODULES`) with its KV binding and
 /// variables, the in-memory KV service, and an outbound network that reaches loopback (the
 /// simulator). Module files are named relative to the config's folder.
 pub(super) fn workerd_config(
@@ -54,9 +54,7 @@ const config :Workerd.Config = (
 
 const edge :Workerd.Worker = (
   modules = [
-    (name = "index.js", esModule = embed "index.js"),
-    (name = "{WASM_MODULE}", wasm = embed "{WASM_MODULE}"),
-  ],
+{WORKER_MODULES}  ],
   compatibilityDate = "{compatibility_date}",
   durableObjectNamespaces = [
     (className = "Grant", uniqueKey = "zcrm-edge-grant", enableSql = true),
