@@ -48,7 +48,9 @@ commands:
                  target/bench/bench.json; fails only over a budget. --no-build: use the
                  existing builds. --profile: instead, a CPU profile of the Worker on its hot
                  routes (self time per function; workerd's inspector on port 19784).
-                 --floor: only the sizes and the students list beside the floor
+                 --floor: only the sizes and the students list beside the floor;
+                 with --runs N (1-9), N runs and their medians and range, also written to
+                 target/bench/floor.json
                  --lighthouse: only the sizes and Lighthouse (the four scores and the layout
                  shift, signed out and in, phone and desktop; also the bench's last part)
 

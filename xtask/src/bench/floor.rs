@@ -26,6 +26,24 @@ pub struct Row {
     pub floor_cpu_us: Option<f64>,
 }
 
+/// The Worker's routes measured alone after the list (`--floor`): no I/O at all, then the
+/// grant object's round trip and nothing else.
+pub const ALONE: [&str; 2] = ["/api/health", "/api/session"];
+
+/// One of [`ALONE`] at one concurrency.
+pub struct Alone {
+    pub path: &'static str,
+    pub concurrency: usize,
+    pub summary: Summary,
+    pub cpu_us: Option<f64>,
+}
+
+/// One `--floor` run.
+pub struct Run {
+    pub rows: Vec<Row>,
+    pub alone: Vec<Alone>,
+}
+
 /// Seeds the floor with the same user's token and list URL, then loads both.
 pub fn measure(
     bench: &mut Bench,
@@ -202,6 +220,149 @@ pub fn print(rows: &[Row]) {
     }
 }
 
+/// A run's routes alone, then its list beside the floor.
+pub fn print_run(run: &Run) {
+    for a in &run.alone {
+        println!(
+            "  c={:<3} {:<14} p50 {:.2} ms, {:.0} req/s, CPU {} µs/request",
+            a.concurrency,
+            a.path,
+            ms(a.summary.p50_us),
+            a.summary.rps,
+            a.cpu_us.map_or("-".to_owned(), |c| format!("{c:.0}"))
+        );
+    }
+    print(&run.rows);
+}
+
+/// The median of `values` and their range, `None` for none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(mut values: Vec<f64>) -> Option<Spread> {
+        values.sort_by(f64::total_cmp);
+        Some(Spread {
+            median: *values.get(values.len() / 2)?,
+            min: *values.first()?,
+            max: *values.last()?,
+        })
+    }
+
+    fn json(self) -> Value {
+        json!({"median": self.median, "min": self.min, "max": self.max})
+    }
+}
+
+/// Per concurrency: the Worker's req/s against the floor's, its p50 over the floor's (ms) and its
+/// CPU per request against the floor's, one value per run. (With an even number of runs the
+/// median is the higher middle one.)
+fn ratios(runs: &[Run], concurrency: usize) -> [Option<Spread>; 3] {
+    let rows = || {
+        runs.iter()
+            .flat_map(|r| &r.rows)
+            .filter(move |r| r.concurrency == concurrency)
+    };
+    [
+        Spread::of(rows().map(|r| ratio(r.worker.rps, r.floor.rps)).collect()),
+        Spread::of(
+            rows()
+                .map(|r| ms(r.worker.p50_us) - ms(r.floor.p50_us))
+                .collect(),
+        ),
+        Spread::of(
+            rows()
+                .filter_map(|r| Some(ratio(r.worker_cpu_us?, r.floor_cpu_us?)))
+                .collect(),
+        ),
+    ]
+}
+
+/// One route alone at one concurrency over the runs: its p50 (ms) and CPU per request (µs).
+fn alone_spread(runs: &[Run], path: &str, concurrency: usize) -> [Option<Spread>; 2] {
+    let alone = || {
+        runs.iter()
+            .flat_map(|r| &r.alone)
+            .filter(move |a| a.path == path && a.concurrency == concurrency)
+    };
+    [
+        Spread::of(alone().map(|a| ms(a.summary.p50_us)).collect()),
+        Spread::of(alone().filter_map(|a| a.cpu_us).collect()),
+    ]
+}
+
+/// `--floor --runs N`: the median of the runs, and their range, for each ratio.
+pub fn print_medians(runs: &[Run]) {
+    let show = |s: Option<Spread>, unit: &str, signed: bool| match s {
+        None => "-".to_owned(),
+        Some(s) if signed => format!("{:+.2}{unit} ({:+.2} to {:+.2})", s.median, s.min, s.max),
+        Some(s) => format!("{:.2}{unit} ({:.2}-{:.2})", s.median, s.min, s.max),
+    };
+    println!();
+    println!(
+        "-- {} runs: the median, and the lowest and highest run",
+        runs.len()
+    );
+    for concurrency in [1, 32] {
+        let [rps, p50, cpu] = ratios(runs, concurrency);
+        println!(
+            "  {concurrency:>4} Worker     req/s {} of the floor's, p50 {}, CPU per request {} the floor's",
+            show(rps, "x", false),
+            show(p50, " ms", true),
+            show(cpu, "x", false),
+        );
+    }
+    for path in ALONE {
+        for concurrency in [1, 32] {
+            let [p50, cpu] = alone_spread(runs, path, concurrency);
+            let cpu = cpu.map_or("-".to_owned(), |s| {
+                format!("{:.0} µs ({:.0}-{:.0})", s.median, s.min, s.max)
+            });
+            println!(
+                "  c={concurrency:<3} {path:<14} p50 {}, CPU per request {cpu}",
+                show(p50, " ms", false)
+            );
+        }
+    }
+}
+
+/// `target/bench/floor.json` of `--floor --runs N`: each run's rows, and the medians.
+pub fn runs_json(runs: &[Run]) -> Value {
+    let spread = |s: Option<Spread>| s.map_or(Value::Null, Spread::json);
+    let medians: Vec<Value> = [1, 32]
+        .into_iter()
+        .map(|c| {
+            let [rps, p50, cpu] = ratios(runs, c);
+            json!({
+                "concurrency": c,
+                "ratio_rps": spread(rps),
+                "p50_ms_over_floor": spread(p50),
+                "cpu_ratio": spread(cpu),
+            })
+        })
+        .collect();
+    let alone: Vec<Value> = ALONE
+        .into_iter()
+        .flat_map(|path| {
+            [1, 32].map(|c| {
+                let [p50, cpu] = alone_spread(runs, path, c);
+                json!({
+                    "path": path,
+                    "concurrency": c,
+                    "p50_ms": spread(p50),
+                    "cpu_us_per_request": spread(cpu),
+                })
+            })
+        })
+        .collect();
+    let runs: Vec<Value> = runs.iter().map(|r| json(&r.rows)).collect();
+    json!({"runs": runs, "medians": medians, "alone": alone})
+}
+
 pub fn json(rows: &[Row]) -> Value {
     json!(
         rows.iter()
@@ -221,6 +382,21 @@ pub fn json(rows: &[Row]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spread_is_the_middle_value_and_the_range() {
+        assert_eq!(Spread::of(vec![]), None);
+        assert_eq!(
+            Spread::of(vec![0.53, 0.42, 0.54]),
+            Some(Spread {
+                median: 0.53,
+                min: 0.42,
+                max: 0.54
+            })
+        );
+        let two = Spread::of(vec![2.0, 1.0]).unwrap();
+        assert_eq!((two.median, two.min, two.max), (2.0, 1.0, 2.0));
+    }
 
     #[test]
     fn the_median_round_is_taken_by_rate_and_the_cpu_on_its_own() {

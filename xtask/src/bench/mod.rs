@@ -135,6 +135,8 @@ pub struct Options {
     pub profile: bool,
     /// Only the sizes and the Worker beside the floor (a quick loop while cutting).
     pub floor: bool,
+    /// With `floor`: how many runs (each with a new simulator and workerd), and their medians.
+    pub runs: usize,
     /// Only the sizes and Lighthouse (`--lighthouse`).
     pub lighthouse_only: bool,
 }
@@ -145,16 +147,28 @@ impl Options {
             build: true,
             profile: false,
             floor: false,
+            runs: 1,
             lighthouse_only: false,
         };
-        for arg in args {
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--no-build" => options.build = false,
                 "--profile" => options.profile = true,
                 "--floor" => options.floor = true,
+                "--runs" => {
+                    options.runs = args
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| (1..=9).contains(n))
+                        .ok_or("--runs takes a number of runs from 1 to 9")?;
+                }
                 "--lighthouse" => options.lighthouse_only = true,
                 other => return Err(format!("unknown option `{other}` (see `cargo xtask help`)")),
             }
+        }
+        if options.runs > 1 && !options.floor {
+            return Err("--runs goes with --floor".into());
         }
         Ok(options)
     }
@@ -219,7 +233,23 @@ pub fn run(options: Options) -> Result<(), String> {
         return profiled;
     }
     if options.floor {
-        let measured = measure_floor(&mut bench);
+        let mut runs = Vec::new();
+        for run in 1..=options.runs {
+            if options.runs > 1 {
+                println!("== run {run} of {}", options.runs);
+            }
+            let measured = measure_floor(&mut bench);
+            let failed = measured.is_err();
+            runs.push(measured);
+            if failed {
+                break;
+            }
+            if let Some(Ok(measured)) = runs.last()
+                && run < options.runs
+            {
+                floor::print_run(measured);
+            }
+        }
         drop(bench);
         if let Some(app) = &report.app {
             println!("app first load: {} bytes gzip", app.gzip());
@@ -227,7 +257,18 @@ pub fn run(options: Options) -> Result<(), String> {
         if let Some(worker) = &report.worker {
             println!("Worker bundle:  {} bytes gzip", worker.gzip());
         }
-        floor::print(&measured?);
+        let runs = runs.into_iter().collect::<Result<Vec<_>, _>>()?;
+        if let Some(last) = runs.last() {
+            floor::print_run(last);
+        }
+        if runs.len() > 1 {
+            floor::print_medians(&runs);
+            let path = dir.join("floor.json");
+            let json = serde_json::to_string_pretty(&floor::runs_json(&runs))
+                .map_err(|e| e.to_string())?;
+            std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
         return Ok(());
     }
     let measured = if options.lighthouse_only {
@@ -336,8 +377,8 @@ fn window(concurrency: usize) -> Duration {
 }
 const WARMUP: Duration = Duration::from_millis(500);
 
-/// `--floor`: the Worker's students list beside the floor, nothing else.
-fn measure_floor(bench: &mut Bench) -> Result<Vec<floor::Row>, String> {
+/// `--floor`: the Worker's students list beside the floor, and two of its routes alone.
+fn measure_floor(bench: &mut Bench) -> Result<floor::Run, String> {
     bench.start_sim(None)?;
     let workerd_dir = bench.prepare_workerd()?;
     bench.start_workerd(&workerd_dir)?;
@@ -352,17 +393,19 @@ fn measure_floor(bench: &mut Bench) -> Result<Vec<floor::Row>, String> {
     );
     let rows = floor::measure(bench, &through, &token, &list_url)?;
     // Where the list's time goes: no I/O, then the grant's round trip alone.
-    for path in ["/api/health", "/api/session"] {
-        for (c, summary, cpu) in floor::worker_cpu(bench, &worker_get(path, &session)) {
-            println!(
-                "  c={c:<3} {path:<14} p50 {:.2} ms, {:.0} req/s, CPU {} µs/request",
-                ms(summary.p50_us),
-                summary.rps,
-                cpu.map_or("-".to_owned(), |c| format!("{c:.0}"))
-            );
+    let mut alone = Vec::new();
+    for path in floor::ALONE {
+        for (concurrency, summary, cpu_us) in floor::worker_cpu(bench, &worker_get(path, &session))
+        {
+            alone.push(floor::Alone {
+                path,
+                concurrency,
+                summary,
+                cpu_us,
+            });
         }
     }
-    Ok(rows)
+    Ok(floor::Run { rows, alone })
 }
 
 fn measure(bench: &mut Bench, report: &mut Report) -> Result<(), String> {
@@ -790,5 +833,18 @@ export { y } from "./__wasm_split.js";"#;
                 .unwrap()
                 .lighthouse_only
         );
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Options::parse(&args(&["--floor"])).unwrap().runs, 1);
+        let three = Options::parse(&args(&["--floor", "--runs", "3"])).unwrap();
+        assert!(three.floor && three.runs == 3);
+        for bad in [
+            &["--floor", "--runs"][..],
+            &["--floor", "--runs", "0"],
+            &["--floor", "--runs", "10"],
+            &["--floor", "--runs", "three"],
+            &["--runs", "3"],
+        ] {
+            assert!(Options::parse(&args(bad)).is_err(), "{bad:?}");
+        }
     }
 }
