@@ -15,13 +15,22 @@ use crate::stack::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TOKEN_KEY};
 /// The Worker module's Wasm, as worker-build's `index.js` imports it.
 const WASM_MODULE: &str = "index_bg.wasm";
 
-/// The Worker's modules in a workerd config, named as [`copy_worker`] lays them out in its
-/// folder: the main module (`edge/worker.js`, as in `wrangler.toml`) first, then worker-build's
-/// `build/index.js` and the Wasm it imports.
-pub const WORKER_MODULES: &str = r#"    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "build/index.js", esModule = embed "build/index.js"),
-    (name = "build/index_bg.wasm", wasm = embed "build/index_bg.wasm"),
-"#;
+/// The Worker's files, each named by its path under `edge/` (as [`copy_worker`] lays them out
+/// in a workerd folder) with its kind of module: the main module (`edge/worker.js`, as in
+/// `wrangler.toml`) first, then worker-build's `build/index.js` and the Wasm it imports.
+const WORKER_FILES: [(&str, &str); 3] = [
+    ("worker.js", "esModule"),
+    ("build/index.js", "esModule"),
+    ("build/index_bg.wasm", "wasm"),
+];
+
+/// The `modules` of the Worker in a workerd config, from [`WORKER_FILES`].
+pub fn worker_modules() -> String {
+    WORKER_FILES
+        .iter()
+        .map(|(name, kind)| format!("    (name = \"{name}\", {kind} = embed \"{name}\"),\n"))
+        .collect()
+}
 
 /// Several isolates of the Worker and what they share.
 pub struct Isolates {
@@ -89,6 +98,7 @@ impl Isolates {
         let mut services = String::new();
         let mut sockets = String::new();
         let mut workers = String::new();
+        let modules = worker_modules();
         for (i, port) in self.ports().into_iter().enumerate() {
             services.push_str(&format!(
                 "    (name = \"w{i}\", worker = .w{i}),\n    (name = \"kv{i}\", worker = .kv{i}),\n"
@@ -106,7 +116,7 @@ impl Isolates {
                 r#"
 const w{i} :Workerd.Worker = (
   modules = [
-{WORKER_MODULES}  ],
+{modules}  ],
   compatibilityDate = "{compatibility_date}",
 {objects}  bindings = [
     (name = "KV", kvNamespace = "kv{i}"),
@@ -151,7 +161,7 @@ const kvstore :Workerd.Worker = (
 }
 
 /// Copies the Worker (`edge/worker.js`, worker-build's `edge/build/index.js` and the Wasm it
-/// imports) into `dir`, laid out as [`WORKER_MODULES`] names them, for a workerd config to embed.
+/// imports) into `dir`, laid out as [`WORKER_FILES`] names them, for a workerd config to embed.
 pub fn copy_worker(dir: &Path) -> Result<(), String> {
     let edge = crate::root().join("edge");
     let index = std::fs::read_to_string(edge.join("build/index.js"))
@@ -163,7 +173,7 @@ pub fn copy_worker(dir: &Path) -> Result<(), String> {
     }
     let build = dir.join("build");
     std::fs::create_dir_all(&build).map_err(|e| format!("{}: {e}", build.display()))?;
-    for name in ["worker.js", "build/index.js", "build/index_bg.wasm"] {
+    for (name, _) in WORKER_FILES {
         std::fs::copy(edge.join(name), dir.join(name)).map_err(|e| format!("edge/{name}: {e}"))?;
     }
     Ok(())

@@ -26,6 +26,9 @@ pub struct Row {
     pub floor_cpu_us: Option<f64>,
 }
 
+/// The concurrencies the Worker and the floor are loaded at.
+const CONCURRENCIES: [usize; 2] = [1, 32];
+
 /// The Worker's routes measured alone after the list (`--floor`): no I/O at all, then the
 /// grant object's round trip and nothing else.
 pub const ALONE: [&str; 2] = ["/api/health", "/api/session"];
@@ -69,7 +72,7 @@ pub fn measure(
     }
     let pid = bench.stack.pid("workerd");
     let mut rows = Vec::new();
-    for concurrency in [1, 32] {
+    for concurrency in CONCURRENCIES {
         // The Worker and the floor take turns, ROUNDS windows each: the machine's speed drifts
         // over a run (the floor alone has ranged over 2x between runs here), and alternating
         // lets the drift fall on both alike. Each figure is the median of its rounds.
@@ -105,9 +108,7 @@ const ROUNDS: usize = 3;
 
 /// The round with the median rate (its latencies with it), and the median CPU per request.
 fn median_round(mut rounds: Vec<(Summary, Option<f64>)>) -> (Summary, Option<f64>) {
-    let mut cpu: Vec<f64> = rounds.iter().filter_map(|(_, c)| *c).collect();
-    cpu.sort_by(f64::total_cmp);
-    let cpu = cpu.get(cpu.len() / 2).copied();
+    let cpu = Spread::of(rounds.iter().filter_map(|(_, c)| *c).collect()).map(|s| s.median);
     rounds.sort_by(|a, b| a.0.rps.total_cmp(&b.0.rps));
     let (summary, _) = rounds.swap_remove(rounds.len() / 2);
     (summary, cpu)
@@ -117,7 +118,7 @@ fn median_round(mut rounds: Vec<(Summary, Option<f64>)>) -> (Summary, Option<f64
 /// `(concurrency, summary, CPU µs per request)` at c=1 and c=32.
 pub fn worker_cpu(bench: &mut Bench, request: &[u8]) -> Vec<(usize, Summary, Option<f64>)> {
     let pid = bench.stack.pid("workerd");
-    [1, 32]
+    CONCURRENCIES
         .into_iter()
         .map(|concurrency| {
             let (summary, cpu) = loaded(bench, pid, super::WORKER_PORT, request, concurrency);
@@ -307,7 +308,7 @@ pub fn print_medians(runs: &[Run]) {
         "-- {} runs: the median, and the lowest and highest run",
         runs.len()
     );
-    for concurrency in [1, 32] {
+    for concurrency in CONCURRENCIES {
         let [rps, p50, cpu] = ratios(runs, concurrency);
         println!(
             "  {concurrency:>4} Worker     req/s {} of the floor's, p50 {}, CPU per request {} the floor's",
@@ -317,7 +318,7 @@ pub fn print_medians(runs: &[Run]) {
         );
     }
     for path in ALONE {
-        for concurrency in [1, 32] {
+        for concurrency in CONCURRENCIES {
             let [p50, cpu] = alone_spread(runs, path, concurrency);
             let cpu = cpu.map_or("-".to_owned(), |s| {
                 format!("{:.0} µs ({:.0}-{:.0})", s.median, s.min, s.max)
@@ -333,7 +334,7 @@ pub fn print_medians(runs: &[Run]) {
 /// `target/bench/floor.json` of `--floor --runs N`: each run's rows, and the medians.
 pub fn runs_json(runs: &[Run]) -> Value {
     let spread = |s: Option<Spread>| s.map_or(Value::Null, Spread::json);
-    let medians: Vec<Value> = [1, 32]
+    let medians: Vec<Value> = CONCURRENCIES
         .into_iter()
         .map(|c| {
             let [rps, p50, cpu] = ratios(runs, c);
@@ -348,7 +349,7 @@ pub fn runs_json(runs: &[Run]) -> Value {
     let alone: Vec<Value> = ALONE
         .into_iter()
         .flat_map(|path| {
-            [1, 32].map(|c| {
+            CONCURRENCIES.map(|c| {
                 let [p50, cpu] = alone_spread(runs, path, c);
                 json!({
                     "path": path,

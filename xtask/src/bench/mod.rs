@@ -45,7 +45,7 @@ use sizes::*;
 
 use crate::build::{self, target_dir};
 use crate::http::{Conn, once, request_bytes};
-use crate::isolates::{WORKER_MODULES, compatibility_date};
+use crate::isolates::{compatibility_date, worker_modules};
 use crate::stack::{self, DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TOKEN_KEY, Stack};
 use crate::tools::Tools;
 
@@ -234,20 +234,23 @@ pub fn run(options: Options) -> Result<(), String> {
     }
     if options.floor {
         let mut runs = Vec::new();
+        let mut failure = None;
         for run in 1..=options.runs {
             if options.runs > 1 {
                 println!("== run {run} of {}", options.runs);
             }
-            let measured = measure_floor(&mut bench);
-            let failed = measured.is_err();
-            runs.push(measured);
-            if failed {
-                break;
-            }
-            if let Some(Ok(measured)) = runs.last()
-                && run < options.runs
-            {
-                floor::print_run(measured);
+            match measure_floor(&mut bench) {
+                Ok(measured) => {
+                    // The last run is printed after the sizes, as a single run is.
+                    if run < options.runs {
+                        floor::print_run(&measured);
+                    }
+                    runs.push(measured);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
             }
         }
         drop(bench);
@@ -257,7 +260,9 @@ pub fn run(options: Options) -> Result<(), String> {
         if let Some(worker) = &report.worker {
             println!("Worker bundle:  {} bytes gzip", worker.gzip());
         }
-        let runs = runs.into_iter().collect::<Result<Vec<_>, _>>()?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
         if let Some(last) = runs.last() {
             floor::print_run(last);
         }
