@@ -96,9 +96,9 @@ extern "C" {
 }
 
 /// The text of the login object's answer to `url`: the stub's `fetch` and the answer's text in
-/// one promise (`transport.js`). workers-rs's `Stub::fetch_*`
-/// would rebuild the `Response` around its body's stream first, and its `Request::new_with_init`
-/// brings serde-wasm-bindgen's encoder of its image-resizing options into the Wasm.
+/// one promise (`transport.js`). workers-rs's `Stub::fetch_*` would rebuild the `Response`
+/// around its body's stream first, and its `Request::new_with_init` brings serde-wasm-bindgen's
+/// encoder of its image-resizing options into the Wasm.
 async fn object_text(
     stub: &JsValue,
     url: &str,
